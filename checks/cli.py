@@ -1,0 +1,233 @@
+"""``upgrade-lint``: the command line. ``scan`` drives pytest with the plugin.
+
+Exit codes (also in ``--help`` and the README):
+  0  nothing at or above --fail-on
+  1  findings at or above --fail-on (unreadable input counts as error)
+  2  usage, configuration or rule-catalog error
+  3  internal error (a bug: please report it)
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from checks import __version__
+from checks.engine.catalog import Catalog, CatalogError, Rule, load_catalog
+from checks.model import Severity
+from checks.plugin import RunOutcome
+from checks.reports import terminal
+from checks.sources.helm import CHARTS
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+EPILOG = """exit codes:
+  0  nothing at or above --fail-on
+  1  findings at or above --fail-on (unreadable input counts as error)
+  2  usage, configuration or rule-catalog error
+  3  internal error (a bug)
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="upgrade-lint", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Find what blocks or breaks an upgrade of IBM API Connect, API7 "
+                    "Enterprise, Kong Gateway or Red Hat 3scale on Kubernetes/OpenShift.")
+    parser.add_argument("--version", action="version", version=f"upgrade-lint {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    scan = sub.add_parser("scan", help="scan manifests, Helm values and templates",
+                          epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    scan.add_argument("paths", nargs="+", metavar="PATH",
+                      help="files or directories (.yaml, .yml, .json); - reads stdin")
+    scan.add_argument("--target", action="append", default=[], metavar="PRODUCT=VERSION",
+                      help="version being upgraded to, e.g. apiconnect=10.0.8.0 (repeatable)")
+    scan.add_argument("--from", dest="current", action="append", default=[],
+                      metavar="PRODUCT=VERSION", help="version running now (repeatable)")
+    scan.add_argument("--values", action="append", default=[], metavar="CHART=FILE",
+                      help=f"scan FILE as Helm values of CHART ({', '.join(CHARTS)})")
+    scan.add_argument("--fail-on", default="error", choices=[s.label for s in Severity],
+                      help="lowest severity that fails the run (default: error)")
+    scan.add_argument("--json", metavar="FILE", help="write the JSON report")
+    scan.add_argument("--junit", metavar="FILE", help="write the JUnit XML report")
+    scan.add_argument("--html", metavar="FILE", help="write the HTML report")
+    scan.add_argument("-k", metavar="EXPR", help="only rule items matching EXPR (pytest -k)")
+    scan.add_argument("-m", metavar="EXPR", help="only items with these markers, e.g. blocker")
+    scan.add_argument("--rules", metavar="DIR", help="rule catalog directory (default: built in)")
+    scan.add_argument("--max-file-size", type=int, metavar="BYTES",
+                      help="inputs larger than this are reported, not read (default 16 MiB)")
+
+    rules = sub.add_parser("rules", help="list the rule catalog")
+    rules.add_argument("--format", choices=["table", "markdown", "json"], default="table")
+    rules.add_argument("--rules", metavar="DIR", help="rule catalog directory")
+
+    explain = sub.add_parser("explain", help="show what a rule checks and how to fix it")
+    explain.add_argument("rule_id", metavar="RULE-ID")
+    explain.add_argument("--rules", metavar="DIR", help="rule catalog directory")
+    return parser
+
+
+def _scan_args(ns: argparse.Namespace) -> list[str]:
+    ini = str(resources.files("checks").joinpath("scan.ini"))
+    args = ["-p", "no:terminal", "-p", "no:cacheprovider", "--noconftest", "-c", ini,
+            "--rootdir", os.getcwd(), "--upgrade-lint-only", "--upgrade-fail-on", ns.fail_on]
+    for path in ns.paths:
+        args += ["--upgrade-lint", path]
+    for option, values in (("--upgrade-target", ns.target), ("--upgrade-from", ns.current),
+                           ("--upgrade-values", ns.values)):
+        for value in values:
+            args += [option, value]
+    for option, value in (("--upgrade-json", ns.json), ("--upgrade-junit", ns.junit),
+                          ("--upgrade-html", ns.html), ("--upgrade-rules", ns.rules),
+                          ("-k", ns.k), ("-m", ns.m)):
+        if value:
+            args += [option, value]
+    if ns.max_file_size is not None:
+        args += ["--upgrade-max-file-size", str(ns.max_file_size)]
+    return args
+
+
+def scan(ns: argparse.Namespace) -> int:
+    stdin_data = sys.stdin.buffer.read() if "-" in ns.paths else None
+    outcome = RunOutcome(stdin_data)
+    saved = {k: os.environ.pop(k) for k in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+             if k in os.environ}
+    try:
+        code = pytest.main(_scan_args(ns), plugins=[outcome])
+    finally:
+        os.environ.update(saved)
+    if code == pytest.ExitCode.USAGE_ERROR:
+        return EXIT_USAGE
+    if code == pytest.ExitCode.INTERRUPTED:
+        return EXIT_USAGE
+    if outcome.report is None:
+        print("upgrade-lint: internal error: the scan produced no report", file=sys.stderr)
+        return EXIT_INTERNAL
+    for line in terminal.render(outcome.report):
+        print(line)
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        print("upgrade-lint: -k/-m selected no rule items")
+        return EXIT_OK
+    if code == pytest.ExitCode.INTERNAL_ERROR:
+        return EXIT_INTERNAL
+    return EXIT_FINDINGS if outcome.report.failed else EXIT_OK
+
+
+def _catalog(ns: argparse.Namespace) -> Catalog:
+    return load_catalog(Path(ns.rules) if ns.rules else None)
+
+
+def rules_table(catalog: Catalog) -> str:
+    rows = [("ID", "PRODUCT", "SEVERITY", "MODE", "TITLE")]
+    rows += [(r.id, r.product, r.severity.label, r.mode, r.title) for r in catalog.rules]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(row))
+        for row in rows
+    )
+
+
+def rules_markdown(catalog: Catalog) -> str:
+    """docs/rules.md: generated, and a test fails when the committed copy drifts."""
+    out = ["# upgrade-lint rule catalog", "",
+           "Generated by `upgrade-lint rules --format markdown`; do not edit by hand.", "",
+           f"Catalog digest `{catalog.digest}`, {len(catalog.rules)} rules.", "",
+           "| id | product | severity | mode | title |", "|---|---|---|---|---|"]
+    out += [f"| [`{r.id}`](#{r.id}) | {r.product} | {r.severity.label} | {r.mode} | {r.title} |"
+            for r in catalog.rules]
+    for rule in catalog.rules:
+        out += ["", explain_markdown(rule)]
+    return "\n".join(out) + "\n"
+
+
+def _when_text(rule: Rule) -> str | None:
+    if rule.when is None:
+        return None
+    parts = []
+    if rule.when.from_range:
+        parts.append(f"from {rule.when.from_range.text}")
+    if rule.when.to_range:
+        parts.append(f"to {rule.when.to_range.text}")
+    return f"{rule.product} {' '.join(parts)}"
+
+
+def explain_text(rule: Rule) -> str:
+    when = _when_text(rule)
+    lines = [
+        f"{rule.id}: {rule.title}", "",
+        f"Product: {rule.product}    Severity: {rule.severity.label}    Mode: {rule.mode}",
+        f"Applies to: {rule.scope_description()}",
+        *([f"Upgrade path: {when}"] if when else []),
+        *([f"Tags: {', '.join(rule.tags)}"] if rule.tags else []),
+        "", "What it checks:", rule.description,
+        "", "Why it matters:", rule.rationale,
+        "", "How to fix it:", rule.remediation,
+        "", "References:", *(f"- {ref.title}: {ref.url}" for ref in rule.references),
+    ]
+    return "\n".join(lines)
+
+
+def explain_markdown(rule: Rule) -> str:
+    when = _when_text(rule)
+    facts = [f"**Product** {rule.product} · **Severity** {rule.severity.label} · "
+             f"**Mode** {rule.mode}", f"**Applies to** {rule.scope_description()}"]
+    if when:
+        facts.append(f"**Upgrade path** {when}")
+    if rule.tags:
+        facts.append(f"**Tags** {', '.join(rule.tags)}")
+    lines = [
+        f"## {rule.id}", "", f"{rule.title}.", "", "  \n".join(facts), "",
+        "**What it checks.** " + rule.description, "",
+        "**Why it matters.** " + rule.rationale, "",
+        "**How to fix it.** " + rule.remediation, "",
+        "**References**", "", *(f"- [{ref.title}]({ref.url})" for ref in rule.references),
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    ns = parser.parse_args(argv)
+    if ns.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        if ns.command == "scan":
+            return scan(ns)
+        catalog = _catalog(ns)
+    except CatalogError as exc:
+        print("upgrade-lint: rule catalog is invalid:", file=sys.stderr)
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    if ns.command == "rules":
+        if ns.format == "markdown":
+            print(rules_markdown(catalog), end="")
+        elif ns.format == "json":
+            print(json.dumps([{"id": r.id, "product": r.product, "severity": r.severity.label,
+                               "mode": r.mode, "title": r.title} for r in catalog.rules],
+                             indent=2))
+        else:
+            print(rules_table(catalog))
+        return EXIT_OK
+    rule = catalog.get(ns.rule_id)
+    if rule is None:
+        close = difflib.get_close_matches(ns.rule_id, list(catalog.by_id), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see 'upgrade-lint rules'"
+        print(f"upgrade-lint: unknown rule id {ns.rule_id!r}{hint}", file=sys.stderr)
+        return EXIT_USAGE
+    print(explain_text(rule))
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""The rule catalog: rule files loaded with ruamel.yaml and validated twice.
+
+Stage 1 validates each file against ``rule.schema.json``; stage 2 validates
+its ``params`` against the schema of the check template it names. Problems
+are collected across the whole catalog and reported at once as
+``path:line: $.json.path: message``, so a broken catalog is fixed in one pass.
+ruamel.yaml is used here (and not the fast manifest loader) because its
+round-trip nodes remember the line of every key for those messages; the
+catalog is small, so its cost does not matter.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+from checks.engine.registry import get_template
+from checks.engine.upgrade_path import PathCondition
+from checks.engine.versions import VersionError, VersionRange
+from checks.objects import container_images, image_matches
+from checks.model import Reference, Resource, Severity, format_json_path
+
+
+class CatalogError(Exception):
+    """The catalog cannot be used; ``problems`` lists every reason."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class Selector:
+    api_version: str | None = None
+    kinds: tuple[str, ...] = ()
+    name: str | None = None
+    chart: str | None = None
+    images: tuple[str, ...] = ()
+
+    def matches(self, resource: Resource) -> bool:
+        if self.chart is not None and resource.chart != self.chart:
+            return False
+        if self.images and not any(image_matches(image, self.images)
+                                   for _, image in container_images(resource)):
+            return False
+        if self.kinds and resource.kind not in self.kinds:
+            return False
+        if self.api_version is not None and not fnmatch.fnmatchcase(resource.api_version,
+                                                                     self.api_version):
+            return False
+        return self.name is None or fnmatch.fnmatchcase(resource.name, self.name)
+
+    def describe(self) -> str:
+        if self.chart:
+            return f"Helm values of chart {self.chart}"
+        text = "/".join(self.kinds) or "object"
+        if self.name:
+            text += f" named {self.name}"
+        if self.images:
+            text += f" running {'/'.join(self.images)}"
+        return text
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    product: str
+    severity: Severity
+    mode: str
+    applies_to: tuple[Selector, ...]
+    check: str
+    params: Mapping[str, Any]
+    description: str
+    rationale: str
+    remediation: str
+    references: tuple[Reference, ...]
+    when: PathCondition | None = None
+    tags: tuple[str, ...] = ()
+    source: str = ""
+
+    def applies(self, resource: Resource) -> bool:
+        return any(s.matches(resource) for s in self.applies_to)
+
+    def scope_description(self) -> str:
+        return ", ".join(s.describe() for s in self.applies_to)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    rules: tuple[Rule, ...]
+    digest: str
+    root: str
+    by_id: Mapping[str, Rule] = field(default_factory=dict)
+
+    def get(self, rule_id: str) -> Rule | None:
+        return self.by_id.get(rule_id)
+
+
+def default_rules_dir() -> Path:
+    """Rules ship in the wheel as ``checks/_rules``; a source checkout has ``rules/``."""
+    packaged = Path(str(resources.files("checks"))) / "_rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+@cache
+def _rule_validator() -> jsonschema.protocols.Validator:
+    text = resources.files("checks.engine").joinpath("rule.schema.json").read_text("utf-8")
+    schema = json.loads(text)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _line_of(data: Any, path: Iterable[str | int]) -> int:
+    """Line (1-based) of the deepest existing key on ``path`` in ruamel data."""
+    line = 1
+    node = data
+    for part in path:
+        if isinstance(node, CommentedMap) and part in node:
+            line = node.lc.key(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+        else:
+            break
+    return line
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's round-trip types -> plain dict/list/str for the engine."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _schema_problems(validator: jsonschema.protocols.Validator, instance: Any, data: Any,
+                     display: str, prefix: tuple[str | int, ...] = ()) -> list[str]:
+    problems = []
+    for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path))):
+        path = prefix + tuple(error.absolute_path)
+        problems.append(f"{display}:{_line_of(data, path)}: {format_json_path(path)}: "
+                        f"{error.message}")
+    return problems
+
+
+def _build_rule(raw: Mapping[str, Any], source: str) -> Rule:
+    selectors = tuple(
+        Selector(
+            api_version=s.get("apiVersion"),
+            kinds=tuple([s["kind"]] if isinstance(s.get("kind"), str) else s.get("kind", ())),
+            name=s.get("name"), chart=s.get("chart"), images=tuple(s.get("image", ())),
+        )
+        for s in raw["applies_to"]
+    )
+    when = None
+    if raw.get("when"):
+        w = raw["when"]
+        when = PathCondition(
+            raw["product"],
+            VersionRange(w["from"], raw["product"]) if "from" in w else None,
+            VersionRange(w["to"], raw["product"]) if "to" in w else None,
+        )
+    return Rule(
+        id=raw["id"], title=raw["title"], product=raw["product"],
+        severity=Severity.parse(raw["severity"]), mode=raw["mode"], applies_to=selectors,
+        check=raw["check"], params=raw.get("params", {}), description=raw["description"].strip(),
+        rationale=raw["rationale"].strip(), remediation=raw["remediation"].strip(),
+        references=tuple(Reference(r["title"], r["url"]) for r in raw["references"]),
+        when=when, tags=tuple(raw.get("tags", ())), source=source,
+    )
+
+
+def _check_file(path: Path, display: str, yaml: YAML) -> tuple[Rule | None, list[str], bytes]:
+    raw_bytes = path.read_bytes()
+    try:
+        data = yaml.load(raw_bytes.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return None, [f"{display}:1: not valid UTF-8 ({exc.reason})"], raw_bytes
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = " ".join(str(getattr(exc, "problem", exc)).split())
+        return None, [f"{display}:{line}: YAML error: {problem}"], raw_bytes
+    plain = _plain(data)
+    problems = _schema_problems(_rule_validator(), plain, data, display)
+    if problems:
+        return None, problems, raw_bytes
+    if plain["id"] != path.stem:
+        problems.append(f"{display}:{_line_of(data, ['id'])}: $.id: {plain['id']!r} must match "
+                        f"the file name {path.stem!r}")
+    if plain["product"] != path.parent.name:
+        problems.append(f"{display}:{_line_of(data, ['product'])}: $.product: "
+                        f"{plain['product']!r} must match the folder {path.parent.name!r}")
+    template = get_template(plain["check"])
+    if template is None:
+        problems.append(f"{display}:{_line_of(data, ['check'])}: $.check: unknown check template "
+                        f"{plain['check']!r}")
+    else:
+        validator = jsonschema.Draft202012Validator(template.params_schema)
+        problems += _schema_problems(validator, plain.get("params", {}), data, display, ("params",))
+    for key in ("from", "to"):
+        text = plain.get("when", {}).get(key)
+        if text is None:
+            continue
+        try:
+            VersionRange(text, plain["product"]).validate()
+        except (VersionError, ValueError) as exc:
+            problems.append(f"{display}:{_line_of(data, ['when', key])}: $.when.{key}: {exc}")
+    return (None if problems else _build_rule(plain, display)), problems, raw_bytes
+
+
+def load_catalog(root: Path | None = None) -> Catalog:
+    """Load and validate every ``<product>/<rule-id>.yaml`` below ``root``."""
+    root = root or default_rules_dir()
+    if not root.is_dir():
+        raise CatalogError([f"{root}: rule directory not found"])
+    yaml = YAML(typ="rt")
+    files = sorted(root.glob("*/*.yaml"))
+    if not files:
+        raise CatalogError([f"{root}: no rule files (<product>/<rule-id>.yaml)"])
+    problems: list[str] = []
+    rules: list[Rule] = []
+    digest = hashlib.sha256()
+    seen: dict[str, str] = {}
+    for path in files:
+        display = str(path.relative_to(root.parent)) if root.parent in path.parents else str(path)
+        rule, file_problems, raw = _check_file(path, display, yaml)
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + raw + b"\0")
+        problems += file_problems
+        if rule is None:
+            continue
+        if rule.id in seen:
+            problems.append(f"{display}:1: $.id: duplicate rule id {rule.id!r} (also in "
+                            f"{seen[rule.id]})")
+            continue
+        seen[rule.id] = display
+        rules.append(rule)
+    if problems:
+        raise CatalogError(problems)
+    ordered = tuple(sorted(rules, key=lambda r: (r.product, r.id)))
+    return Catalog(ordered, f"sha256:{digest.hexdigest()[:16]}", str(root),
+                   {r.id: r for r in ordered})

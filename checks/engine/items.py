@@ -1,0 +1,83 @@
+"""Grouping results into report items (pytest items, JUnit test cases).
+
+pytest costs ~0.4 ms per item, so items are proportional to rules and
+findings, never to rules x objects: one item per failing, waived or
+not-evaluated (rule x object), one item per rule for all objects that passed
+it, one per rule-level outcome and one per invalid input. The JSON report
+still carries every (rule x object) result.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from checks.model import Outcome, Result, Severity
+
+PER_OBJECT = frozenset({Outcome.FAILED, Outcome.WAIVED, Outcome.NOT_EVALUATED})
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    name: str
+    rule_id: str
+    product: str
+    severity: Severity
+    outcome: Outcome
+    results: tuple[Result, ...]
+
+    @property
+    def first(self) -> Result:
+        return self.results[0]
+
+    def gates(self, fail_on: Severity) -> bool:
+        """Does this item fail the run at threshold ``fail_on``?"""
+        return (self.outcome in (Outcome.FAILED, Outcome.INVALID_INPUT)
+                and self.severity >= fail_on)
+
+
+def _object_label(result: Result) -> str:
+    return f"{result.obj} @ {result.location}"
+
+
+def group_items(results: Iterable[Result]) -> list[ItemSpec]:
+    items: list[ItemSpec] = []
+    passed: dict[str, list[Result]] = defaultdict(list)
+    order: list[str] = []
+    for result in results:
+        if result.rule_id not in passed and result.rule_id not in order:
+            order.append(result.rule_id)
+        if result.outcome is Outcome.INVALID_INPUT:
+            name = f"invalid-input[{result.location}]"
+        elif result.outcome is Outcome.PASSED:
+            passed[result.rule_id].append(result)
+            continue
+        elif result.outcome in PER_OBJECT and result.obj is not None:
+            name = f"{result.rule_id}[{_object_label(result)}]"
+        else:
+            name = f"{result.rule_id}[{result.outcome.value}]"
+        items.append(ItemSpec(name, result.rule_id, result.product, result.severity,
+                              result.outcome, (result,)))
+    for rule_id, group in passed.items():
+        count = len(group)
+        noun = "object" if count == 1 else "objects"
+        items.append(ItemSpec(f"{rule_id}[{count} {noun} passed]", rule_id, group[0].product,
+                              group[0].severity, Outcome.PASSED, tuple(group)))
+    rank = {rule_id: i for i, rule_id in enumerate(order)}
+    items.sort(key=lambda item: (item.outcome is Outcome.INVALID_INPUT and -1 or 0,
+                                 rank.get(item.rule_id, 0)))
+    return _unique(items)
+
+
+def _unique(items: Sequence[ItemSpec]) -> list[ItemSpec]:
+    seen: dict[str, int] = {}
+    out = []
+    for item in items:
+        count = seen.get(item.name, 0) + 1
+        seen[item.name] = count
+        if count > 1:
+            item = ItemSpec(f"{item.name[:-1]} #{count}]", item.rule_id, item.product,
+                            item.severity, item.outcome, item.results)
+        out.append(item)
+    return out

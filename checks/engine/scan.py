@@ -1,0 +1,78 @@
+"""One scan, front to back: sources -> upgrade path -> evaluation.
+
+Both front ends (the pytest plugin and ``upgrade-lint scan``) call ``run_scan``
+with the same request, so they produce the same results by construction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from checks.engine.catalog import Catalog, load_catalog
+from checks.engine.evaluate import Evaluator, input_error_results
+from checks.engine.redact import Scrubber
+from checks.engine.upgrade_path import UpgradeContext, build_context
+from checks.model import JsonPath, Outcome, Resource, Result, Severity
+from checks.sources.files import DEFAULT_MAX_FILE_BYTES
+from checks.sources.manifests import ScanInputs, load
+
+
+class ScanUsageError(Exception):
+    """Bad options (version syntax, ...): exit code 2, no traceback."""
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    paths: Sequence[str]
+    values: Mapping[str, str] = field(default_factory=dict)
+    targets: Mapping[str, str] = field(default_factory=dict)
+    currents: Mapping[str, str] = field(default_factory=dict)
+    rules_dir: Path | None = None
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    stdin_data: bytes | None = None
+
+
+@dataclass
+class ScanResult:
+    catalog: Catalog
+    context: UpgradeContext
+    resources: list[Resource]
+    results: list[Result]
+    files: int
+    documents: int
+    started_at: datetime
+    seconds: float
+
+    def counts(self) -> Counter[tuple[Outcome, Severity]]:
+        return Counter((r.outcome, r.severity) for r in self.results)
+
+
+def run_scan(request: ScanRequest, catalog: Catalog | None = None) -> ScanResult:
+    """Scan the inputs; bad input becomes results, bad options raise ScanUsageError."""
+    started, clock = datetime.now(timezone.utc), time.perf_counter()
+    catalog = catalog or load_catalog(request.rules_dir)
+    manifests = load(ScanInputs(request.paths, request.values, request.max_file_bytes,
+                                request.stdin_data))
+    locator = manifests.locator
+    assert locator is not None
+
+    def line_of(resource: Resource, path: JsonPath) -> int:
+        return locator.line(resource.origin, path)
+
+    def where(resource: Resource, path: JsonPath) -> str:
+        return f"{resource.origin.path}:{line_of(resource, path)}"
+
+    context, problems = build_context(manifests.resources, request.targets, request.currents,
+                                      where)
+    if problems:
+        raise ScanUsageError("; ".join(problems))
+    scrubber = Scrubber.from_resources(manifests.resources)
+    evaluator = Evaluator(catalog, context, line_of, scrubber)
+    results = input_error_results(manifests.errors) + evaluator.evaluate(manifests.resources)
+    return ScanResult(catalog, context, manifests.resources, results, manifests.files,
+                      manifests.documents, started, time.perf_counter() - clock)

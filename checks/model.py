@@ -1,0 +1,199 @@
+"""Frozen data shared by sources, engine and reports.
+
+Everything that crosses a layer boundary is defined here so that no layer has
+to import another one sideways: sources build ``Resource`` and ``InputError``,
+the engine turns them into ``Result``, reports only read ``Result``.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+JsonPathPart = str | int
+JsonPath = tuple[JsonPathPart, ...]
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def format_json_path(parts: JsonPath) -> str:
+    """Render a path the way users read it: ``$.spec.template[0].name``.
+
+    Keys that are not plain identifiers (``cert-manager.io/issuer``) are
+    bracketed and quoted so the path stays unambiguous.
+    """
+    out = ["$"]
+    for part in parts:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif _PLAIN_KEY.match(part):
+            out.append(f".{part}")
+        else:
+            escaped = part.replace("\\", "\\\\").replace("'", "\\'")
+            out.append(f"['{escaped}']")
+    return "".join(out)
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that ``severity >= fail_on`` is the gating test."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+    BLOCKER = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of {names})") from None
+
+
+class Outcome(str, enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    WAIVED = "waived"
+    NOT_APPLICABLE = "not-applicable"
+    NOT_EVALUATED = "not-evaluated"
+    INVALID_INPUT = "invalid-input"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a Resource came from.
+
+    ``prefix`` is the JSON path of the object inside its YAML document: empty
+    for a plain manifest, ``("objects", 3)`` for the fourth object of an
+    OpenShift Template, ``("items", 0)`` for a ``kind: List``. Line lookup for
+    a finding walks ``prefix + json_path`` in document ``doc_index``.
+    """
+
+    path: str
+    line: int
+    doc_index: int = 0
+    prefix: JsonPath = ()
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    api_version: str
+    kind: str
+    namespace: str | None
+    name: str
+
+    def __str__(self) -> str:
+        parts = [self.api_version, self.kind]
+        if self.namespace:
+            parts.append(self.namespace)
+        parts.append(self.name)
+        return "/".join(parts)
+
+
+@dataclass(frozen=True, eq=False)
+class Resource:
+    """One object a rule can look at: a Kubernetes object or a Helm values set.
+
+    ``body`` holds the values exactly as Kubernetes would decode them (YAML 1.1
+    scalars). ``chart`` is set for Helm values documents (``kong``,
+    ``api7ee3``, ``api7-gateway``). ``unresolved`` lists the JSON paths whose
+    value still holds an OpenShift Template placeholder without a default.
+    """
+
+    api_version: str
+    kind: str
+    name: str
+    body: Mapping[str, Any]
+    origin: Origin
+    namespace: str | None = None
+    chart: str | None = None
+    unresolved: frozenset[JsonPath] = frozenset()
+
+    @property
+    def ref(self) -> ObjectRef:
+        return ObjectRef(self.api_version, self.kind, self.namespace, self.name)
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0] if "/" in self.api_version else ""
+
+
+@dataclass(frozen=True)
+class InputError:
+    """A file or document that could not be read: always reported, never fatal."""
+
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a check template found wrong.
+
+    ``resource`` is only set by whole-scan (set) checks, which must say which
+    object the violation belongs to. ``observed`` must already be redacted by
+    the check when it is a credential.
+    """
+
+    message: str
+    path: JsonPath = ()
+    observed: Any = None
+    expected: Any = None
+    resource: Resource | None = None
+
+
+@dataclass(frozen=True)
+class NotEvaluated:
+    """A check could not decide (placeholder, unknown version, ...): said why."""
+
+    reason: str
+    path: JsonPath = ()
+    resource: Resource | None = None
+
+
+Verdict = Violation | NotEvaluated
+
+
+@dataclass(frozen=True)
+class Reference:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Result:
+    """One (rule x object) outcome, or a rule-level outcome when ``obj`` is None."""
+
+    rule_id: str
+    product: str
+    severity: Severity
+    outcome: Outcome
+    message: str
+    title: str = ""
+    obj: ObjectRef | None = None
+    path: str | None = None
+    line: int | None = None
+    json_path: str | None = None
+    remediation: str = ""
+    observed: Any = None
+    expected: Any = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def location(self) -> str:
+        if self.path is None:
+            return "-"
+        return f"{self.path}:{self.line}" if self.line else self.path

@@ -1,0 +1,174 @@
+"""Accessors for object bodies that every layer shares: paths, containers, images.
+
+Checks must report the JSON path of the field they judged, so every accessor
+returns the path next to the value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from checks.model import JsonPath, Resource
+
+_MISSING = object()
+#: Unrendered template syntax: OpenShift/shell ``${VAR}``, Helm/Jinja ``{{ }}``.
+PLACEHOLDER = re.compile(r"\$\{\{?[A-Za-z_][A-Za-z0-9_]*\}?\}|\{\{.*?\}\}")
+
+
+def split_path(dotted: str) -> JsonPath:
+    """``spec.template[0].name`` -> ("spec", "template", 0, "name")."""
+    parts: list[str | int] = []
+    for chunk in dotted.split("."):
+        name, *indexes = chunk.split("[")
+        if name:
+            parts.append(name)
+        parts.extend(int(i.rstrip("]")) for i in indexes)
+    return tuple(parts)
+
+
+def lookup(body: Any, path: JsonPath) -> Any:
+    """Value at ``path`` or the ``MISSING`` sentinel."""
+    node = body
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(node, list) or not 0 <= part < len(node):
+                return _MISSING
+            node = node[part]
+        else:
+            if not isinstance(node, Mapping) or part not in node:
+                return _MISSING
+            node = node[part]
+    return node
+
+
+def is_missing(value: Any) -> bool:
+    return value is _MISSING
+
+
+def is_unresolved(resource: Resource, path: JsonPath, value: Any) -> bool:
+    """True when the value still holds a template placeholder (not rendered)."""
+    if path in resource.unresolved:
+        return True
+    return isinstance(value, str) and bool(PLACEHOLDER.search(value))
+
+
+def first_present(body: Any, paths: Sequence[JsonPath]) -> tuple[Any, JsonPath]:
+    """First path that exists (legacy-key fallbacks such as spec.appVersion)."""
+    for path in paths:
+        value = lookup(body, path)
+        if not is_missing(value):
+            return value, path
+    return _MISSING, paths[0] if paths else ()
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    spec: Mapping[str, Any]
+    path: JsonPath
+
+
+def pod_spec_path(resource: Resource) -> JsonPath | None:
+    """Where the pod spec sits for workload kinds (and bare Pods)."""
+    body = resource.body
+    for path in (("spec", "template", "spec"), ("spec", "jobTemplate", "spec", "template", "spec"),
+                 ("spec",)):
+        node = lookup(body, path)
+        if isinstance(node, Mapping) and isinstance(node.get("containers"), list):
+            return path
+    return None
+
+
+def containers(resource: Resource, include_init: bool = False) -> Iterator[Container]:
+    base = pod_spec_path(resource)
+    if base is None:
+        return
+    groups = ("containers", "initContainers") if include_init else ("containers",)
+    for group in groups:
+        items = lookup(resource.body, (*base, group))
+        if not isinstance(items, list):
+            continue
+        for index, spec in enumerate(items):
+            if isinstance(spec, Mapping):
+                yield Container(str(spec.get("name", "")), spec, (*base, group, index))
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    spec: Mapping[str, Any]
+    path: JsonPath
+
+    @property
+    def has_literal(self) -> bool:
+        return "value" in self.spec
+
+    @property
+    def literal(self) -> Any:
+        return self.spec.get("value")
+
+    @property
+    def secret_ref(self) -> Mapping[str, Any] | None:
+        ref = lookup(self.spec, ("valueFrom", "secretKeyRef"))
+        return ref if isinstance(ref, Mapping) else None
+
+
+def env_vars(container: Container) -> Iterator[EnvVar]:
+    env = container.spec.get("env")
+    if not isinstance(env, list):
+        return
+    for index, var in enumerate(env):
+        if isinstance(var, Mapping) and isinstance(var.get("name"), str):
+            yield EnvVar(var["name"], var, (*container.path, "env", index))
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    repository: str  # without registry host, e.g. "kong/kong-gateway"
+    tag: str | None
+
+
+def parse_image(image: str) -> ImageRef:
+    """``registry:5000/kong/kong-gateway:3.5@sha256:..`` -> (kong/kong-gateway, 3.5)."""
+    name = image.split("@", 1)[0]
+    last_slash = name.rfind("/")
+    colon = name.rfind(":")
+    tag = None
+    if colon > last_slash:
+        name, tag = name[:colon], name[colon + 1:]
+    parts = name.split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]
+    return ImageRef("/".join(parts), tag)
+
+
+def image_matches(image: str, repositories: Sequence[str]) -> bool:
+    repo = parse_image(image).repository
+    return any(repo == r or repo.endswith("/" + r) for r in repositories)
+
+
+def container_images(resource: Resource) -> Iterator[tuple[Container, str]]:
+    for container in containers(resource, include_init=True):
+        image = container.spec.get("image")
+        if isinstance(image, str):
+            yield container, image
+
+
+def describe(value: Any) -> str:
+    """How a value reads in a message, with its YAML type made visible."""
+    if is_missing(value):
+        return "missing"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if value is None:
+        return "null"
+    return repr(value)

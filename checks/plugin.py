@@ -1,0 +1,330 @@
+"""pytest plugin: rule evaluations as test items.
+
+Loaded through the ``pytest11`` entry point, it stays inert until
+``--upgrade-lint PATH`` is given. Then the engine scans everything once at
+session start, and items only *report* the engine's results, so selection
+(``-k``, ``-m``), ordering and xdist never change a verdict. Item count is
+proportional to findings and rules (see ``checks.engine.items``).
+
+Teams add their own checks as ordinary test functions using the public
+fixtures ``upgrade_scan``, ``upgrade_resources`` and ``upgrade_path``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checks.engine.catalog import CatalogError
+from checks.engine.items import ItemSpec, group_items
+from checks.engine.scan import ScanRequest, ScanResult, ScanUsageError, run_scan
+from checks.engine.upgrade_path import UpgradeContext, parse_assignment
+from checks.model import Outcome, Resource, Result, Severity
+from checks.reports import html, json_report, junit
+from checks.reports.model import Report
+from checks.reports.terminal import finding_block, summary_lines
+from checks.sources.files import DEFAULT_MAX_FILE_BYTES
+from checks.sources.helm import CHARTS, canonical_chart
+
+PRODUCT_MARKERS = {
+    "apiconnect": "IBM API Connect / DataPower rules",
+    "api7": "API7 Enterprise rules",
+    "kong": "Kong Gateway rules",
+    "3scale": "Red Hat 3scale rules",
+    "kubernetes": "Kubernetes API rules",
+    "input": "unreadable input files",
+}
+SESSION_PLUGIN = "upgrade-lint-session"
+
+
+class UpgradeLintFinding(UserWarning):
+    """A finding below --fail-on: reported as a warning, does not fail the run."""
+
+
+class FindingFailed(Exception):
+    """Raised by an item whose findings gate the run."""
+
+
+class RunOutcome:
+    """Hand-over object between ``upgrade-lint scan`` and the plugin.
+
+    The CLI registers one as a plugin; the session stores its report here so
+    the CLI can print it after pytest has released the terminal, and the CLI
+    passes stdin bytes the other way (pytest captures stdin).
+    """
+
+    def __init__(self, stdin_data: bytes | None = None) -> None:
+        self.stdin_data = stdin_data
+        self.report: Report | None = None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("upgrade-lint", "upgrade-lint: find what blocks a gateway upgrade")
+    group.addoption("--upgrade-lint", action="append", default=[], metavar="PATH",
+                    help="scan manifests, Helm values or directories (repeatable; - = stdin)")
+    group.addoption("--upgrade-target", action="append", default=[], metavar="PRODUCT=VERSION",
+                    help="version being upgraded to, e.g. apiconnect=10.0.8.0")
+    group.addoption("--upgrade-from", action="append", default=[], metavar="PRODUCT=VERSION",
+                    help="version running now, e.g. api7=3.4.2")
+    group.addoption("--upgrade-values", action="append", default=[], metavar="CHART=FILE",
+                    help=f"scan FILE as Helm values of CHART ({', '.join(CHARTS)})")
+    group.addoption("--upgrade-fail-on", default="error",
+                    choices=[s.label for s in Severity],
+                    help="lowest severity that fails the run (default: error)")
+    group.addoption("--upgrade-json", metavar="FILE", help="write the JSON report")
+    group.addoption("--upgrade-junit", metavar="FILE", help="write the JUnit XML report")
+    group.addoption("--upgrade-html", metavar="FILE", help="write the HTML report")
+    group.addoption("--upgrade-rules", metavar="DIR", help="use this rule catalog directory")
+    group.addoption("--upgrade-max-file-size", type=int, default=DEFAULT_MAX_FILE_BYTES,
+                    metavar="BYTES", help="skip (and report) larger input files")
+    # Set by `upgrade-lint scan`: collect nothing but the rule items.
+    group.addoption("--upgrade-lint-only", action="store_true", help=argparse.SUPPRESS)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for product, text in PRODUCT_MARKERS.items():
+        config.addinivalue_line("markers", f"{product}: {text}")
+    for severity in Severity:
+        config.addinivalue_line("markers", f"{severity.label}: findings of severity "
+                                           f"{severity.label}")
+    config.addinivalue_line("markers", "upgrade_lint: every upgrade-lint rule item")
+    # Findings below --fail-on must stay warnings even where a project turns
+    # warnings into errors (filterwarnings = error); later lines take precedence.
+    config.addinivalue_line("filterwarnings", "default::checks.plugin.UpgradeLintFinding")
+    paths = config.getoption("upgrade_lint")
+    if not paths:
+        return
+    request = _request_from_options(config, paths)
+    config.pluginmanager.register(UpgradeLintSession(config, request), SESSION_PLUGIN)
+
+
+def _pairs(values: Sequence[str], option: str) -> dict[str, str]:
+    out = {}
+    for text in values:
+        try:
+            product, value = parse_assignment(text, option)
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        out[product] = value
+    return out
+
+
+def _values(values: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for text in values:
+        chart_name, sep, path = text.partition("=")
+        chart = canonical_chart(chart_name)
+        if not sep or not path or chart is None:
+            raise pytest.UsageError(f"--values expects CHART=FILE with CHART one of "
+                                    f"{', '.join(CHARTS)}, got {text!r}")
+        if not Path(path).is_file():
+            raise pytest.UsageError(f"--values {text}: no such file")
+        out[path] = chart
+    return out
+
+
+def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRequest:
+    stdin_data = None
+    if "-" in paths:
+        outcome = _run_outcome(config)
+        if outcome is None or outcome.stdin_data is None:
+            raise pytest.UsageError("reading manifests from stdin (-) works with "
+                                    "'upgrade-lint scan -'; under pytest pass a file instead")
+        stdin_data = outcome.stdin_data
+    rules = config.getoption("upgrade_rules")
+    max_size = config.getoption("upgrade_max_file_size")
+    if max_size <= 0:
+        raise pytest.UsageError("--max-file-size must be a positive number of bytes")
+    return ScanRequest(
+        paths=list(paths),
+        values=_values(config.getoption("upgrade_values")),
+        targets=_pairs(config.getoption("upgrade_target"), "--target"),
+        currents=_pairs(config.getoption("upgrade_from"), "--from"),
+        rules_dir=Path(rules) if rules else None,
+        max_file_bytes=max_size,
+        stdin_data=stdin_data,
+    )
+
+
+def _run_outcome(config: pytest.Config) -> RunOutcome | None:
+    for plugin in config.pluginmanager.get_plugins():
+        if isinstance(plugin, RunOutcome):
+            return plugin
+    return None
+
+
+class RuleItem(pytest.Item):
+    """One report item: a failing/not-evaluated (rule x object), or a rule rollup."""
+
+    def __init__(self, *, spec: ItemSpec, fail_on: Severity, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.fail_on = fail_on
+        for marker in (spec.product, spec.severity.label, "upgrade_lint"):
+            self.add_marker(marker)
+
+    def runtest(self) -> None:
+        spec = self.spec
+        if spec.gates(self.fail_on):
+            raise FindingFailed()
+        if spec.outcome in (Outcome.FAILED, Outcome.INVALID_INPUT):
+            warnings.warn(UpgradeLintFinding("\n".join(finding_block(spec.first))), stacklevel=1)
+        elif spec.outcome in (Outcome.NOT_APPLICABLE, Outcome.NOT_EVALUATED):
+            pytest.skip(f"{spec.outcome.value}: {spec.first.message}")
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        if isinstance(excinfo.value, FindingFailed):
+            return "\n".join(finding_block(self.spec.first))
+        return str(super().repr_failure(excinfo, style=style))
+
+    def reportinfo(self) -> tuple[str, int | None, str]:
+        first = self.spec.first
+        line = first.line - 1 if first.line else None
+        return first.path or "upgrade-lint", line, self.name
+
+
+class ScanCollector(pytest.Collector):
+    """Parent node of the rule items (their node ids start ``upgrade-lint::``)."""
+
+    def collect(self) -> list[pytest.Item]:  # pragma: no cover - items are made directly
+        return []
+
+
+class UpgradeLintSession:
+    """Per-session state: the scan, its items and the reports."""
+
+    def __init__(self, config: pytest.Config, request: ScanRequest) -> None:
+        self.config = config
+        self.request = request
+        self.fail_on = Severity.parse(config.getoption("upgrade_fail_on"))
+        self.only = bool(config.getoption("upgrade_lint_only"))
+        self.scan: ScanResult | None = None
+        self.selected: list[Result] | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        try:
+            self.scan = run_scan(self.request)
+        except CatalogError as exc:
+            raise pytest.UsageError("rule catalog is invalid:\n" + "\n".join(exc.problems)) \
+                from None
+        except ScanUsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+    def pytest_ignore_collect(self) -> bool | None:
+        """In ``upgrade-lint scan`` mode nothing but the rule items is collected."""
+        return True if self.only else None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, session: pytest.Session,
+                                      items: list[pytest.Item]) -> None:
+        assert self.scan is not None
+        parent = ScanCollector.from_parent(session, name="upgrade-lint")
+        rule_items = [RuleItem.from_parent(parent, name=spec.name, spec=spec,
+                                           fail_on=self.fail_on)
+                      for spec in group_items(self.scan.results)]
+        if self.only:
+            items[:] = rule_items
+        else:
+            items.extend(rule_items)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Reports cover what -k/-m selected (invalid input is always kept)."""
+        assert self.scan is not None
+        selected: list[Result] = []
+        for item in session.items:
+            if isinstance(item, RuleItem):
+                selected.extend(item.spec.results)
+        kept = {id(r) for r in selected}
+        self.selected = [r for r in self.scan.results
+                         if id(r) in kept or r.outcome is Outcome.INVALID_INPUT]
+
+    def report(self) -> Report:
+        assert self.scan is not None
+        results = self.selected if self.selected is not None else self.scan.results
+        return Report.build(self.scan, results, self.fail_on, self.request.paths)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.scan is None or hasattr(self.config, "workerinput"):
+            return
+        report = self.report()
+        for option, writer in (("upgrade_json", json_report.write),
+                               ("upgrade_junit", junit.write), ("upgrade_html", html.write)):
+            target = self.config.getoption(option)
+            if target:
+                writer(report, Path(target))
+        outcome = _run_outcome(self.config)
+        if outcome is not None:
+            outcome.report = report
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.scan is None:
+            return
+        terminalreporter.section("upgrade-lint")
+        for line in summary_lines(self.report()):
+            terminalreporter.write_line(line)
+
+
+# ---------------------------------------------------------------- public fixtures
+
+
+class ResourceSet(Sequence[Resource]):
+    """The scanned objects, with filters for writing your own checks."""
+
+    def __init__(self, resources: Sequence[Resource]) -> None:
+        self._resources = list(resources)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._resources[index]
+
+    def __len__(self) -> int:
+        return len(self._resources)
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self._resources)
+
+    def of_kind(self, *kinds: str) -> ResourceSet:
+        """Objects of these kinds, e.g. ``of_kind("Deployment", "StatefulSet")``."""
+        return ResourceSet([r for r in self._resources if r.kind in kinds])
+
+    def helm_values(self, chart: str) -> ResourceSet:
+        """Helm values documents of a chart (``kong``, ``api7ee3``, ``api7-gateway``)."""
+        return ResourceSet([r for r in self._resources if r.chart == chart])
+
+
+def _session(config: pytest.Config) -> UpgradeLintSession:
+    plugin = config.pluginmanager.get_plugin(SESSION_PLUGIN)
+    if not isinstance(plugin, UpgradeLintSession) or plugin.scan is None:
+        pytest.skip("no upgrade-lint scan in this session (pass --upgrade-lint PATH)")
+    return plugin
+
+
+@pytest.fixture(scope="session")
+def upgrade_scan(pytestconfig: pytest.Config) -> ScanResult:
+    """The whole scan: ``.resources``, ``.results`` and ``.context`` (upgrade path)."""
+    scan = _session(pytestconfig).scan
+    assert scan is not None
+    return scan
+
+
+@pytest.fixture(scope="session")
+def upgrade_resources(upgrade_scan: ScanResult) -> ResourceSet:
+    """Every scanned object; filter with ``.of_kind("Deployment")`` or ``.helm_values("kong")``.
+
+    Each Resource has ``api_version``, ``kind``, ``namespace``, ``name``, ``body``
+    (values as Kubernetes decodes them) and ``origin`` (``path``, ``line``).
+    """
+    return ResourceSet(upgrade_scan.resources)
+
+
+@pytest.fixture(scope="session")
+def upgrade_path(upgrade_scan: ScanResult) -> UpgradeContext:
+    """Current and target version per product: ``upgrade_path.path("kong").target``."""
+    return upgrade_scan.context

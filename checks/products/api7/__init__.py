@@ -1,0 +1,5 @@
+"""API7 Enterprise: control plane (chart api7ee3) and gateways (chart gateway)."""
+
+from checks.products.api7 import declarations
+
+__all__ = ["declarations"]

@@ -1,0 +1,70 @@
+"""Env vars that must come from a Secret key, not a literal value.
+
+3scale 2.5 moved ``MYSQL_USER``/``MYSQL_PASSWORD`` of ``system-mysql`` from
+literal values into ``system-database`` Secret keys; the same shape recurs
+elsewhere, so the template takes the variables and Secret keys as params.
+Literal values are never echoed: they are credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checks.engine.redact import REDACTED
+from checks.engine.registry import Params, object_check
+from checks.engine.upgrade_path import UpgradeContext
+from checks.model import Resource, Verdict, Violation
+from checks.objects import containers, env_vars
+
+
+@object_check("env-var-from-secret", {
+    "required": ["vars"],
+    "additionalProperties": False,
+    "properties": {
+        "containers": {"type": "array", "items": {"type": "string"},
+                       "description": "container names to check (default: all)"},
+        "vars": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {
+                "type": "object",
+                "required": ["secret", "key"],
+                "additionalProperties": False,
+                "properties": {"secret": {"type": "string"}, "key": {"type": "string"}},
+            },
+        },
+    },
+})
+def env_var_from_secret(resource: Resource, params: Params,
+                        ctx: UpgradeContext) -> Iterator[Verdict]:
+    """Named env vars must use valueFrom.secretKeyRef to the given Secret key."""
+    wanted = params["vars"]
+    only = set(params.get("containers", ()))
+    for container in containers(resource, include_init=True):
+        if only and container.name not in only:
+            continue
+        for var in env_vars(container):
+            target = wanted.get(var.name)
+            if target is None:
+                continue
+            expected = f"valueFrom.secretKeyRef {{name: {target['secret']}, key: {target['key']}}}"
+            if var.has_literal:
+                yield Violation(
+                    f"{var.name} of container {container.name!r} is a literal value "
+                    f"({REDACTED}); it must come from Secret {target['secret']!r} key "
+                    f"{target['key']!r}",
+                    (*var.path, "value"), observed=REDACTED, expected=expected)
+                continue
+            ref = var.secret_ref
+            if ref is None:
+                yield Violation(
+                    f"{var.name} of container {container.name!r} is not read from a Secret; it "
+                    f"must come from Secret {target['secret']!r} key {target['key']!r}",
+                    var.path, observed="no secretKeyRef", expected=expected)
+            elif ref.get("name") != target["secret"] or ref.get("key") != target["key"]:
+                yield Violation(
+                    f"{var.name} of container {container.name!r} reads Secret "
+                    f"{ref.get('name')!r} key {ref.get('key')!r}; it must read Secret "
+                    f"{target['secret']!r} key {target['key']!r}",
+                    (*var.path, "valueFrom", "secretKeyRef"),
+                    observed=f"{ref.get('name')}/{ref.get('key')}", expected=expected)

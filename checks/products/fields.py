@@ -1,0 +1,66 @@
+"""Templates that judge single fields: must be empty, must equal a value.
+
+Shared by every product; the rule's params say which fields and values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from checks.engine.registry import Params, object_check
+from checks.engine.upgrade_path import UpgradeContext
+from checks.model import NotEvaluated, Resource, Verdict, Violation
+from checks.objects import describe, is_empty, is_missing, is_unresolved, lookup, split_path
+
+_PATHS_SCHEMA = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}
+
+
+@object_check("field-empty", {
+    "required": ["fields", "message"],
+    "additionalProperties": False,
+    "properties": {
+        "fields": _PATHS_SCHEMA,
+        "message": {"type": "string", "minLength": 1,
+                    "description": "{field} is replaced by the offending field's path"},
+    },
+})
+def field_empty(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
+    """Fields that must be absent or empty (override sections, legacy keys)."""
+    for dotted in params["fields"]:
+        path = split_path(dotted)
+        value = lookup(resource.body, path)
+        if is_missing(value) or is_empty(value):
+            continue
+        size = f" ({len(value)} entries)" if isinstance(value, (list, dict)) else ""
+        yield Violation(params["message"].format(field=dotted) + size, path,
+                        observed=f"{type(value).__name__}{size}", expected="absent or empty")
+
+
+def _same(actual: Any, expected: Any) -> bool:
+    """Equality that keeps YAML types apart: the string "true" is not true."""
+    return type(actual) is type(expected) and actual == expected
+
+
+@object_check("field-equals", {
+    "required": ["field", "equals", "message"],
+    "additionalProperties": False,
+    "properties": {
+        "field": {"type": "string", "minLength": 1},
+        "equals": {"description": "the value, with its YAML type"},
+        "message": {"type": "string", "minLength": 1,
+                    "description": "{field} and {observed} are replaced"},
+    },
+})
+def field_equals(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
+    """A field must hold exactly one value, of the right type (missing fails)."""
+    path = split_path(params["field"])
+    value = lookup(resource.body, path)
+    if not is_missing(value) and is_unresolved(resource, path, value):
+        yield NotEvaluated(f"{params['field']} holds an unrendered placeholder {value!r}", path)
+        return
+    if _same(value, params["equals"]):
+        return
+    yield Violation(params["message"].format(field=params["field"], observed=describe(value)),
+                    path, observed=None if is_missing(value) else value,
+                    expected=params["equals"])

@@ -1,0 +1,26 @@
+"""Where Kong manifests declare the version they will run: the image tag."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from checks.engine.upgrade_path import Declaration, declares_target
+from checks.model import Resource
+from checks.objects import container_images, image_matches, lookup, parse_image
+from checks.products.kong.settings import KONG_IMAGES
+
+
+@declares_target("kong")
+def kong_versions(resources: Sequence[Resource]) -> Iterator[Declaration]:
+    for resource in resources:
+        if resource.chart == "kong":
+            tag = lookup(resource.body, ("image", "tag"))
+            effective = lookup(resource.body, ("image", "effectiveSemver"))
+            if isinstance(effective, str) and effective:
+                yield effective, resource, ("image", "effectiveSemver")
+            elif isinstance(tag, (str, int, float)):
+                yield tag, resource, ("image", "tag")
+            continue
+        for container, image in container_images(resource):
+            if image_matches(image, KONG_IMAGES):
+                yield parse_image(image).tag, resource, (*container.path, "image")

@@ -1,0 +1,5 @@
+"""Red Hat 3scale API Management 2.x (OpenShift Templates)."""
+
+from checks.products.threescale import declarations
+
+__all__ = ["declarations"]

@@ -1,0 +1,155 @@
+"""Version order between two components found anywhere in the scan.
+
+"Management before gateway" (API Connect), "control plane before data
+plane" (API7, Kong): the *subject* component must not run a newer version
+than the *reference* component. Both sides are described in the rule's
+params as version sources (CR fields or container images, or Helm values
+fields), so the template holds no product names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from checks.engine.registry import Params, set_check
+from checks.engine.upgrade_path import UpgradeContext
+from checks.engine.versions import Version, VersionError, parse_version
+from checks.model import JsonPath, NotEvaluated, Resource, Verdict, Violation
+from checks.objects import (
+    container_images,
+    image_matches,
+    is_missing,
+    is_unresolved,
+    lookup,
+    parse_image,
+    split_path,
+)
+
+SOURCE_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "kind": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "chart": {"type": "string"},
+        "fields": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                   "description": "first present field wins (legacy-key fallbacks)"},
+        "image": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                  "description": "container image repositories; the tag is the version"},
+    },
+}
+SIDE_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "required": ["label", "sources"],
+    "additionalProperties": False,
+    "properties": {
+        "label": {"type": "string", "minLength": 1},
+        "sources": {"type": "array", "minItems": 1, "items": SOURCE_SCHEMA},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Found:
+    """A version read from one resource (or why it could not be read)."""
+
+    resource: Resource
+    path: JsonPath
+    text: Any
+    version: Version | None
+    problem: str | None = None
+
+
+def _source_applies(source: Mapping[str, Any], resource: Resource) -> bool:
+    if "chart" in source and resource.chart != source["chart"]:
+        return False
+    return not ("kind" in source and resource.kind not in source["kind"])
+
+
+def read_versions(product: str, sources: Sequence[Mapping[str, Any]],
+                  resources: Sequence[Resource]) -> list[Found]:
+    """Every version the sources find, one per (resource, field or container)."""
+    found: list[Found] = []
+    for resource in resources:
+        for source in sources:
+            if not _source_applies(source, resource):
+                continue
+            if "fields" in source:
+                for dotted in source["fields"]:
+                    path = split_path(dotted)
+                    value = lookup(resource.body, path)
+                    if not is_missing(value) and value not in (None, ""):
+                        found.append(_parse(product, resource, path, value))
+                        break
+            if "image" in source:
+                for container, image in container_images(resource):
+                    if image_matches(image, source["image"]):
+                        path = (*container.path, "image")
+                        found.append(_parse(product, resource, path, parse_image(image).tag))
+    return found
+
+
+def _parse(product: str, resource: Resource, path: JsonPath, value: Any) -> Found:
+    if is_unresolved(resource, path, value):
+        return Found(resource, path, value, None, f"unrendered placeholder {value!r}")
+    if value is None:
+        return Found(resource, path, value, None, "the image has no tag")
+    try:
+        return Found(resource, path, value, parse_version(product, value))
+    except VersionError as exc:
+        return Found(resource, path, value, None, str(exc))
+
+
+def _ahead(subject: Version, reference: Version, compare: str) -> str | None:
+    """Why ``subject`` is ahead of ``reference``, or None."""
+    if compare == "minor":
+        if subject.major != reference.major:
+            return "a different major version"
+        if subject.minor > reference.minor:
+            return "a newer minor version"
+        return None
+    return "a newer version" if subject > reference else None
+
+
+@set_check("version-order", {
+    "required": ["subject", "reference", "product"],
+    "additionalProperties": False,
+    "properties": {
+        "product": {"type": "string"},
+        "subject": SIDE_SCHEMA,
+        "reference": SIDE_SCHEMA,
+        "compare": {"enum": ["release", "minor"], "default": "release",
+                    "description": "release: full version order; minor: same major and "
+                                   "subject minor not newer (patch ignored)"},
+    },
+})
+def version_order(resources: Sequence[Resource], params: Params,
+                  ctx: UpgradeContext) -> Iterator[Verdict]:
+    """The subject component's version must not be ahead of the reference's."""
+    product = params["product"]
+    subject_label = params["subject"]["label"]
+    reference_label = params["reference"]["label"]
+    references = [f for f in read_versions(product, params["reference"]["sources"], resources)
+                  if f.version is not None]
+    subjects = read_versions(product, params["subject"]["sources"], resources)
+    lowest = min(references, key=lambda f: f.version or Version((0,))) if references else None
+    for found in subjects:
+        if found.version is None:
+            yield NotEvaluated(f"{subject_label} version {found.text!r} cannot be read: "
+                               f"{found.problem}", found.path, found.resource)
+            continue
+        if lowest is None or lowest.version is None:
+            yield NotEvaluated(f"no {reference_label} version in the scan to compare the "
+                               f"{subject_label} version {found.version} with",
+                               found.path, found.resource)
+            continue
+        why = _ahead(found.version, lowest.version, params.get("compare", "release"))
+        if why:
+            yield Violation(
+                f"{subject_label} version {found.version} is {why} than the "
+                f"{reference_label} version {lowest.version} "
+                f"({lowest.resource.ref}); upgrade the {reference_label} first",
+                found.path, observed=str(found.version), expected=f"<= {lowest.version}",
+                resource=found.resource,
+            )

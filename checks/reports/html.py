@@ -1,0 +1,47 @@
+"""A self-contained HTML report: no external resources, every text escaped.
+
+Report data is assembled first (``Report``) and rendered second with a
+Jinja2 template whose autoescaping is always on, so manifest content such as
+``<script>`` in an object name is shown, never run.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from checks.model import Outcome
+from checks.reports.model import Report
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("checks.reports", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+
+
+def render(report: Report) -> str:
+    template = _environment().get_template("report.html.j2")
+    passed_by_rule: dict[str, int] = {}
+    for result in report.with_outcome(Outcome.PASSED):
+        passed_by_rule[result.rule_id] = passed_by_rule.get(result.rule_id, 0) + 1
+    return template.render(
+        report=report,
+        scan=report.scan,
+        counts={o.value: sum(c.values()) for o, c in report.count_by_outcome().items()},
+        findings=report.with_outcome(Outcome.INVALID_INPUT, Outcome.FAILED),
+        not_evaluated=report.with_outcome(Outcome.NOT_EVALUATED),
+        not_applicable=report.with_outcome(Outcome.NOT_APPLICABLE),
+        waived=report.with_outcome(Outcome.WAIVED),
+        passed_by_rule=passed_by_rule,
+        rules=report.rules(),
+    )
+
+
+def write(report: Report, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(report), "utf-8")

@@ -1,0 +1,254 @@
+"""YAML decoding that gives the values Kubernetes and Helm see.
+
+Kubernetes (sigs.k8s.io/yaml) and Helm decode YAML with go-yaml v2, which
+follows YAML 1.1 for plain scalars: ``off``/``no``/``n`` are ``false``,
+``on``/``yes``/``y`` are ``true``, ``010`` is octal 8, ``0x1F`` is hex. It does
+*not* implement YAML 1.1 sexagesimal numbers (``1:30`` stays a string) and it
+keeps timestamps as strings when decoding into untyped maps. ruamel.yaml
+defaults to YAML 1.2 (``off`` is a string) and PyYAML's SafeLoader knows
+sexagesimals and timestamps, so neither matches as shipped. This module builds
+a resolver with exactly go-yaml v2's implicit types on top of PyYAML's libyaml
+parser, the fastest parser that keeps node marks.
+
+Bad input never raises past this module: ``iter_documents`` yields
+``InputError`` with a line for broken syntax, duplicate keys and alias bombs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import BaseResolver
+
+from checks.model import InputError
+
+try:  # libyaml ships in PyYAML's wheels; the pure-Python parser is the fallback.
+    from yaml.cyaml import CParser as _Parser
+except ImportError:  # pragma: no cover - depends on the platform's wheel
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+
+#: Expanded nodes one document may reach through aliases. A real manifest has
+#: a few thousand; a "billion laughs" document has billions.
+MAX_EXPANDED_NODES = 1_000_000
+
+_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE"
+                   r"|on|On|ON|off|Off|OFF)$")
+_TRUE = frozenset({"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"})
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+# go-yaml v2 resolves ints with strconv.ParseInt(s, 0, 64): decimal, 0x, 0o, 0b and
+# C-style leading-zero octal, with an optional sign and Go's digit underscores.
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*|0[0-7_]+|0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+)$")
+_FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"
+                    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class GoYamlV2Resolver(BaseResolver):
+    """Implicit scalar types exactly as go-yaml v2 resolves them."""
+
+
+for _tag, _regexp, _first in (
+    (_BOOL_TAG, _BOOL, "yYnNtTfFoO"),
+    (_INT_TAG, _INT, "-+0123456789"),
+    (_FLOAT_TAG, _FLOAT, "-+0123456789."),
+    (_NULL_TAG, _NULL, ["~", "n", "N", ""]),
+    (_MERGE_TAG, re.compile(r"^<<$"), "<"),
+):
+    GoYamlV2Resolver.add_implicit_resolver(_tag, _regexp, list(_first))
+
+
+class DuplicateKeyError(ConstructorError):
+    pass
+
+
+class GoYamlV2Constructor(SafeConstructor):
+    """SafeConstructor with go-yaml v2 semantics and Kubernetes' strictness.
+
+    Duplicate keys are an error (kubectl's strict decoding rejects them and
+    the silent last-one-wins of PyYAML would hide which value is applied).
+    Timestamps and binaries stay strings; unknown local tags (``!Ref``) decode
+    as their untagged value, as go-yaml does.
+    """
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # Duplicates are checked on the keys as written, before merge keys
+        # (``<<: *base``) are flattened in: overriding a merged key is legal.
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:
+                raise ConstructorError(None, None, "found an unhashable key", key_node.start_mark) from None
+            if first is not None:
+                raise DuplicateKeyError(
+                    None, None,
+                    f"duplicate key {key!r} (first defined at line {first})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_bool(self, node: ScalarNode) -> bool:  # type: ignore[override]
+        return str(self.construct_scalar(node)) in _TRUE
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
+        text = str(self.construct_scalar(node)).replace("_", "")
+        sign = -1 if text.startswith("-") else 1
+        text = text.lstrip("+-")
+        if text.startswith(("0x", "0X")):
+            return sign * int(text[2:], 16)
+        if text.startswith(("0b", "0B")):
+            return sign * int(text[2:], 2)
+        if text.startswith(("0o", "0O")):
+            return sign * int(text[2:], 8)
+        if len(text) > 1 and text.startswith("0"):
+            return sign * int(text, 8)
+        return sign * int(text)
+
+    def construct_as_string(self, node: Node) -> str:
+        return str(self.construct_scalar(node))  # type: ignore[arg-type]
+
+    def construct_untagged(self, tag_suffix: str, node: Node) -> Any:
+        if isinstance(node, ScalarNode):
+            return node.value
+        if isinstance(node, SequenceNode):
+            return self.construct_sequence(node, deep=True)
+        return self.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+
+
+GoYamlV2Constructor.add_constructor(_BOOL_TAG, GoYamlV2Constructor.construct_yaml_bool)
+GoYamlV2Constructor.add_constructor(_INT_TAG, GoYamlV2Constructor.construct_yaml_int)
+GoYamlV2Constructor.add_constructor("tag:yaml.org,2002:timestamp", GoYamlV2Constructor.construct_as_string)
+GoYamlV2Constructor.add_constructor("tag:yaml.org,2002:binary", GoYamlV2Constructor.construct_as_string)
+GoYamlV2Constructor.add_multi_constructor("!", GoYamlV2Constructor.construct_untagged)
+
+
+class KubernetesLoader(_Parser, GoYamlV2Constructor, GoYamlV2Resolver):  # type: ignore[misc,valid-type]
+    """libyaml parser + go-yaml v2 types: what `kubectl apply` would decode."""
+
+    def __init__(self, stream: str) -> None:
+        _Parser.__init__(self, stream)
+        GoYamlV2Constructor.__init__(self)
+        GoYamlV2Resolver.__init__(self)
+
+
+@dataclass(frozen=True)
+class Document:
+    index: int
+    line: int
+    value: Any
+    node: Node
+
+
+def expanded_size(node: Node, limit: int = MAX_EXPANDED_NODES) -> int:
+    """Count the nodes a document has once every alias is expanded.
+
+    Aliases share node objects, so memoising by identity makes this linear in
+    the *distinct* nodes while computing the *expanded* size; it stops as soon
+    as the count passes ``limit``.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(n: Node) -> int:
+        known = sizes.get(id(n))
+        if known is not None:
+            return known
+        total = 1
+        if isinstance(n, SequenceNode):
+            for child in n.value:
+                total += size(child)
+                if total > limit:
+                    break
+        elif isinstance(n, MappingNode):
+            for key, value in n.value:
+                total += size(key) + size(value)
+                if total > limit:
+                    break
+        sizes[id(n)] = total
+        return total
+
+    return size(node)
+
+
+def _one_line(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None)
+    context = getattr(exc, "context", None)
+    parts = [p for p in (context, problem) if p]
+    text = "; ".join(parts) if parts else str(exc).splitlines()[0]
+    return " ".join(text.split())
+
+
+def _error_line(exc: yaml.YAMLError) -> int:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return mark.line + 1 if mark is not None else 1
+
+
+def iter_documents(text: str, path: str) -> Iterator[Document | InputError]:
+    """Yield each document of a YAML stream, or an InputError where it breaks.
+
+    A syntax error ends the stream (libyaml cannot resynchronise), but the
+    documents before it are still yielded. Empty documents are skipped.
+    """
+    loader = KubernetesLoader(text)
+    index = 0
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            index += 1
+            if "*" in text and expanded_size(node) > MAX_EXPANDED_NODES:
+                yield InputError(
+                    path, node.start_mark.line + 1,
+                    f"document {index} expands to more than {MAX_EXPANDED_NODES:,} nodes through "
+                    "aliases (alias bomb?); not loaded",
+                )
+                continue
+            value = loader.construct_document(node)
+            if value is None:
+                continue
+            yield Document(index, node.start_mark.line + 1, value, node)
+    except yaml.YAMLError as exc:
+        kind = "duplicate key" if isinstance(exc, DuplicateKeyError) else "YAML error"
+        reason = _one_line(exc)
+        if kind == "YAML error":
+            reason = f"YAML error: {reason}"
+        yield InputError(path, _error_line(exc), reason)
+    except RecursionError:
+        yield InputError(path, 1, "document nests too deeply to decode")
+    finally:
+        loader.dispose()
+
+
+def compose_documents(text: str) -> list[Node]:
+    """The node trees of every document (with marks), for line lookup."""
+    loader = KubernetesLoader(text)
+    nodes: list[Node] = []
+    try:
+        while loader.check_node():
+            nodes.append(loader.get_node())
+    finally:
+        loader.dispose()
+    return nodes
