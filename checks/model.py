@@ -105,7 +105,9 @@ class Resource:
     ``body`` holds the values exactly as Kubernetes would decode them (YAML 1.1
     scalars). ``chart`` is set for Helm values documents (``kong``,
     ``api7ee3``, ``api7-gateway``). ``unresolved`` lists the JSON paths whose
-    value still holds an OpenShift Template placeholder without a default.
+    value still holds an OpenShift Template placeholder without a default;
+    ``defaulted`` the paths whose value came from the chart's defaults, not
+    from the user's file.
     """
 
     api_version: str
@@ -116,6 +118,7 @@ class Resource:
     namespace: str | None = None
     chart: str | None = None
     unresolved: frozenset[JsonPath] = frozenset()
+    defaulted: frozenset[JsonPath] = frozenset()
 
     @property
     def ref(self) -> ObjectRef:

@@ -32,7 +32,9 @@ def field_empty(resource: Resource, params: Params, ctx: UpgradeContext) -> Iter
         value = lookup(resource.body, path)
         if is_missing(value) or is_empty(value):
             continue
-        size = f" ({len(value)} entries)" if isinstance(value, (list, dict)) else ""
+        size = ""
+        if isinstance(value, (list, dict)):
+            size = f" ({len(value)} {'entry' if len(value) == 1 else 'entries'})"
         yield Violation(params["message"].format(field=dotted) + size, path,
                         observed=f"{type(value).__name__}{size}", expected="absent or empty")
 

@@ -19,6 +19,8 @@ from checks.engine.versions import Version, VersionError, parse_version
 from checks.model import JsonPath, NotEvaluated, Resource, Verdict, Violation
 from checks.objects import (
     container_images,
+    containers,
+    env_vars,
     image_matches,
     is_missing,
     is_unresolved,
@@ -37,6 +39,12 @@ SOURCE_SCHEMA: Mapping[str, Any] = {
                    "description": "first present field wins (legacy-key fallbacks)"},
         "image": {"type": "array", "items": {"type": "string"}, "minItems": 1,
                   "description": "container image repositories; the tag is the version"},
+        "where": {"type": "object", "minProperties": 1,
+                  "additionalProperties": {"type": ["string", "number", "boolean"]},
+                  "description": "only resources whose dotted fields hold these values"},
+        "env": {"type": "object", "minProperties": 1,
+                "additionalProperties": {"type": "string"},
+                "description": "only workloads with a container setting these env literals"},
     },
 }
 SIDE_SCHEMA: Mapping[str, Any] = {
@@ -61,10 +69,23 @@ class Found:
     problem: str | None = None
 
 
+def _has_env(resource: Resource, wanted: Mapping[str, str]) -> bool:
+    for container in containers(resource):
+        literals = {v.name: v.literal for v in env_vars(container) if v.has_literal}
+        if all(literals.get(name) == value for name, value in wanted.items()):
+            return True
+    return False
+
+
 def _source_applies(source: Mapping[str, Any], resource: Resource) -> bool:
     if "chart" in source and resource.chart != source["chart"]:
         return False
-    return not ("kind" in source and resource.kind not in source["kind"])
+    if "kind" in source and resource.kind not in source["kind"]:
+        return False
+    for dotted, value in source.get("where", {}).items():
+        if lookup(resource.body, split_path(dotted)) != value:
+            return False
+    return "env" not in source or _has_env(resource, source["env"])
 
 
 def read_versions(product: str, sources: Sequence[Mapping[str, Any]],
@@ -146,10 +167,11 @@ def version_order(resources: Sequence[Resource], params: Params,
             continue
         why = _ahead(found.version, lowest.version, params.get("compare", "release"))
         if why:
+            action = (f"upgrade the {reference_label} first" if found.version > lowest.version
+                      else "bring both to the same major version")
             yield Violation(
                 f"{subject_label} version {found.version} is {why} than the "
-                f"{reference_label} version {lowest.version} "
-                f"({lowest.resource.ref}); upgrade the {reference_label} first",
+                f"{reference_label} version {lowest.version} ({lowest.resource.ref}); {action}",
                 found.path, observed=str(found.version), expected=f"<= {lowest.version}",
                 resource=found.resource,
             )

@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from checks.model import JsonPath
+
 HELM_API_VERSION = "upgrade-lint.io/v1"
 HELM_KIND = "HelmValues"
 
@@ -70,22 +72,33 @@ def chart_defaults() -> Mapping[str, Mapping[str, Any]]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def coalesce(user: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """Helm's merge of user values over chart defaults."""
+def coalesce(user: Mapping[str, Any], defaults: Mapping[str, Any],
+             taken: set[JsonPath] | None = None, path: JsonPath = ()) -> dict[str, Any]:
+    """Helm's merge of user values over chart defaults.
+
+    ``taken`` collects the paths whose value came from the defaults, so a
+    finding can say "(chart default)" and point at the user's nearest key.
+    """
     merged: dict[str, Any] = {}
     for key, default in defaults.items():
         if key not in user:
             merged[key] = default
+            if taken is not None:
+                taken.add((*path, key))
     for key, value in user.items():
         if value is None:
             continue  # null removes a default in Helm
         default = defaults.get(key)
         if isinstance(value, Mapping) and isinstance(default, Mapping):
-            merged[key] = coalesce(value, default)
+            merged[key] = coalesce(value, default, taken, (*path, key))
         else:
             merged[key] = value
     return merged
 
 
-def with_defaults(chart: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    return coalesce(values, chart_defaults().get(chart, {}))
+def with_defaults(chart: str, values: Mapping[str, Any]
+                  ) -> tuple[dict[str, Any], frozenset[JsonPath]]:
+    """The values Helm would render with, and which paths came from defaults."""
+    taken: set[JsonPath] = set()
+    merged = coalesce(values, chart_defaults().get(chart, {}), taken)
+    return merged, frozenset(taken)

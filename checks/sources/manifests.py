@@ -83,10 +83,11 @@ def _to_resource(body: Any, origin: Origin, unresolved: frozenset[JsonPath] = fr
 
 
 def _values_resource(body: Mapping[str, Any], chart: str, origin: Origin) -> Resource:
+    merged, defaulted = helm.with_defaults(chart, body)
     return Resource(
         api_version=helm.HELM_API_VERSION, kind=helm.HELM_KIND,
-        name=f"{chart}:{Path(origin.path).name}", body=helm.with_defaults(chart, body),
-        origin=origin, chart=chart,
+        name=f"{chart}:{Path(origin.path).name}", body=merged,
+        origin=origin, chart=chart, defaulted=defaulted,
     )
 
 

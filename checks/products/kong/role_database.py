@@ -64,8 +64,10 @@ def kong_role_database(resource: Resource, params: Params,
         if (must is not None and database != must) or (must_not is not None
                                                         and database == must_not):
             wanted = f"database {must!r}" if must is not None else f"a database other than {must_not!r}"
-            source = "set" if db_setting is not None else "defaulted"
-            path = (db_setting or role_setting or Setting(None, ())).path
+            explicit = db_setting is not None and not db_setting.defaulted
+            source = "set" if explicit else "defaulted"
+            evidence = db_setting if explicit else role_setting
+            path = evidence.path if evidence is not None else ()
             yield Violation(f"role {role!r} needs {wanted} but database is {database!r} "
                             f"({source}); Kong will refuse to start", path,
                             observed={"role": role, "database": database},

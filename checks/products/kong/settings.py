@@ -22,6 +22,7 @@ class Setting:
     value: Any  # None when set from a Secret/ConfigMap reference
     path: JsonPath
     from_reference: bool = False
+    defaulted: bool = False  # came from the chart's defaults, not the user's file
 
 
 def kong_container(resource: Resource, container_name: str = "proxy",
@@ -43,7 +44,8 @@ def kong_setting(resource: Resource, name: str, container_name: str = "proxy") -
     if resource.chart == "kong":
         env = resource.body.get("env")
         if isinstance(env, Mapping) and name in env:
-            return Setting(env[name], ("env", name))
+            path = ("env", name)
+            return Setting(env[name], path, defaulted=path in resource.defaulted)
         return None
     container = kong_container(resource, container_name)
     if container is None:

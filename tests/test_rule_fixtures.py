@@ -1,0 +1,60 @@
+"""Every rule over its fire / dont-fire fixtures, with exact lines and messages.
+
+``fixtures/<product>/<rule-id>/`` holds ``fire*`` and ``dont-fire*`` inputs
+(a file, or a folder scanned as one unit) and ``expected.yaml``, which lists
+for an input every result of the rule that is not ``passed``: outcome, line,
+JSON path, and optionally the file and the exact message. Anything the rule
+reports beyond that list fails the test, and so does a missing one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from checks.model import Outcome, Result
+from tests.support import FIXTURES, PRODUCTS, of_rule, scan
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for product in PRODUCTS:
+        for rule_dir in sorted((FIXTURES / product).glob("*")):
+            expected_file = rule_dir / "expected.yaml"
+            expected = yaml.safe_load(expected_file.read_text()) if expected_file.exists() else {}
+            for entry in sorted(rule_dir.iterdir()):
+                if entry.name.startswith(("fire", "dont-fire")):
+                    cases.append(pytest.param(rule_dir.name, entry, (expected or {}).get(
+                        entry.name, []), id=f"{rule_dir.name}/{entry.name}"))
+    return cases
+
+
+def _as_expected(result: Result, entry: Path, wanted: dict[str, Any]) -> dict[str, Any]:
+    got = {"rule": result.rule_id, "outcome": result.outcome.value, "line": result.line,
+           "json_path": result.json_path}
+    if "file" in wanted:
+        got["file"] = Path(result.path or "").name
+    if "message" in wanted:
+        got["message"] = result.message
+    return got
+
+
+@pytest.mark.parametrize(("rule_id", "entry", "expected"), _cases())
+def test_rule_fixture(rule_id: str, entry: Path, expected: list[dict[str, Any]]) -> None:
+    results = scan(entry).results
+    assert not [r for r in results if r.outcome is Outcome.INVALID_INPUT], "fixture must parse"
+    reported = [r for r in of_rule(results, rule_id) if r.outcome is not Outcome.PASSED]
+    failed = [r for r in reported if r.outcome is Outcome.FAILED]
+    if entry.name.startswith("fire"):
+        assert failed, f"{rule_id} did not fire on {entry.name}"
+    else:
+        assert not failed, f"{rule_id} fired on {entry.name}: {[r.message for r in failed]}"
+        assert of_rule(results, rule_id, Outcome.PASSED, Outcome.NOT_EVALUATED), \
+            f"{rule_id} never evaluated {entry.name} (not applicable?)"
+    got = sorted((_as_expected(r, entry, w) for r, w in zip(reported, expected)),
+                 key=lambda d: (d.get("file", ""), d["line"] or 0))
+    assert len(reported) == len(expected), [f"{r.location} {r.message}" for r in reported]
+    assert got == sorted(expected, key=lambda d: (d.get("file", ""), d["line"] or 0))
