@@ -124,6 +124,10 @@ class Resource:
     def ref(self) -> ObjectRef:
         return ObjectRef(self.api_version, self.kind, self.namespace, self.name)
 
+    def is_defaulted(self, path: JsonPath) -> bool:
+        """Did the value at ``path`` (or a parent of it) come from chart defaults?"""
+        return any(path[:n] in self.defaulted for n in range(1, len(path) + 1))
+
     @property
     def group(self) -> str:
         return self.api_version.rpartition("/")[0] if "/" in self.api_version else ""

@@ -93,9 +93,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{severity.label}: findings of severity "
                                            f"{severity.label}")
     config.addinivalue_line("markers", "upgrade_lint: every upgrade-lint rule item")
-    # Findings below --fail-on must stay warnings even where a project turns
-    # warnings into errors (filterwarnings = error); later lines take precedence.
-    config.addinivalue_line("filterwarnings", "default::checks.plugin.UpgradeLintFinding")
     paths = config.getoption("upgrade_lint")
     if not paths:
         return
@@ -173,7 +170,12 @@ class RuleItem(pytest.Item):
         if spec.gates(self.fail_on):
             raise FindingFailed()
         if spec.outcome in (Outcome.FAILED, Outcome.INVALID_INPUT):
-            warnings.warn(UpgradeLintFinding("\n".join(finding_block(spec.first))), stacklevel=1)
+            # Below --fail-on a finding must stay a warning even where warnings
+            # are errors (-W error, filterwarnings = error): pytest still records it.
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", UpgradeLintFinding)
+                warnings.warn(UpgradeLintFinding("\n".join(finding_block(spec.first))),
+                              stacklevel=1)
         elif spec.outcome in (Outcome.NOT_APPLICABLE, Outcome.NOT_EVALUATED):
             pytest.skip(f"{spec.outcome.value}: {spec.first.message}")
 
@@ -225,7 +227,7 @@ class UpgradeLintSession:
     def pytest_collection_modifyitems(self, session: pytest.Session,
                                       items: list[pytest.Item]) -> None:
         assert self.scan is not None
-        parent = ScanCollector.from_parent(session, name="upgrade-lint")
+        parent = ScanCollector.from_parent(session, name="upgrade-lint", nodeid="upgrade-lint")
         rule_items = [RuleItem.from_parent(parent, name=spec.name, spec=spec,
                                            fail_on=self.fail_on)
                       for spec in group_items(self.scan.results)]
@@ -250,6 +252,21 @@ class UpgradeLintSession:
         assert self.scan is not None
         results = self.selected if self.selected is not None else self.scan.results
         return Report.build(self.scan, results, self.fail_on, self.request.paths)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item,
+                                  call: pytest.CallInfo[None]) -> Any:
+        """Skips point at the finding (or the rule file), not at this plugin."""
+        report = yield
+        if isinstance(item, RuleItem) and report.skipped and isinstance(report.longrepr, tuple):
+            first = item.spec.first
+            rule = self.scan.catalog.get(first.rule_id) if self.scan else None
+            if first.path is not None:
+                where = (first.path, first.line or 0)
+            else:
+                where = (rule.source if rule else first.rule_id, 1)
+            report.longrepr = (where[0], where[1], report.longrepr[2])
+        return report
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.scan is None or hasattr(self.config, "workerinput"):

@@ -69,7 +69,7 @@ class Selector:
         if self.name:
             text += f" named {self.name}"
         if self.images:
-            text += f" running {'/'.join(self.images)}"
+            text += f" running {', '.join(self.images)}"
         return text
 
 
@@ -95,7 +95,9 @@ class Rule:
         return any(s.matches(resource) for s in self.applies_to)
 
     def scope_description(self) -> str:
-        return ", ".join(s.describe() for s in self.applies_to)
+        parts = [s.describe() for s in self.applies_to]
+        separator = "; " if any(", " in p for p in parts) else ", "
+        return separator.join(parts)
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,7 @@ def _check_file(path: Path, display: str, yaml: YAML) -> tuple[Rule | None, list
             VersionRange(text, plain["product"]).validate()
         except (VersionError, ValueError) as exc:
             problems.append(f"{display}:{_line_of(data, ['when', key])}: $.when.{key}: {exc}")
+    problems.sort(key=lambda text: int(text[len(display) + 1:].split(":", 1)[0]))
     return (None if problems else _build_rule(plain, display)), problems, raw_bytes
 
 

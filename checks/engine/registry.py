@@ -43,7 +43,12 @@ _TEMPLATES: dict[str, CheckTemplate] = {}
 
 def _register(key: str, scope: Scope, schema: Mapping[str, Any],
               func: Callable[..., Iterable[Verdict]]) -> None:
-    if key in _TEMPLATES and _TEMPLATES[key].func is not func:
+    known = _TEMPLATES.get(key)
+    # A module imported again (pytester restores sys.modules between runs)
+    # re-registers the same function; two different functions under one key
+    # is a programming error.
+    if known is not None and (known.func.__module__, known.func.__qualname__) != (
+            func.__module__, func.__qualname__):
         raise RuntimeError(f"check template {key!r} registered twice")
     _TEMPLATES[key] = CheckTemplate(key, scope, func, {"type": "object", **schema})
 

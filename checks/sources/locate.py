@@ -17,23 +17,26 @@ from functools import lru_cache
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from checks.model import JsonPath, Origin
-from checks.sources.yaml11 import KubernetesLoader, compose_documents
+from checks.sources.yaml11 import KubernetesLoader, compose_documents, json_key
 
 TextProvider = Callable[[str], str | None]
 
 
 def _key_matches(node: Node, key: object) -> bool:
+    """Does this key node decode to ``key`` (``y:`` is the JSON key "true")?"""
     if not isinstance(node, ScalarNode):
         return False
     if node.value == key:
         return True
-    if isinstance(key, (bool, int, float)) or key is None:
-        loader = KubernetesLoader("")
-        try:
-            return bool(loader.construct_object(node) == key)
-        finally:
-            loader.dispose()
-    return False
+    if node.style is not None or node.tag == "tag:yaml.org,2002:str":
+        return False
+    loader = KubernetesLoader("")
+    try:
+        return json_key(loader.construct_object(node)) == key
+    except Exception:
+        return False
+    finally:
+        loader.dispose()
 
 
 def _child(node: Node, part: str | int) -> Node | None:

@@ -82,6 +82,25 @@ class DuplicateKeyError(ConstructorError):
     pass
 
 
+def json_key(key: Any) -> str:
+    """A mapping key as sigs.k8s.io/yaml turns it into a JSON key.
+
+    Kubernetes and Helm convert YAML to JSON, where keys are strings: an
+    unquoted ``y:`` or ``on:`` key becomes ``"true"``, ``1:`` becomes ``"1"``.
+    """
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    if isinstance(key, float):
+        return format(key, "g")
+    if isinstance(key, (list, dict)):
+        raise ConstructorError(None, None, "found a collection used as a mapping key", None)
+    return str(key)
+
+
 class GoYamlV2Constructor(SafeConstructor):
     """SafeConstructor with go-yaml v2 semantics and Kubernetes' strictness.
 
@@ -94,23 +113,22 @@ class GoYamlV2Constructor(SafeConstructor):
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         # Duplicates are checked on the keys as written, before merge keys
         # (``<<: *base``) are flattened in: overriding a merged key is legal.
-        seen: dict[Any, int] = {}
+        seen: dict[str, int] = {}
         for key_node, _ in node.value:
             if key_node.tag == _MERGE_TAG:
                 continue
-            key = self.construct_object(key_node, deep=True)
-            try:
-                first = seen.get(key)
-            except TypeError:
-                raise ConstructorError(None, None, "found an unhashable key", key_node.start_mark) from None
+            key = json_key(self.construct_object(key_node, deep=True))
+            first = seen.get(key)
             if first is not None:
                 raise DuplicateKeyError(
-                    None, None,
-                    f"duplicate key {key!r} (first defined at line {first})",
+                    None, None, f"duplicate key {key!r} (first defined at line {first})",
                     key_node.start_mark,
                 )
             seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
+        mapping = super().construct_mapping(node, deep=deep)
+        if all(isinstance(k, str) for k in mapping):
+            return mapping
+        return {json_key(k): v for k, v in mapping.items()}
 
     def construct_yaml_bool(self, node: ScalarNode) -> bool:  # type: ignore[override]
         return str(self.construct_scalar(node)) in _TRUE

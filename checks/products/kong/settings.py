@@ -45,7 +45,7 @@ def kong_setting(resource: Resource, name: str, container_name: str = "proxy") -
         env = resource.body.get("env")
         if isinstance(env, Mapping) and name in env:
             path = ("env", name)
-            return Setting(env[name], path, defaulted=path in resource.defaulted)
+            return Setting(env[name], path, defaulted=resource.is_defaulted(path))
         return None
     container = kong_container(resource, container_name)
     if container is None:

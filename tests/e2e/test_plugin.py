@@ -1,0 +1,146 @@
+"""The pytest plugin end to end, through pytester: ids, markers, gating, fixtures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.support import DEMO, write
+
+GW = "demo/apiconnect/gateway.yaml"
+GW_ITEM = ("upgrade-lint::apic-template-override[[]gateway.apiconnect.ibm.com/v1beta1/"
+           f"GatewayCluster/apic/gw1 @ {GW}:18[]]")  # [ ] escaped for fnmatch
+
+
+@pytest.fixture(autouse=True)
+def demo(pytester: pytest.Pytester) -> str:
+    """Users run from their repository root with relative paths: so do these tests."""
+    shutil.copytree(DEMO, pytester.path / "demo")
+    return "demo"
+
+
+def test_demo_items_ids_outcomes_and_contract(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--upgrade-lint", "demo", "-v", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=8, passed=6)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines([
+        "upgrade-lint::apic-license-not-accepted[[]1 object passed[]] PASSED*",
+        f"{GW_ITEM} FAILED*",
+    ])
+    result.stdout.fnmatch_lines([
+        f"{GW}:18: apic-template-override (blocker) spec.template holds a template override; "
+        "the operator will not upgrade a CR that contains one (1 entry)",
+        "    remediation: Remove the `spec.template` section*",
+    ])
+    result.stdout.fnmatch_lines(["*= upgrade-lint =*", "failed: 8 (blocker 7, error 1)",
+                                 "passed: 6", "upgrade-lint FAIL: 8 finding(s) at or above error*"])
+
+
+def test_markers_and_keywords_select_items(pytester: pytest.Pytester) -> None:
+    blockers = pytester.runpytest("--upgrade-lint", "demo", "-m", "blocker and not kong")
+    blockers.assert_outcomes(failed=6, passed=4)
+    apic = pytester.runpytest("--upgrade-lint", "demo", "-k", "apic- and template")
+    apic.assert_outcomes(failed=1, passed=1)
+    nothing = pytester.runpytest("--upgrade-lint", "demo", "-m", "info")
+    assert nothing.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_findings_below_fail_on_are_warnings(pytester: pytest.Pytester) -> None:
+    kong = "demo/kong"
+    result = pytester.runpytest("--upgrade-lint", kong, "--upgrade-fail-on", "blocker",
+                                "-W", "error")
+    result.assert_outcomes(failed=1, passed=3, skipped=5, warnings=1)
+    result.stdout.fnmatch_lines(["*UpgradeLintFinding*kong-role-database-mismatch (error)*"])
+
+
+def test_not_applicable_and_not_evaluated_are_skips_with_reasons(
+        pytester: pytest.Pytester) -> None:
+    only_gateway = GW
+    result = pytester.runpytest("--upgrade-lint", only_gateway, "-rs")
+    result.stdout.fnmatch_lines_random([
+        f"SKIPPED [[]1[]] {GW}:7: not-evaluated: no management version in the scan to compare "
+        "the gateway version 10.0.8.0 with",
+        "SKIPPED [[]1[]] *rules/3scale/3scale-mysql-plaintext-credentials.yaml:1: "
+        "not-applicable: no DeploymentConfig named system-mysql in the scan",
+    ])
+
+
+def test_reports_written_from_pytest(pytester: pytest.Pytester) -> None:
+    out = pytester.path / "out"
+    pytester.runpytest("--upgrade-lint", "demo", "--upgrade-json", str(out / "r.json"),
+                       "--upgrade-junit", str(out / "r.xml"), "--upgrade-html", str(out / "r.html"),
+                       "-k", "kong")
+    report = json.loads((out / "r.json").read_text())
+    assert {r["rule_id"] for r in report["results"]} == {"kong-dp-ahead-of-cp",
+                                                         "kong-role-database-mismatch"}
+    assert (out / "r.xml").read_text().count("<testcase") == 4
+    assert "<html" in (out / "r.html").read_text()
+
+
+def test_own_checks_with_the_public_fixtures(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_team_policy='''
+        def test_every_gateway_declares_a_version(upgrade_resources):
+            gateways = upgrade_resources.of_kind("GatewayCluster")
+            assert len(gateways) == 1
+            assert all(g.body["spec"].get("version") for g in gateways)
+
+        def test_kong_values_found(upgrade_resources):
+            assert len(upgrade_resources.helm_values("kong")) == 2
+
+        def test_target_versions(upgrade_path):
+            assert str(upgrade_path.path("apiconnect").target) == "10.0.8.0"
+
+        def test_no_blocker_on_kong(upgrade_scan):
+            assert not [r for r in upgrade_scan.results
+                        if r.product == "kong" and r.outcome.value == "failed"
+                        and r.severity.label == "blocker"]
+    ''')
+    result = pytester.runpytest("--upgrade-lint", "demo", "test_team_policy.py", "-k",
+                                "test_")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["FAILED test_team_policy.py::test_no_blocker_on_kong*"])
+
+
+def test_fixtures_skip_without_a_scan(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(upgrade_resources):\n    pass\n")
+    pytester.runpytest().assert_outcomes(skipped=1)
+
+
+def test_plugin_is_inert_without_the_option(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_plain():\n    assert True\n")
+    result = pytester.runpytest("-v")
+    result.assert_outcomes(passed=1)
+    assert "= upgrade-lint =" not in result.stdout.str()
+    assert "upgrade-lint::" not in result.stdout.str()
+
+
+def test_broken_catalog_is_a_usage_error_without_traceback(pytester: pytest.Pytester) -> None:
+    rules = pytester.path / "rules"
+    write(rules / "kong" / "bad.yaml", "id: bad\nseverity: fatal\n")
+    result = pytester.runpytest("--upgrade-lint", "demo", "--upgrade-rules", str(rules))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: rule catalog is invalid:",
+                                 "rules/kong/bad.yaml:1: $: 'applies_to' is a required property"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_bad_option_values_are_usage_errors(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--upgrade-lint", "demo", "--upgrade-target", "kong=3.7.")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --target kong: '3.7.' is incomplete (ends with '.')"])
+    result = pytester.runpytest("--upgrade-lint", "demo", "--upgrade-target", "oracle=1")
+    result.stderr.fnmatch_lines(["ERROR: --target: unknown product 'oracle'*"])
+
+
+def test_invalid_input_is_an_item_and_other_files_still_scanned(
+        pytester: pytest.Pytester) -> None:
+    write(pytester.path / "m" / "bad.yaml", "a: [1\n")
+    write(pytester.path / "m" / "gw.yaml", (pytester.path / GW).read_text())
+    result = pytester.runpytest("--upgrade-lint", "m", "-v")
+    result.stdout.fnmatch_lines(["upgrade-lint::invalid-input[[]m/bad.yaml:2[]] FAILED*",
+                                 "m/bad.yaml:2: invalid-input (error) YAML error: *"])
+    assert "apic-template-override" in result.stdout.str()
+    assert "Traceback" not in result.stdout.str()
+

@@ -1,0 +1,70 @@
+"""Catalog loading: two-stage validation, every problem reported with its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checks.engine.catalog import CatalogError, load_catalog
+from tests.support import REPO, write
+
+GOOD = (REPO / "rules" / "apiconnect" / "apic-license-not-accepted.yaml").read_text()
+
+
+def broken_catalog(tmp_path: Path, files: dict[str, str]) -> list[str]:
+    for name, text in files.items():
+        write(tmp_path / "rules" / name, text)
+    with pytest.raises(CatalogError) as info:
+        load_catalog(tmp_path / "rules")
+    return info.value.problems
+
+
+def test_the_shipped_catalog_loads() -> None:
+    catalog = load_catalog()
+    assert len(catalog.rules) >= 7 and catalog.digest.startswith("sha256:")
+
+
+def test_all_problems_at_once_with_lines_and_json_paths(tmp_path: Path) -> None:
+    bad_severity = GOOD.replace("severity: blocker", "severity: fatal")
+    bad_params = GOOD.replace("  equals: true\n", "  equals: true\n  colour: red\n")
+    problems = broken_catalog(tmp_path, {
+        "apiconnect/apic-license-not-accepted.yaml": bad_severity,
+        "apiconnect/other-rule.yaml": bad_params.replace("id: apic-license-not-accepted",
+                                                          "id: other-rule"),
+        "kong/bad-yaml.yaml": "id: [unclosed\n",
+    })
+    assert problems == [
+        "rules/apiconnect/apic-license-not-accepted.yaml:4: $.severity: 'fatal' is not one of "
+        "['blocker', 'error', 'warning', 'info']",
+        "rules/apiconnect/other-rule.yaml:18: $.params: Additional properties are not allowed "
+        "('colour' was unexpected)",
+        "rules/kong/bad-yaml.yaml:2: YAML error: "
+        "expected ',' or ']', but got '<stream end>'",
+    ]
+
+
+def test_id_product_template_and_range_consistency(tmp_path: Path) -> None:
+    text = (GOOD.replace("id: apic-license-not-accepted", "id: wrong-name")
+            .replace("check: field-equals", "check: no-such-template")
+            .replace("mode: both", "mode: both\nwhen:\n  to: '>>10'"))
+    problems = broken_catalog(tmp_path, {"kong/rule-a.yaml": text})
+    assert problems == [
+        "rules/kong/rule-a.yaml:1: $.id: 'wrong-name' must match the file name 'rule-a'",
+        "rules/kong/rule-a.yaml:3: $.product: 'apiconnect' must match the folder 'kong'",
+        "rules/kong/rule-a.yaml:7: $.when.to: bad version range clause '>>10'",
+        "rules/kong/rule-a.yaml:19: $.check: unknown check template 'no-such-template'",
+    ]
+
+
+def test_missing_required_fields_point_at_the_file(tmp_path: Path) -> None:
+    problems = broken_catalog(tmp_path, {"kong/x.yaml": "id: x\n"})
+    assert "rules/kong/x.yaml:1: $: 'applies_to' is a required property" in problems
+
+
+def test_empty_or_missing_directory(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="rule directory not found"):
+        load_catalog(tmp_path / "none")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CatalogError, match="no rule files"):
+        load_catalog(tmp_path / "empty")

@@ -1,0 +1,35 @@
+"""Credential values found anywhere in the scan are scrubbed from results."""
+
+from __future__ import annotations
+
+import base64
+
+from checks.engine.redact import REDACTED, Scrubber, looks_like_credential
+from checks.model import Origin, Resource
+
+
+def res(kind: str, body: dict, chart: str | None = None) -> Resource:  # type: ignore[type-arg]
+    return Resource("v1", kind, "x", body, Origin("f.yaml", 1, 1), chart=chart)
+
+
+def test_secret_data_decoded_and_string_data_are_scrubbed() -> None:
+    secret = res("Secret", {"data": {"DB_PASSWORD": base64.b64encode(b"hunter22").decode()},
+                            "stringData": {"URL": "mysql2://root:rootpw99@db/system"}})
+    scrub = Scrubber.from_resources([secret])
+    assert scrub.text("pw is hunter22 and url mysql2://root:rootpw99@db/system") == \
+        f"pw is {REDACTED} and url {REDACTED}"
+
+
+def test_credential_env_and_helm_values_are_scrubbed() -> None:
+    deploy = res("Deployment", {"spec": {"template": {"spec": {"containers": [{"env": [
+        {"name": "MYSQL_PASSWORD", "value": "lit-pass"}, {"name": "LOG_LEVEL", "value": "debug"}]}]}}}})
+    values = res("HelmValues", {"dashboard_configuration": {"database": {
+        "dsn": "postgres://api7ee:changeme@db:5432/api7ee"}}}, chart="api7ee3")
+    scrub = Scrubber.from_resources([deploy, values])
+    assert scrub.value({"a": ["lit-pass", "debug"], "b": "postgres://api7ee:changeme@db:5432/api7ee"}) \
+        == {"a": [REDACTED, "debug"], "b": REDACTED}
+
+
+def test_credential_names() -> None:
+    assert all(map(looks_like_credential, ["MYSQL_PASSWORD", "api_token", "TLS_KEY", "dsn"]))
+    assert not any(map(looks_like_credential, ["MYSQL_USER", "KEYCLOAK_URL_PATH", "role"]))
