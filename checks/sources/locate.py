@@ -28,7 +28,7 @@ def _key_matches(node: Node, key: object) -> bool:
         return False
     if node.value == key:
         return True
-    if node.style is not None or node.tag == "tag:yaml.org,2002:str":
+    if node.style or node.tag == "tag:yaml.org,2002:str":  # quoted, or plainly a string
         return False
     loader = KubernetesLoader("")
     try:

@@ -1,0 +1,138 @@
+"""``upgrade-lint`` through a real subprocess: exit codes, output, reports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from checks import __version__
+from tests.support import DEMO, REPO, write
+
+SCRIPT = Path(sys.executable).parent / "upgrade-lint"
+COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "checks.cli"]
+
+
+def run(*args: str, cwd: Path = REPO, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*COMMAND, *args], cwd=cwd, input=stdin.decode() if stdin else None,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_version_and_help() -> None:
+    assert run("--version").stdout.strip() == f"upgrade-lint {__version__}"
+    help_text = run("scan", "--help").stdout
+    assert "exit codes:" in help_text and "--fail-on" in help_text and "--values" in help_text
+
+
+def test_demo_scan_fails_with_contract_lines_and_writes_reports(tmp_path: Path) -> None:
+    proc = run("scan", "fixtures/demo", "--json", str(tmp_path / "r.json"),
+               "--junit", str(tmp_path / "r.xml"), "--html", str(tmp_path / "r.html"))
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert ("fixtures/demo/apiconnect/gateway.yaml:18: apic-template-override (blocker) "
+            "spec.template holds a template override; the operator will not upgrade a CR that "
+            "contains one (1 entry)") in lines
+    assert lines[-3:] == ["failed: 8 (blocker 7, error 1)", "passed: 6",
+                          "upgrade-lint FAIL: 8 finding(s) at or above error; 9 object(s) in "
+                          "7 file(s), 7 rule(s)"]
+    assert proc.stderr == ""
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["failed"] == 8
+    assert (tmp_path / "r.xml").stat().st_size > 0 and (tmp_path / "r.html").stat().st_size > 0
+
+
+def test_fail_on_threshold_changes_the_exit_code() -> None:
+    kong = "fixtures/demo/kong/data-plane-values.yaml"
+    assert run("scan", kong, "-k", "role-database").returncode == 1
+    relaxed = run("scan", kong, "-k", "role-database", "--fail-on", "blocker")
+    assert relaxed.returncode == 0
+    assert "below --fail-on blocker (reported, not failing):" in relaxed.stdout
+
+
+def test_clean_input_exits_zero() -> None:
+    proc = run("scan", "fixtures/corpus/kong")
+    assert proc.returncode == 0 and "upgrade-lint PASS" in proc.stdout
+
+
+def test_markers_select_rules() -> None:
+    proc = run("scan", "fixtures/demo", "-m", "kong and blocker")
+    assert proc.returncode == 1
+    assert "kong-dp-ahead-of-cp (blocker)" in proc.stdout
+    assert "apic-" not in proc.stdout and "kong-role-database-mismatch (error)" not in proc.stdout
+
+
+def test_stdin_input() -> None:
+    data = (DEMO / "apiconnect" / "gateway.yaml").read_bytes()
+    proc = run("scan", "-", stdin=data)
+    assert proc.returncode == 1
+    assert "<stdin>:18: apic-template-override (blocker)" in proc.stdout
+
+
+def test_same_results_as_pytest(tmp_path: Path) -> None:
+    shutil.copytree(DEMO, tmp_path / "demo")
+    run("scan", "demo", "--json", "cli.json", cwd=tmp_path)
+    subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                    "--upgrade-lint", "demo", "--upgrade-json", "py.json"],
+                   cwd=tmp_path, capture_output=True, timeout=120)
+
+    def outcomes(name: str) -> list[tuple[str, str, str, int]]:
+        data = json.loads((tmp_path / name).read_text())
+        return [(r["rule_id"], r["outcome"], r["path"], r["line"]) for r in data["results"]]
+
+    assert outcomes("cli.json") == outcomes("py.json") and len(outcomes("cli.json")) == 14
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("scan", "fixtures/demo", "--target", "kong"), "ERROR: --target expects PRODUCT=VERSION"),
+    (("scan", "fixtures/demo", "--values", "helm=x.yaml"), "ERROR: --values expects CHART=FILE"),
+    (("scan", "fixtures/demo", "--from", "apiconnect=ten"), "ERROR: --from apiconnect: 'ten'"),
+    (("explain", "apic-template-overide"), "did you mean apic-template-override?"),
+])
+def test_usage_errors_exit_2_without_traceback(args: tuple[str, ...], message: str) -> None:
+    proc = run(*args)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_broken_catalog_exits_2_listing_every_problem(tmp_path: Path) -> None:
+    write(tmp_path / "rules" / "kong" / "a.yaml", "id: a\n")
+    write(tmp_path / "rules" / "kong" / "b.yaml", "id: [\n")
+    for args in (("rules",), ("scan", str(DEMO))):
+        proc = run(*args, "--rules", str(tmp_path / "rules"))
+        assert proc.returncode == 2, proc.stdout
+        assert "rules/kong/a.yaml:1: $: 'applies_to' is a required property" in proc.stderr
+        assert "rules/kong/b.yaml:2: YAML error:" in proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def test_bad_input_is_reported_not_fatal(tmp_path: Path) -> None:
+    write(tmp_path / "m" / "bad.yaml", b"\xff\xfe\x00")
+    write(tmp_path / "m" / "dup.yaml", "apiVersion: v1\nkind: ConfigMap\nkind: Secret\n")
+    write(tmp_path / "m" / "gw.yaml", (DEMO / "apiconnect" / "gateway.yaml").read_text())
+    proc = run("scan", "m", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "m/bad.yaml:1: invalid-input (error) file is UTF-16 encoded; convert it to UTF-8" \
+        in proc.stdout
+    assert ("m/dup.yaml:3: invalid-input (error) duplicate key 'kind' (first defined at line 2)"
+            in proc.stdout)
+    assert "m/gw.yaml:18: apic-template-override (blocker)" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_rules_and_explain() -> None:
+    table = run("rules", cwd=Path("/")).stdout.splitlines()
+    assert table[0].split() == ["ID", "PRODUCT", "SEVERITY", "MODE", "TITLE"]
+    assert any(line.startswith("kong-role-database-mismatch") for line in table)
+    text = run("explain", "3scale-mysql-plaintext-credentials").stdout
+    for heading in ("What it checks:", "Why it matters:", "How to fix it:", "References:"):
+        assert heading in text
+    assert "https://docs.redhat.com/" in text
+
+
+def test_docs_rules_md_is_generated_from_the_catalog() -> None:
+    generated = run("rules", "--format", "markdown").stdout
+    committed = (REPO / "docs" / "rules.md").read_text()
+    assert generated == committed, "docs/rules.md is stale: upgrade-lint rules --format markdown"
