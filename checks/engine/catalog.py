@@ -29,8 +29,8 @@ from ruamel.yaml.error import YAMLError
 from checks.engine.registry import get_template
 from checks.engine.upgrade_path import PathCondition
 from checks.engine.versions import VersionError, VersionRange
-from checks.objects import container_images, image_matches
 from checks.model import Reference, Resource, Severity, format_json_path
+from checks.objects import container_images, image_matches
 
 
 class CatalogError(Exception):

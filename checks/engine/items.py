@@ -65,7 +65,7 @@ def group_items(results: Iterable[Result]) -> list[ItemSpec]:
         items.append(ItemSpec(f"{rule_id}[{count} {noun} passed]", rule_id, group[0].product,
                               group[0].severity, Outcome.PASSED, tuple(group)))
     rank = {rule_id: i for i, rule_id in enumerate(order)}
-    items.sort(key=lambda item: (item.outcome is Outcome.INVALID_INPUT and -1 or 0,
+    items.sort(key=lambda item: ((item.outcome is Outcome.INVALID_INPUT and -1) or 0,
                                  rank.get(item.rule_id, 0)))
     return _unique(items)
 

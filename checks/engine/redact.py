@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -76,10 +77,8 @@ def _secret_values(body: Mapping[str, Any]) -> Iterator[str]:
             if not isinstance(value, str):
                 continue
             yield value
-            try:
+            with contextlib.suppress(binascii.Error, UnicodeDecodeError, ValueError):
                 yield base64.b64decode(value, validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError, ValueError):
-                pass
     string_data = body.get("stringData")
     if isinstance(string_data, Mapping):
         yield from (v for v in string_data.values() if isinstance(v, str))

@@ -43,14 +43,15 @@ def _child(node: Node, part: str | int) -> Node | None:
     if isinstance(node, MappingNode):
         for key_node, value_node in reversed(node.value):
             if _key_matches(key_node, part):
-                return value_node
+                found: Node = value_node
+                return found
             if key_node.tag == "tag:yaml.org,2002:merge":
                 merged = [value_node] if isinstance(value_node, MappingNode) else list(
                     getattr(value_node, "value", []))
                 for source in merged:
-                    found = _child(source, part)
-                    if found is not None:
-                        return found
+                    via_merge = _child(source, part)
+                    if via_merge is not None:
+                        return via_merge
         return None
     if isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
         child: Node = node.value[part]

@@ -29,7 +29,7 @@ from yaml.resolver import BaseResolver
 from checks.model import InputError
 
 try:  # libyaml ships in PyYAML's wheels; the pure-Python parser is the fallback.
-    from yaml.cyaml import CParser as _Parser
+    from yaml._yaml import CParser as _Parser
 except ImportError:  # pragma: no cover - depends on the platform's wheel
     from yaml.composer import Composer
     from yaml.parser import Parser
@@ -130,10 +130,10 @@ class GoYamlV2Constructor(SafeConstructor):
             return mapping
         return {json_key(k): v for k, v in mapping.items()}
 
-    def construct_yaml_bool(self, node: ScalarNode) -> bool:  # type: ignore[override]
+    def construct_yaml_bool(self, node: ScalarNode) -> bool:
         return str(self.construct_scalar(node)) in _TRUE
 
-    def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
+    def construct_yaml_int(self, node: ScalarNode) -> int:
         text = str(self.construct_scalar(node)).replace("_", "")
         sign = -1 if text.startswith("-") else 1
         text = text.lstrip("+-")
@@ -158,14 +158,16 @@ class GoYamlV2Constructor(SafeConstructor):
         return self.construct_mapping(node, deep=True)  # type: ignore[arg-type]
 
 
-GoYamlV2Constructor.add_constructor(_BOOL_TAG, GoYamlV2Constructor.construct_yaml_bool)
-GoYamlV2Constructor.add_constructor(_INT_TAG, GoYamlV2Constructor.construct_yaml_int)
-GoYamlV2Constructor.add_constructor("tag:yaml.org,2002:timestamp", GoYamlV2Constructor.construct_as_string)
-GoYamlV2Constructor.add_constructor("tag:yaml.org,2002:binary", GoYamlV2Constructor.construct_as_string)
+# The stubs type these registrations for the stock loaders only.
+_STRING_TAGS = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary")
+GoYamlV2Constructor.add_constructor(_BOOL_TAG, GoYamlV2Constructor.construct_yaml_bool)  # type: ignore[type-var]
+GoYamlV2Constructor.add_constructor(_INT_TAG, GoYamlV2Constructor.construct_yaml_int)  # type: ignore[type-var]
+for _string_tag in _STRING_TAGS:
+    GoYamlV2Constructor.add_constructor(_string_tag, GoYamlV2Constructor.construct_as_string)  # type: ignore[type-var]
 GoYamlV2Constructor.add_multi_constructor("!", GoYamlV2Constructor.construct_untagged)
 
 
-class KubernetesLoader(_Parser, GoYamlV2Constructor, GoYamlV2Resolver):  # type: ignore[misc,valid-type]
+class KubernetesLoader(_Parser, GoYamlV2Constructor, GoYamlV2Resolver):
     """libyaml parser + go-yaml v2 types: what `kubectl apply` would decode."""
 
     def __init__(self, stream: str) -> None:
@@ -236,6 +238,8 @@ def iter_documents(text: str, path: str) -> Iterator[Document | InputError]:
     try:
         while loader.check_node():
             node = loader.get_node()
+            if node is None:  # pragma: no cover - check_node() said there is one
+                break
             index += 1
             if "*" in text and expanded_size(node) > MAX_EXPANDED_NODES:
                 yield InputError(
@@ -266,7 +270,9 @@ def compose_documents(text: str) -> list[Node]:
     nodes: list[Node] = []
     try:
         while loader.check_node():
-            nodes.append(loader.get_node())
+            node = loader.get_node()
+            if node is not None:
+                nodes.append(node)
     finally:
         loader.dispose()
     return nodes
