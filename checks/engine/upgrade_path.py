@@ -103,6 +103,33 @@ def parse_assignment(text: str, option: str) -> tuple[str, str]:
     return product, value
 
 
+def _given(product: str, versions: Mapping[str, str], option: str,
+           problems: list[str]) -> Version | None:
+    """A version from the command line; a malformed one is a usage problem."""
+    if product not in versions:
+        return None
+    try:
+        return parse_version(product, versions[product])
+    except VersionError as exc:
+        problems.append(f"{option} {product}: {exc}")
+        return None
+
+
+def _declared(product: str, resources: Sequence[Resource]
+              ) -> tuple[Version, Resource, JsonPath] | None:
+    """The highest version the manifests declare for ``product``."""
+    best: tuple[Version, Resource, JsonPath] | None = None
+    finder = _TARGET_FINDERS.get(product)
+    for text, resource, path in finder(resources) if finder else ():
+        try:
+            version = parse_version(product, text)
+        except VersionError:
+            continue  # malformed tags are reported by their own rules
+        if best is None or version > best[0]:
+            best = (version, resource, path)
+    return best
+
+
 def build_context(resources: Sequence[Resource], targets: Mapping[str, str],
                   currents: Mapping[str, str], locate: Callable[[Resource, JsonPath], str]
                   ) -> tuple[UpgradeContext, list[str]]:
@@ -115,31 +142,14 @@ def build_context(resources: Sequence[Resource], targets: Mapping[str, str],
     problems: list[str] = []
     ctx = UpgradeContext()
     for product in PRODUCTS:
-        current = target = None
-        current_src = target_src = ""
-        if product in currents:
-            try:
-                current = parse_version(product, currents[product])
-                current_src = "--from"
-            except VersionError as exc:
-                problems.append(f"--from {product}: {exc}")
-        if product in targets:
-            try:
-                target = parse_version(product, targets[product])
-                target_src = "--target"
-            except VersionError as exc:
-                problems.append(f"--target {product}: {exc}")
-        elif product in _TARGET_FINDERS:
-            best: tuple[Version, Resource, JsonPath] | None = None
-            for text, resource, path in _TARGET_FINDERS[product](resources):
-                try:
-                    version = parse_version(product, text)
-                except VersionError:
-                    continue  # malformed tags are reported by their own rules
-                if best is None or version > best[0]:
-                    best = (version, resource, path)
-            if best is not None:
-                target, target_src = best[0], locate(best[1], best[2])
+        current = _given(product, currents, "--from", problems)
+        target = _given(product, targets, "--target", problems)
+        target_src = "--target" if target else ""
+        if product not in targets:
+            declared = _declared(product, resources)
+            if declared is not None:
+                target, target_src = declared[0], locate(declared[1], declared[2])
         if current or target:
-            ctx.paths[product] = ProductPath(product, current, target, current_src, target_src)
+            ctx.paths[product] = ProductPath(product, current, target,
+                                             "--from" if current else "", target_src)
     return ctx, problems

@@ -79,3 +79,12 @@ def test_stdin_is_read_from_the_given_bytes() -> None:
     out = load(ScanInputs(["-"], stdin_data=b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\n"))
     assert out.resources[0].origin.path == "<stdin>"
     assert out.locator is not None and out.locator.line(out.resources[0].origin, ("kind",)) == 2
+
+
+def test_json_with_tab_indentation(tmp_path: Path) -> None:
+    f = write(tmp_path / "cm.json", '{\n\t"apiVersion": "v1",\n\t"kind": "ConfigMap",\n'
+                                   '\t"metadata": {\n\t\t"name": "tabs"\n\t}\n}\n')
+    out = load(ScanInputs([str(f)]))
+    assert out.errors == [] and out.resources[0].name == "tabs"
+    assert out.locator is not None and out.locator.line(out.resources[0].origin,
+                                                        ("metadata", "name")) == 5
