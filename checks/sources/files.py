@@ -45,6 +45,9 @@ def discover(paths: Iterable[str]) -> Iterator[InputFile | InputError]:
                 for name in files:
                     if name.endswith(MANIFEST_SUFFIXES):
                         found.append(os.path.join(root, name))
+            if not found:
+                # Pointing a pipeline at the wrong folder must not pass silently.
+                yield InputError(given, 0, "no .yaml, .yml or .json files in this directory")
             for name in sorted(found):
                 yield InputFile(name, Path(name))
         elif path.is_file():

@@ -46,6 +46,9 @@ except ImportError:  # pragma: no cover - depends on the platform's wheel
 #: Expanded nodes one document may reach through aliases. A real manifest has
 #: a few thousand; a "billion laughs" document has billions.
 MAX_EXPANDED_NODES = 1_000_000
+#: Nesting depth a document may have. Real manifests stay under 40; libyaml's
+#: composer recurses in C and crashes the process somewhere past 20,000.
+MAX_DEPTH = 500
 
 _BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE"
                    r"|on|On|ON|off|Off|OFF)$")
@@ -214,6 +217,50 @@ def expanded_size(node: Node, limit: int = MAX_EXPANDED_NODES) -> int:
     return size(node)
 
 
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_BRACKETS = re.compile(r"[\[\]{}]")
+_DEEP_INDENT = re.compile(rf"\n[ \t]{{{MAX_DEPTH},}}\S")
+_DASH_RUN = re.compile(rf"(?:-[ \t]+){{{MAX_DEPTH // 5},}}")
+
+
+def _may_be_too_deep(text: str) -> bool:
+    """Cheap over-estimates (C-speed regexes) that rule out deep nesting.
+
+    Flow nesting is bounded by the bracket balance (quoted brackets only make
+    the bound larger), block nesting by indentation and by runs of ``- - -``.
+    """
+    if _DEEP_INDENT.search(text) or _DASH_RUN.search(text):
+        return True
+    if text.count("[") + text.count("{") <= MAX_DEPTH // 2:
+        return False
+    depth = peak = 0
+    for bracket in _BRACKETS.findall(text):
+        depth += _BRACKET_STEP[bracket]
+        peak = max(peak, depth)
+    return peak > MAX_DEPTH // 2
+
+
+def _too_deep_at(text: str) -> int | None:
+    """Line where nesting first exceeds MAX_DEPTH, from libyaml's (iterative) events."""
+    loader = KubernetesLoader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    return int(mark.line) + 1 if mark is not None else 1
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # the real parse reports it with its location
+    finally:
+        loader.dispose()
+    return None
+
+
 def _one_line(exc: yaml.YAMLError) -> str:
     problem = getattr(exc, "problem", None)
     context = getattr(exc, "context", None)
@@ -233,6 +280,11 @@ def iter_documents(text: str, path: str) -> Iterator[Document | InputError]:
     A syntax error ends the stream (libyaml cannot resynchronise), but the
     documents before it are still yielded. Empty documents are skipped.
     """
+    if _may_be_too_deep(text):
+        line = _too_deep_at(text)
+        if line is not None:
+            yield InputError(path, line, f"nesting deeper than {MAX_DEPTH} levels; not loaded")
+            return
     loader = KubernetesLoader(text)
     index = 0
     try:

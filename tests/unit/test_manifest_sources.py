@@ -88,3 +88,9 @@ def test_json_with_tab_indentation(tmp_path: Path) -> None:
     assert out.errors == [] and out.resources[0].name == "tabs"
     assert out.locator is not None and out.locator.line(out.resources[0].origin,
                                                         ("metadata", "name")) == 5
+
+
+def test_directory_without_manifests_is_reported(tmp_path: Path) -> None:
+    write(tmp_path / "README.md", "# nothing to scan\n")
+    assert [str(e) for e in errors(tmp_path)] == [
+        f"{tmp_path}: no .yaml, .yml or .json files in this directory"]

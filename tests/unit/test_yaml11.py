@@ -77,7 +77,16 @@ def test_modest_aliases_are_fine() -> None:
     assert one("a: &a [1, 2]\nb: *a\n") == {"a": [1, 2], "b": [1, 2]}
 
 
-def test_deep_nesting_is_reported_not_raised() -> None:
-    docs = list(iter_documents("a: " + "[" * 5000 + "]" * 5000 + "\n", "deep.yaml"))
-    assert len(docs) == 1
-    assert isinstance(docs[0], (Document, InputError))
+@pytest.mark.parametrize("text", [
+    "a: " + "[" * 1_000_000 + "]" * 1_000_000 + "\n",  # crashed libyaml's composer
+    "a:\n" + "".join(" " * i + f"k{i}:\n" for i in range(1, 600)),
+    "a:\n" + "- " * 600 + "x\n",
+])
+def test_deep_nesting_is_refused_without_crashing(text: str) -> None:
+    docs = list(iter_documents(text, "deep.yaml"))
+    assert docs == [InputError("deep.yaml", docs[0].line, "nesting deeper than 500 levels; "
+                                                          "not loaded")]  # type: ignore[union-attr]
+
+
+def test_ordinary_nesting_and_quoted_brackets_load() -> None:
+    assert one("a: '" + "[" * 5000 + "'\nb: [[[1]]]\n") == {"a": "[" * 5000, "b": [[[1]]]}
