@@ -160,6 +160,12 @@ class Violation:
     observed: Any = None
     expected: Any = None
     resource: Resource | None = None
+    #: Overrides the rule's severity for this finding (a rule that is an
+    #: error in general but only a warning in a milder case).
+    severity: Severity | None = None
+    #: For a field holding an embedded document (a ConfigMap's YAML file):
+    #: the line inside that text, 1-based, so the finding points into it.
+    inner_line: int | None = None
 
 
 @dataclass(frozen=True)

@@ -14,18 +14,26 @@ from typing import Any
 from checks.model import JsonPath, Resource
 
 _MISSING = object()
-#: Unrendered template syntax: OpenShift/shell ``${VAR}``, Helm/Jinja ``{{ }}``.
-PLACEHOLDER = re.compile(r"\$\{\{?[A-Za-z_][A-Za-z0-9_]*\}?\}|\{\{.*?\}\}")
+_PATH_TOKEN = re.compile(r"\['([^']*)'\]|\[(\d+)\]|([^.\[\]]+)")
+#: Unrendered template syntax: OpenShift/shell ``${VAR}`` and ``$VAR`` (a whole
+#: value), Helm/Jinja ``{{ }}``. Kubernetes' own ``$(VAR)`` is not one.
+PLACEHOLDER = re.compile(r"\$\{\{?[A-Za-z_][A-Za-z0-9_]*\}?\}|\{\{.*?\}\}|^\$[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def split_path(dotted: str) -> JsonPath:
-    """``spec.template[0].name`` -> ("spec", "template", 0, "name")."""
+    """``spec.template[0].name`` -> ("spec", "template", 0, "name").
+
+    A key containing dots is written in brackets and quotes:
+    ``metadata.annotations['cert-manager.io/issuer']``.
+    """
     parts: list[str | int] = []
-    for chunk in dotted.split("."):
-        name, *indexes = chunk.split("[")
-        if name:
+    for quoted, index, name in _PATH_TOKEN.findall(dotted):
+        if quoted:
+            parts.append(quoted)
+        elif index:
+            parts.append(int(index))
+        elif name:
             parts.append(name)
-        parts.extend(int(i.rstrip("]")) for i in indexes)
     return tuple(parts)
 
 
@@ -42,6 +50,32 @@ def lookup(body: Any, path: JsonPath) -> Any:
                 return _MISSING
             node = node[part]
     return node
+
+
+def expand(body: Any, pattern: str) -> Iterator[tuple[JsonPath, Any]]:
+    """Every (path, value) matching ``spec.http[*].plugins[*].name``.
+
+    ``[*]`` walks every item of a list, ``*`` as a key every value of a
+    mapping; missing parts simply match nothing.
+    """
+    steps: list[str | int | None] = []
+    for part in split_path(pattern.replace("[*]", ".*")):
+        steps.append(None if part == "*" else part)
+    frontier: list[tuple[JsonPath, Any]] = [((), body)]
+    for step in steps:
+        following: list[tuple[JsonPath, Any]] = []
+        for path, node in frontier:
+            if step is None:
+                if isinstance(node, list):
+                    following += [((*path, i), v) for i, v in enumerate(node)]
+                elif isinstance(node, Mapping):
+                    following += [((*path, k), v) for k, v in node.items()]
+            else:
+                value = lookup(node, (step,))
+                if not is_missing(value):
+                    following.append(((*path, step), value))
+        frontier = following
+    return iter(frontier)
 
 
 def is_missing(value: Any) -> bool:

@@ -3,8 +3,10 @@
 ``fixtures/<product>/<rule-id>/`` holds ``fire*`` and ``dont-fire*`` inputs
 (a file, or a folder scanned as one unit) and ``expected.yaml``, which lists
 for an input every result of the rule that is not ``passed``: outcome, line,
-JSON path, and optionally the file and the exact message. Anything the rule
-reports beyond that list fails the test, and so does a missing one.
+JSON path, and optionally the file, severity and the exact message. Anything
+the rule reports beyond that list fails the test, and so does a missing one.
+``options`` in expected.yaml gives scan options per input (or ``all``), such
+as ``currents`` and ``targets`` for the upgrade path.
 """
 
 from __future__ import annotations
@@ -24,11 +26,15 @@ def _cases() -> list[Any]:
     for product in PRODUCTS:
         for rule_dir in sorted((FIXTURES / product).glob("*")):
             expected_file = rule_dir / "expected.yaml"
-            expected = yaml.safe_load(expected_file.read_text()) if expected_file.exists() else {}
+            expected = (yaml.safe_load(expected_file.read_text()) if expected_file.exists()
+                        else None) or {}
+            options = expected.get("options", {})
             for entry in sorted(rule_dir.iterdir()):
                 if entry.name.startswith(("fire", "dont-fire")):
-                    cases.append(pytest.param(rule_dir.name, entry, (expected or {}).get(
-                        entry.name, []), id=f"{rule_dir.name}/{entry.name}"))
+                    cases.append(pytest.param(
+                        rule_dir.name, entry, expected.get(entry.name, []),
+                        options.get(entry.name, options.get("all", {})),
+                        id=f"{rule_dir.name}/{entry.name}"))
     return cases
 
 
@@ -38,12 +44,13 @@ REQUIRED = {"rule", "outcome", "line", "json_path"}
 def _as_dict(result: Result) -> dict[str, Any]:
     return {"rule": result.rule_id, "outcome": result.outcome.value, "line": result.line,
             "json_path": result.json_path, "file": Path(result.path or "").name,
-            "message": result.message}
+            "message": result.message, "severity": result.severity.label}
 
 
-@pytest.mark.parametrize(("rule_id", "entry", "expected"), _cases())
-def test_rule_fixture(rule_id: str, entry: Path, expected: list[dict[str, Any]]) -> None:
-    results = scan(entry).results
+@pytest.mark.parametrize(("rule_id", "entry", "expected", "options"), _cases())
+def test_rule_fixture(rule_id: str, entry: Path, expected: list[dict[str, Any]],
+                      options: dict[str, Any]) -> None:
+    results = scan(entry, **options).results
     assert not [r for r in results if r.outcome is Outcome.INVALID_INPUT], "fixture must parse"
     reported = [r for r in of_rule(results, rule_id) if r.outcome is not Outcome.PASSED]
     failed = [r for r in reported if r.outcome is Outcome.FAILED]

@@ -67,8 +67,11 @@ class Evaluator:
         line = None
         if resource is not None:
             line = self.line_of(resource, path) if path else resource.origin.line
+            if verdict is not None and verdict.inner_line is not None:
+                line += verdict.inner_line  # block scalar text starts on the next line
+        severity = verdict.severity if verdict and verdict.severity else rule.severity
         return Result(
-            rule_id=rule.id, product=rule.product, severity=rule.severity, outcome=outcome,
+            rule_id=rule.id, product=rule.product, severity=severity, outcome=outcome,
             message=self.scrub.text(message), title=rule.title,
             obj=resource.ref if resource else None,
             path=resource.origin.path if resource else None, line=line,

@@ -1,5 +1,17 @@
 """Check templates, generic and per product. Importing registers them all."""
 
-from checks.products import api7, apiconnect, env_source, fields, kong, threescale, version_order
+from checks.products import (
+    api7,
+    apiconnect,
+    config,
+    env_source,
+    fields,
+    kong,
+    kubernetes,
+    threescale,
+    version_checks,
+    version_order,
+)
 
-__all__ = ["api7", "apiconnect", "env_source", "fields", "kong", "threescale", "version_order"]
+__all__ = ["api7", "apiconnect", "config", "env_source", "fields", "kong", "kubernetes", "threescale", "version_checks",
+           "version_order"]

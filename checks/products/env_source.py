@@ -8,6 +8,7 @@ Literal values are never echoed: they are credentials.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from checks.engine.redact import REDACTED
@@ -68,3 +69,29 @@ def env_var_from_secret(resource: Resource, params: Params,
                     f"{target['secret']!r} key {target['key']!r}",
                     (*var.path, "valueFrom", "secretKeyRef"),
                     observed=f"{ref.get('name')}/{ref.get('key')}", expected=expected)
+
+
+@object_check("credential-env-literal", {
+    "required": ["name_pattern"],
+    "additionalProperties": False,
+    "properties": {
+        "name_pattern": {"type": "string", "description": "regex (case-insensitive) of names"},
+        "ignore": {"type": "array", "items": {"type": "string"},
+                   "description": "names that match the pattern but hold no secret"},
+    },
+})
+def credential_env_literal(resource: Resource, params: Params,
+                           ctx: UpgradeContext) -> Iterator[Verdict]:
+    """Credential-looking env vars must not carry literal values."""
+    pattern = re.compile(params["name_pattern"], re.IGNORECASE)
+    ignored = set(params.get("ignore", ()))
+    for container in containers(resource, include_init=True):
+        for var in env_vars(container):
+            if var.name in ignored or not pattern.search(var.name) or not var.has_literal:
+                continue
+            if var.literal in (None, ""):
+                continue
+            yield Violation(f"{var.name} of container {container.name!r} is a literal value "
+                            f"({REDACTED}); read it from a Secret with valueFrom.secretKeyRef",
+                            (*var.path, "value"), observed=REDACTED,
+                            expected="valueFrom.secretKeyRef")

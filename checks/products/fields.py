@@ -11,7 +11,15 @@ from typing import Any
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
 from checks.model import NotEvaluated, Resource, Verdict, Violation
-from checks.objects import describe, is_empty, is_missing, is_unresolved, lookup, split_path
+from checks.objects import (
+    describe,
+    first_present,
+    is_empty,
+    is_missing,
+    is_unresolved,
+    lookup,
+    split_path,
+)
 
 _PATHS_SCHEMA = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}
 
@@ -66,3 +74,42 @@ def field_equals(resource: Resource, params: Params, ctx: UpgradeContext) -> Ite
     yield Violation(params["message"].format(field=params["field"], observed=describe(value)),
                     path, observed=None if is_missing(value) else value,
                     expected=params["equals"])
+
+
+@object_check("field-in", {
+    "required": ["fields", "allowed", "message"],
+    "additionalProperties": False,
+    "properties": {
+        "fields": {**_PATHS_SCHEMA, "description": "first present field is judged (legacy keys)"},
+        "allowed": {"type": "array", "minItems": 1, "description": "values, with their YAML type"},
+        "missing": {"enum": ["fail", "pass"], "default": "fail",
+                    "description": "outcome when no field is present (or it is empty)"},
+        "unless_annotations": {"type": "object", "additionalProperties": {"type": "string"},
+                               "description": "metadata.annotations that opt the object out"},
+        "message": {"type": "string", "minLength": 1,
+                    "description": "{field}, {observed} and {allowed} are replaced"},
+    },
+})
+def field_in(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
+    """A field must hold one of the allowed values (type-strict)."""
+    annotations = lookup(resource.body, ("metadata", "annotations"))
+    opt_out = params.get("unless_annotations", {})
+    if opt_out and isinstance(annotations, dict) and all(
+            annotations.get(k) == v for k, v in opt_out.items()):
+        return
+    paths = [split_path(f) for f in params["fields"]]
+    value, path = first_present(resource.body, paths)
+    shown = ".".join(str(p) for p in path)
+    if is_missing(value) or is_empty(value):
+        if params.get("missing", "fail") == "pass":
+            return
+    elif is_unresolved(resource, path, value):
+        yield NotEvaluated(f"{shown} holds an unrendered placeholder {value!r}", path)
+        return
+    elif any(_same(value, allowed) for allowed in params["allowed"]):
+        return
+    allowed_text = ", ".join(str(a) for a in params["allowed"])
+    yield Violation(params["message"].format(field=shown, observed=describe(value),
+                                             allowed=allowed_text),
+                    path, observed=None if is_missing(value) else value,
+                    expected=list(params["allowed"]))

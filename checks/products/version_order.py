@@ -16,7 +16,7 @@ from typing import Any
 from checks.engine.registry import Params, set_check
 from checks.engine.upgrade_path import UpgradeContext
 from checks.engine.versions import Version, VersionError, parse_version
-from checks.model import JsonPath, NotEvaluated, Resource, Verdict, Violation
+from checks.model import JsonPath, NotEvaluated, Resource, Severity, Verdict, Violation
 from checks.objects import (
     container_images,
     containers,
@@ -123,7 +123,13 @@ def _parse(product: str, resource: Resource, path: JsonPath, value: Any) -> Foun
 
 
 def _ahead(subject: Version, reference: Version, compare: str) -> str | None:
-    """Why ``subject`` is ahead of ``reference``, or None."""
+    """Why ``subject`` is ahead of (or, for ``equal``, apart from) ``reference``."""
+    if compare == "equal":
+        if subject == reference:
+            return None
+        if subject.major != reference.major:
+            return "a different major version"
+        return "a newer version" if subject > reference else "an older version"
     if compare == "minor":
         if subject.major != reference.major:
             return "a different major version"
@@ -140,9 +146,12 @@ def _ahead(subject: Version, reference: Version, compare: str) -> str | None:
         "product": {"type": "string"},
         "subject": SIDE_SCHEMA,
         "reference": SIDE_SCHEMA,
-        "compare": {"enum": ["release", "minor"], "default": "release",
+        "compare": {"enum": ["release", "minor", "equal"], "default": "release",
                     "description": "release: full version order; minor: same major and "
-                                   "subject minor not newer (patch ignored)"},
+                                   "subject minor not newer (patch ignored); equal: any "
+                                   "difference"},
+        "major_severity": {"enum": ["blocker", "error", "warning", "info"],
+                           "description": "severity when the majors differ"},
     },
 })
 def version_order(resources: Sequence[Resource], params: Params,
@@ -165,13 +174,22 @@ def version_order(resources: Sequence[Resource], params: Params,
                                f"{subject_label} version {found.version} with",
                                found.path, found.resource)
             continue
-        why = _ahead(found.version, lowest.version, params.get("compare", "release"))
+        compare = params.get("compare", "release")
+        why = _ahead(found.version, lowest.version, compare)
         if why:
-            action = (f"upgrade the {reference_label} first" if found.version > lowest.version
-                      else "bring both to the same major version")
+            if compare == "equal":
+                action = "align both on the same version"
+            elif found.version > lowest.version:
+                action = f"upgrade the {reference_label} first"
+            else:
+                action = "bring both to the same major version"
+            major = found.version.major != lowest.version.major
+            severity = params.get("major_severity") if major else None
             yield Violation(
                 f"{subject_label} version {found.version} is {why} than the "
                 f"{reference_label} version {lowest.version} ({lowest.resource.ref}); {action}",
-                found.path, observed=str(found.version), expected=f"<= {lowest.version}",
+                found.path, observed=str(found.version),
+                expected=f"== {lowest.version}" if compare == "equal" else f"<= {lowest.version}",
                 resource=found.resource,
+                severity=Severity.parse(severity) if severity else None,
             )

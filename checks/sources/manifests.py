@@ -16,7 +16,7 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from checks.model import InputError, JsonPath, Origin, Resource
-from checks.sources import helm, openshift
+from checks.sources import declarative, helm, openshift
 from checks.sources.files import (
     DEFAULT_MAX_FILE_BYTES,
     STDIN_PATH,
@@ -104,9 +104,14 @@ def resources_from_document(doc: Document, path: str,
         detected = helm.detect_chart(body)
         if detected is not None:
             return [_values_resource(body, detected, origin)]
+        config_kind = declarative.detect_kind(body)
+        if config_kind is not None:
+            return [Resource(api_version=helm.HELM_API_VERSION, kind=config_kind,
+                             name=Path(path).name, body=body, origin=origin)]
         return [InputError(path, doc.line,
                            f"document {doc.index} has no apiVersion or kind and is not recognised "
-                           "as Helm values (name its chart with --values CHART=FILE)")]
+                           "as Helm values or declarative gateway config (name a values file's "
+                           "chart with --values CHART=FILE)")]
     if isinstance(body, Mapping) and openshift.is_template(body):
         lines = _child_lines(doc.node, "objects")
         out: list[Resource | InputError] = []

@@ -45,8 +45,8 @@ def test_documents_that_are_not_objects(tmp_path: Path) -> None:
         (4, "document 2 is a str scalar, not a mapping"),
         (6, "document 3 has no apiVersion; not a Kubernetes object"),
         (8, "document 4: metadata is not a mapping"),
-        (12, "document 5 has no apiVersion or kind and is not recognised as Helm values "
-             "(name its chart with --values CHART=FILE)"),
+        (12, "document 5 has no apiVersion or kind and is not recognised as Helm values or "
+             "declarative gateway config (name a values file's chart with --values CHART=FILE)"),
     ]
 
 

@@ -1,5 +1,5 @@
 """IBM API Connect (DataPower gateway) on Kubernetes/OpenShift."""
 
-from checks.products.apiconnect import declarations
+from checks.products.apiconnect import declarations, gateway, licensing
 
-__all__ = ["declarations"]
+__all__ = ["declarations", "gateway", "licensing"]

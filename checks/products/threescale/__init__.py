@@ -1,5 +1,5 @@
 """Red Hat 3scale API Management 2.x (OpenShift Templates)."""
 
-from checks.products.threescale import declarations
+from checks.products.threescale import declarations, images
 
-__all__ = ["declarations"]
+__all__ = ["declarations", "images"]

@@ -1,0 +1,44 @@
+"""Gateway-to-control-plane TLS settings of the API7 gateway chart.
+
+The seed's helm command enables ``etcd.auth.tls`` with a Secret and file
+names and points ``etcd.host`` at the dp-manager over https; an upgrade that
+re-renders the chart with half of these set leaves gateways unable to reach
+the control plane.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checks.engine.registry import Params, object_check
+from checks.engine.upgrade_path import UpgradeContext
+from checks.model import Resource, Severity, Verdict, Violation
+from checks.objects import lookup
+
+_TLS = ("etcd", "auth", "tls")
+
+
+@object_check("api7-etcd-tls", {
+    "required": ["required_fields"],
+    "additionalProperties": False,
+    "properties": {"required_fields": {"type": "array", "items": {"type": "string"}}},
+})
+def etcd_tls(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
+    """With etcd TLS enabled: Secret and file names set, https hosts, verify on."""
+    if lookup(resource.body, (*_TLS, "enabled")) is not True:
+        return
+    for name in params["required_fields"]:
+        value = lookup(resource.body, (*_TLS, name))
+        if not isinstance(value, str) or not value.strip():
+            yield Violation(f"etcd.auth.tls.enabled is true but etcd.auth.tls.{name} is empty",
+                            (*_TLS, name), expected="a non-empty value")
+    hosts = lookup(resource.body, ("etcd", "host"))
+    for index, host in enumerate(hosts if isinstance(hosts, list) else []):
+        if not (isinstance(host, str) and host.startswith("https://")):
+            yield Violation(f"etcd.host[{index}] {host!r} is not https:// although TLS is "
+                            "enabled", ("etcd", "host", index), observed=host,
+                            expected="https://...")
+    if lookup(resource.body, (*_TLS, "verify")) is False:
+        yield Violation("etcd.auth.tls.verify is false: the gateway does not verify the "
+                        "control plane's certificate", (*_TLS, "verify"), observed=False,
+                        expected=True, severity=Severity.WARNING)

@@ -1,0 +1,167 @@
+"""Templates over configuration content: plugins, Secret keys, embedded YAML files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import yaml
+
+from checks.engine.registry import Params, object_check
+from checks.engine.upgrade_path import UpgradeContext
+from checks.model import NotEvaluated, Resource, Verdict, Violation
+from checks.objects import describe, expand, is_missing, is_unresolved, lookup, split_path
+
+
+@object_check("plugin-present", {
+    "required": ["plugin", "locations"],
+    "additionalProperties": False,
+    "properties": {
+        "plugin": {"type": "string"},
+        "locations": {
+            "type": "array", "minItems": 1,
+            "items": {
+                "type": "object", "required": ["kind", "paths"], "additionalProperties": False,
+                "properties": {
+                    "kind": {"type": "string"},
+                    "paths": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                              "description": "wildcard paths to plugin maps (keys are plugin "
+                                             "names) or to plugin-name strings"},
+                },
+            },
+        },
+        "message": {"type": "string", "default": "{plugin} plugin configured at {where}"},
+    },
+})
+def plugin_present(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
+    """A plugin that must be removed is configured (plugin maps or name lists)."""
+    plugin = params["plugin"]
+    message = params.get("message", "{plugin} plugin configured at {where}")
+    for location in params["locations"]:
+        if location["kind"] != resource.kind:
+            continue
+        for pattern in location["paths"]:
+            for path, value in expand(resource.body, pattern):
+                if isinstance(value, Mapping) and plugin in value:
+                    hit = (*path, plugin)
+                elif value == plugin:
+                    hit = path
+                else:
+                    continue
+                where = ".".join(str(p) for p in hit)
+                yield Violation(message.format(plugin=plugin, where=where), hit, observed=plugin)
+
+
+@object_check("secret-keys-present", {
+    "required": ["keys"],
+    "additionalProperties": False,
+    "properties": {"keys": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
+})
+def secret_keys_present(resource: Resource, params: Params,
+                        ctx: UpgradeContext) -> Iterator[Verdict]:
+    """A Secret must carry these keys, in ``data`` or ``stringData`` (values never read)."""
+    present: set[str] = set()
+    for section in ("data", "stringData"):
+        block = resource.body.get(section)
+        if isinstance(block, Mapping):
+            present.update(str(k) for k in block)
+    missing = [k for k in params["keys"] if k not in present]
+    if missing:
+        anchor = ("data",) if "data" in resource.body else (
+            ("stringData",) if "stringData" in resource.body else ())
+        yield Violation(f"Secret {resource.name!r} lacks key(s) {', '.join(missing)} "
+                        "(in data or stringData)", anchor,
+                        observed=sorted(present), expected=list(params["keys"]))
+
+
+def _line_within(text: str, node_path: tuple[str, ...]) -> int | None:
+    """1-based line of a key path inside an embedded YAML text."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    node: Any = root
+    line = None
+    for key in node_path:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        for key_node, value_node in node.value:
+            if getattr(key_node, "value", None) == key:
+                line = key_node.start_mark.line + 1
+                node = value_node
+                break
+        else:
+            break
+    return line
+
+
+@object_check("embedded-yaml-values", {
+    "required": ["key", "section", "required"],
+    "additionalProperties": False,
+    "properties": {
+        "key": {"type": "string", "description": "the data key holding a YAML file"},
+        "section": {"type": "string", "description": "top-level section inside that file"},
+        "required": {"type": "object", "minProperties": 1,
+                     "description": "flag -> value it must have (with its YAML type)"},
+    },
+})
+def embedded_yaml_values(resource: Resource, params: Params,
+                         ctx: UpgradeContext) -> Iterator[Verdict]:
+    """Flags inside a YAML file stored in a ConfigMap key, reported at their own line."""
+    path = ("data", params["key"])
+    text = lookup(resource.body, path)
+    if is_missing(text):
+        yield Violation(f"data key {params['key']!r} is missing", ("data",))
+        return
+    if not isinstance(text, str) or is_unresolved(resource, path, text):
+        yield NotEvaluated(f"{params['key']} is not a YAML text that can be read", path)
+        return
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        yield Violation(f"{params['key']} is not valid YAML: "
+                        f"{' '.join(str(getattr(exc, 'problem', exc)).split())}", path,
+                        inner_line=mark.line + 1 if mark is not None else None)
+        return
+    section = loaded.get(params["section"]) if isinstance(loaded, Mapping) else None
+    if not isinstance(section, Mapping):
+        yield Violation(f"{params['key']} has no {params['section']!r} section", path)
+        return
+    for flag, wanted in params["required"].items():
+        actual = section.get(flag)
+        if type(actual) is type(wanted) and actual == wanted:
+            continue
+        where = (params["section"], flag) if flag in section else (params["section"],)
+        state = "missing" if flag not in section else describe(actual)
+        yield Violation(f"{params['key']}: {params['section']}.{flag} is {state}; it must be "
+                        f"{describe(wanted)}", path, observed=None if flag not in section else actual,
+                        expected=wanted, inner_line=_line_within(text, where))
+
+
+@object_check("field-references-target", {
+    "required": ["product", "field", "format"],
+    "additionalProperties": False,
+    "properties": {
+        "product": {"type": "string"},
+        "field": {"type": "string"},
+        "format": {"type": "string", "description": "expected value; {target} is replaced"},
+    },
+})
+def field_references_target(resource: Resource, params: Params,
+                            ctx: UpgradeContext) -> Iterator[Verdict]:
+    """A field must name the target release, e.g. ``amp-system:{target}``."""
+    target = ctx.path(params["product"]).target
+    path = split_path(params["field"])
+    if target is None:
+        yield NotEvaluated(f"the target {params['product']} version is unknown; give --target "
+                           f"{params['product']}=VERSION", path)
+        return
+    expected = params["format"].format(target=target)
+    value = lookup(resource.body, path)
+    if is_unresolved(resource, path, value):
+        yield NotEvaluated(f"{params['field']} holds an unrendered placeholder {value!r}", path)
+    elif value != expected:
+        yield Violation(f"{params['field']} is {describe(value)}; it must be {expected!r} for the "
+                        f"{target} upgrade", path, observed=None if is_missing(value) else value,
+                        expected=expected)

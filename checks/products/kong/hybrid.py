@@ -1,0 +1,110 @@
+"""Kong hybrid-mode and release settings beyond role/database.
+
+Each template reads settings through ``kong_setting`` so Helm values and
+rendered workloads give the same verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from checks.engine.registry import Params, object_check
+from checks.engine.upgrade_path import UpgradeContext
+from checks.model import NotEvaluated, Resource, Verdict, Violation
+from checks.objects import lookup
+from checks.products.kong.settings import Setting, kong_setting
+
+
+def _text(setting: Setting | None, default: str) -> str:
+    return default if setting is None or setting.value is None else str(setting.value)
+
+
+@object_check("kong-env-boolean", {
+    "additionalProperties": False,
+    "properties": {},
+})
+def env_boolean(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
+    """``env.*`` of Kong values is a YAML boolean (an unquoted off/on/yes/no)."""
+    env = resource.body.get("env")
+    if resource.chart != "kong" or not isinstance(env, Mapping):
+        return
+    for key, value in env.items():
+        path = ("env", key)
+        if isinstance(value, bool) and not resource.is_defaulted(path):
+            word = "off" if value is False else "on"
+            yield Violation(f"env.{key} is the YAML boolean {str(value).lower()} (an unquoted "
+                            f"{word}?); Helm renders KONG_{str(key).upper()}={str(value).lower()}, "
+                            f"which Kong does not read as {word!r}: quote it", path,
+                            observed=value, expected=f'"{word}"')
+
+
+@object_check("kong-dp-cluster-settings", {
+    "required": ["required"],
+    "additionalProperties": False,
+    "properties": {
+        "required": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "pki_requires": {"type": "array", "items": {"type": "string"}},
+    },
+})
+def dp_cluster_settings(resource: Resource, params: Params,
+                        ctx: UpgradeContext) -> Iterator[Verdict]:
+    """A data plane has its control-plane address and cluster certificates."""
+    role = kong_setting(resource, "role")
+    if role is None or role.value != "data_plane":
+        return
+    needed = list(params["required"])
+    mtls = kong_setting(resource, "cluster_mtls")
+    if mtls is not None and mtls.value == "pki":
+        needed += params.get("pki_requires", [])
+    missing = [name for name in needed
+               if (s := kong_setting(resource, name)) is None
+               or (not s.from_reference and s.value in (None, ""))]
+    if missing:
+        yield Violation(f"data plane lacks {', '.join(missing)}: it cannot connect to its "
+                        "control plane", role.path, observed=missing)
+
+
+@object_check("kong-rolling-upgrade", {
+    "additionalProperties": False,
+    "properties": {},
+})
+def rolling_upgrade(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
+    """A traditional node with a database would be upgraded by a rolling update."""
+    role = _text(kong_setting(resource, "role"), "traditional")
+    database = kong_setting(resource, "database")
+    if role != "traditional" or database is None or database.value in ("off", None, False):
+        return
+    if resource.chart == "kong":
+        strategy_path: tuple[str, ...] = ("updateStrategy", "type")
+    else:
+        strategy_path = ("spec", "strategy", "type")
+    strategy = lookup(resource.body, strategy_path)
+    if strategy in (None, "RollingUpdate") or not isinstance(strategy, str):
+        how = "the default RollingUpdate strategy" if strategy is None or not isinstance(
+            strategy, str) else "updateStrategy RollingUpdate"
+        yield Violation(f"traditional node with database {database.value!r} is upgraded with "
+                        f"{how}; Kong's rolling upgrade applies to DB-less nodes and hybrid data "
+                        "planes only: use a dual-cluster (blue/green) or in-place upgrade",
+                        database.path, observed={"role": role, "database": database.value})
+
+
+@object_check("kong-migrations", {
+    "additionalProperties": False,
+    "properties": {},
+})
+def migrations(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
+    """A database-backed release keeps the chart's migration hooks on."""
+    if resource.chart != "kong":
+        return
+    database = kong_setting(resource, "database")
+    if database is None or database.value in ("off", False, None):
+        return
+    if isinstance(database.value, bool):
+        yield NotEvaluated("env.database is a YAML boolean", database.path)
+        return
+    for hook in ("preUpgrade", "postUpgrade"):
+        if lookup(resource.body, ("migrations", hook)) is False:
+            yield Violation(f"migrations.{hook} is false on a release with database "
+                            f"{database.value!r}: `kong migrations "
+                            f"{'up' if hook == 'preUpgrade' else 'finish'}` will not run",
+                            ("migrations", hook), observed=False, expected=True)

@@ -1,0 +1,69 @@
+"""3scale image streams, builds and the zync database image."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from checks.engine.registry import Params, object_check
+from checks.engine.upgrade_path import UpgradeContext
+from checks.model import NotEvaluated, Resource, Verdict, Violation
+from checks.objects import expand, lookup
+
+
+def _tags(resource: Resource) -> list[tuple[int, Mapping[str, Any]]]:
+    tags = lookup(resource.body, ("spec", "tags"))
+    return [(i, t) for i, t in enumerate(tags) if isinstance(t, Mapping)] if isinstance(
+        tags, list) else []
+
+
+@object_check("imagestream-target", {
+    "required": ["product"],
+    "additionalProperties": False,
+    "properties": {"product": {"type": "string"}},
+})
+def imagestream_target(resource: Resource, params: Params,
+                       ctx: UpgradeContext) -> Iterator[Verdict]:
+    """The stream has the target tag and ``latest`` points at it."""
+    target = ctx.path(params["product"]).target
+    if target is None:
+        yield NotEvaluated(f"the target {params['product']} version is unknown; give --target "
+                           f"{params['product']}=VERSION", ("spec", "tags"))
+        return
+    wanted = str(target)
+    tags = {str(t.get("name")): (i, t) for i, t in _tags(resource)}
+    if wanted not in tags:
+        yield Violation(f"image stream {resource.name!r} has no tag {wanted!r}; add it before "
+                        "repointing latest", ("spec", "tags"), observed=sorted(tags),
+                        expected=wanted)
+    latest = tags.get("latest")
+    if latest is None:
+        return
+    index, tag = latest
+    source = tag.get("from") if isinstance(tag.get("from"), Mapping) else {}
+    points_at = f"{source.get('kind')} {source.get('name')}"
+    if source.get("kind") != "ImageStreamTag" or str(source.get("name")).split(":")[-1] != wanted:
+        yield Violation(f"latest of image stream {resource.name!r} points at {points_at}, not at "
+                        f"ImageStreamTag {wanted}", ("spec", "tags", index, "from"),
+                        observed=points_at, expected=f"ImageStreamTag {wanted}")
+
+
+@object_check("image-reference-absent", {
+    "required": ["paths", "forbidden", "message"],
+    "additionalProperties": False,
+    "properties": {
+        "paths": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "forbidden": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                      "description": "values that must not appear (exact match)"},
+        "message": {"type": "string", "description": "{value} and {where} are replaced"},
+    },
+})
+def image_reference_absent(resource: Resource, params: Params,
+                           ctx: UpgradeContext) -> Iterator[Verdict]:
+    """No listed field refers to a retired image or tag."""
+    for pattern in params["paths"]:
+        for path, value in expand(resource.body, pattern):
+            text = str(value)
+            if text in params["forbidden"]:
+                yield Violation(params["message"].format(value=text, where=".".join(
+                    map(str, path))), path, observed=text)

@@ -1,0 +1,185 @@
+"""Templates about versions themselves: well-formed, agreeing, on a supported path."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from checks.engine.registry import Params, object_check, set_check
+from checks.engine.upgrade_path import UpgradeContext
+from checks.engine.versions import Version, VersionRange, parse_version
+from checks.model import NotEvaluated, Resource, Severity, Verdict, Violation
+from checks.objects import first_present, is_missing, is_unresolved, split_path
+from checks.products.version_order import SOURCE_SCHEMA, read_versions
+
+
+@set_check("version-valid", {
+    "required": ["product", "sources"],
+    "additionalProperties": False,
+    "properties": {
+        "product": {"type": "string"},
+        "sources": {"type": "array", "minItems": 1, "items": SOURCE_SCHEMA},
+        "min_parts": {"type": "integer", "minimum": 1, "default": 1,
+                      "description": "a full version has at least this many parts"},
+        "label": {"type": "string", "default": "image tag"},
+    },
+})
+def version_valid(resources: Sequence[Resource], params: Params,
+                  ctx: UpgradeContext) -> Iterator[Verdict]:
+    """Every version found (image tags, version fields) is a full, parseable version."""
+    label = params.get("label", "image tag")
+    for found in read_versions(params["product"], params["sources"], resources):
+        if found.problem and found.problem.startswith("unrendered"):
+            yield NotEvaluated(f"{label} holds an {found.problem}", found.path, found.resource)
+        elif found.version is None:
+            yield Violation(f"{label} {found.text!r} is not a full version: {found.problem}",
+                            found.path, observed=found.text, resource=found.resource)
+        elif len(str(found.text).lstrip("vV").split("-")[0].split(".")) < params.get("min_parts", 1):
+            yield Violation(f"{label} {found.text!r} is not a full version (at least "
+                            f"{params['min_parts']} parts, e.g. 3.7.3)", found.path,
+                            observed=found.text, resource=found.resource)
+
+
+@set_check("versions-agree", {
+    "required": ["product", "sources", "label"],
+    "additionalProperties": False,
+    "properties": {
+        "product": {"type": "string"},
+        "label": {"type": "string"},
+        "sources": {"type": "array", "minItems": 1, "items": SOURCE_SCHEMA},
+    },
+})
+def versions_agree(resources: Sequence[Resource], params: Params,
+                   ctx: UpgradeContext) -> Iterator[Verdict]:
+    """All versions the sources find must be the same (components of one release)."""
+    found = [f for f in read_versions(params["product"], params["sources"], resources)
+             if f.version is not None]
+    if len({f.version for f in found}) <= 1:
+        return
+    counts = Counter(f.version for f in found)
+    # The most common version is the reference; ties go to the highest.
+    reference = max(counts, key=lambda v: (counts[v], v))
+    where = next(f for f in found if f.version == reference)
+    for f in found:
+        if f.version != reference:
+            yield Violation(
+                f"{params['label']} {f.text} differs from {reference} used by "
+                f"{where.resource.ref} at {'.'.join(map(str, where.path))}; "
+                "all components must run the same release",
+                f.path, observed=str(f.text), expected=str(reference), resource=f.resource)
+
+
+PATH_TABLE_SCHEMA: Mapping[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object", "required": ["to", "from"], "additionalProperties": False,
+        "properties": {
+            "to": {"type": "string", "description": "version range of targets this row covers"},
+            "from": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                     "description": "version ranges that may upgrade directly"},
+            "note": {"type": "string"},
+        },
+    },
+}
+
+
+def _in_any(version: Version, product: str, ranges: Sequence[str]) -> bool:
+    return any(VersionRange(text, product).contains(version) for text in ranges)
+
+
+@dataclass(frozen=True)
+class PathVerdict:
+    """Why a path is not supported (``unknown`` when the data has no answer)."""
+
+    message: str
+    severity: Severity | None = None
+    unknown: bool = False
+
+
+def path_problem(current: Version, target: Version, params: Params) -> PathVerdict | None:
+    """Why (current -> target) is not a supported direct path, or None."""
+    product = params["product"]
+    for row in params.get("forbidden", ()):
+        if (VersionRange(row["from"], product).contains(current)
+                and VersionRange(row["to"], product).contains(target)):
+            severity = row.get("severity")
+            return PathVerdict(row["message"], Severity.parse(severity) if severity else None)
+    if target <= current:
+        return None
+    stream = params.get("stream_parts", 2)
+    if params.get("allow_patch", True) and current.release[:stream] == target.release[:stream]:
+        return None
+    for row in params.get("table", ()):
+        if VersionRange(row["to"], product).contains(target):
+            if _in_any(current, product, row["from"]):
+                return None
+            note = f" ({row['note']})" if "note" in row else ""
+            return PathVerdict(f"{current} -> {target} is not a supported direct path; supported "
+                               f"sources for {row['to']}: {', '.join(row['from'])}{note}")
+    same_major = current.major == target.major
+    if params.get("allow_adjacent_minor", True) and same_major and target.minor - current.minor == 1:
+        return None
+    for pair in params.get("allowed_pairs", ()):
+        if (VersionRange(pair["from"], product).contains(current)
+                and VersionRange(pair["to"], product).contains(target)):
+            return None
+    if not params.get("allow_adjacent_minor", True):
+        return PathVerdict(f"no supported-path data for {current} -> {target}", unknown=True)
+    return PathVerdict(f"{current} -> {target} skips a minor version; only patch and "
+                       "adjacent-minor upgrades are guaranteed")
+
+
+@object_check("upgrade-path", {
+    "required": ["product"],
+    "additionalProperties": False,
+    "properties": {
+        "product": {"type": "string"},
+        "version_fields": {"type": "array", "items": {"type": "string"},
+                           "description": "the object's planned version (default: the "
+                                          "scan's target version)"},
+        "table": PATH_TABLE_SCHEMA,
+        "allow_patch": {"type": "boolean", "default": True},
+        "stream_parts": {"type": "integer", "minimum": 1, "default": 2,
+                         "description": "leading parts that make a release stream (patches "
+                                        "within a stream are always fine): 3 for 10.0.8.x"},
+        "allow_adjacent_minor": {"type": "boolean", "default": True},
+        "allowed_pairs": {"type": "array", "items": {
+            "type": "object", "required": ["from", "to"], "additionalProperties": False,
+            "properties": {"from": {"type": "string"}, "to": {"type": "string"}}}},
+        "forbidden": {"type": "array", "items": {
+            "type": "object", "required": ["from", "to", "message"], "additionalProperties": False,
+            "properties": {"from": {"type": "string"}, "to": {"type": "string"},
+                           "message": {"type": "string"},
+                           "severity": {"enum": ["blocker", "error", "warning", "info"]}}}},
+    },
+})
+def upgrade_path(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
+    """(current, target) must be a path the vendor supports directly."""
+    product = params["product"]
+    path = ctx.path(product)
+    target, where = path.target, ()
+    if params.get("version_fields"):
+        value, where = first_present(resource.body, [split_path(f) for f in params["version_fields"]])
+        if is_missing(value) or is_unresolved(resource, where, value):
+            target = path.target
+        else:
+            try:
+                target = parse_version(product, value)
+            except ValueError:
+                return  # malformed versions are other rules' findings
+    if path.current is None or target is None:
+        missing = "current" if path.current is None else "target"
+        option = "--from" if path.current is None else "--target"
+        yield NotEvaluated(f"the {missing} {product} version is unknown; give {option} "
+                           f"{product}=VERSION", where)
+        return
+    problem = path_problem(path.current, target, params)
+    if problem is None:
+        return
+    if problem.unknown:
+        yield NotEvaluated(problem.message, where)
+    else:
+        yield Violation(problem.message, where, observed=f"{path.current} -> {target}",
+                        severity=problem.severity)
