@@ -9,7 +9,7 @@ import yaml
 
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
-from checks.model import NotEvaluated, Resource, Verdict, Violation
+from checks.model import NotEvaluated, Resource, Verdict, Violation, format_json_path
 from checks.objects import describe, expand, is_missing, is_unresolved, lookup, split_path
 
 
@@ -48,7 +48,7 @@ def plugin_present(resource: Resource, params: Params, ctx: UpgradeContext) -> I
                     hit = path
                 else:
                     continue
-                where = ".".join(str(p) for p in hit)
+                where = format_json_path(hit)
                 yield Violation(message.format(plugin=plugin, where=where), hit, observed=plugin)
 
 

@@ -30,9 +30,13 @@ def version_valid(resources: Sequence[Resource], params: Params,
                   ctx: UpgradeContext) -> Iterator[Verdict]:
     """Every version found (image tags, version fields) is a full, parseable version."""
     label = params.get("label", "image tag")
-    for found in read_versions(params["product"], params["sources"], resources):
+    for found in read_versions(params["product"], params["sources"], resources,
+                               include_empty=True):
         if found.problem and found.problem.startswith("unrendered"):
             yield NotEvaluated(f"{label} holds an {found.problem}", found.path, found.resource)
+        elif found.text is None:
+            yield Violation(f"the image has no tag, so it runs whatever 'latest' is; pin a "
+                            "full version", found.path, resource=found.resource)
         elif found.version is None:
             yield Violation(f"{label} {found.text!r} is not a full version: {found.problem}",
                             found.path, observed=found.text, resource=found.resource)

@@ -89,8 +89,12 @@ def _source_applies(source: Mapping[str, Any], resource: Resource) -> bool:
 
 
 def read_versions(product: str, sources: Sequence[Mapping[str, Any]],
-                  resources: Sequence[Resource]) -> list[Found]:
-    """Every version the sources find, one per (resource, field or container)."""
+                  resources: Sequence[Resource], include_empty: bool = False) -> list[Found]:
+    """Every version the sources find, one per (resource, field or container).
+
+    Empty fields are skipped (the next legacy field is tried) unless
+    ``include_empty``: then an explicitly empty value is a finding of its own.
+    """
     found: list[Found] = []
     for resource in resources:
         for source in sources:
@@ -100,7 +104,7 @@ def read_versions(product: str, sources: Sequence[Mapping[str, Any]],
                 for dotted in source["fields"]:
                     path = split_path(dotted)
                     value = lookup(resource.body, path)
-                    if not is_missing(value) and value not in (None, ""):
+                    if not is_missing(value) and (include_empty or value not in (None, "")):
                         found.append(_parse(product, resource, path, value))
                         break
             if "image" in source:
@@ -114,7 +118,7 @@ def read_versions(product: str, sources: Sequence[Mapping[str, Any]],
 def _parse(product: str, resource: Resource, path: JsonPath, value: Any) -> Found:
     if is_unresolved(resource, path, value):
         return Found(resource, path, value, None, f"unrendered placeholder {value!r}")
-    if value is None:
+    if value is None and path and path[-1] == "image":
         return Found(resource, path, value, None, "the image has no tag")
     try:
         return Found(resource, path, value, parse_version(product, value))
