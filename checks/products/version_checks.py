@@ -10,7 +10,7 @@ from typing import Any
 from checks.engine.registry import Params, object_check, set_check
 from checks.engine.upgrade_path import UpgradeContext
 from checks.engine.versions import Version, VersionRange, parse_version
-from checks.model import NotEvaluated, Resource, Severity, Verdict, Violation
+from checks.model import NotEvaluated, Resource, Severity, Verdict, Violation, format_json_path
 from checks.objects import first_present, is_missing, is_unresolved, split_path
 from checks.products.version_order import SOURCE_SCHEMA, read_versions
 
@@ -70,7 +70,7 @@ def versions_agree(resources: Sequence[Resource], params: Params,
         if f.version != reference:
             yield Violation(
                 f"{params['label']} {f.text} differs from {reference} used by "
-                f"{where.resource.ref} at {'.'.join(map(str, where.path))}; "
+                f"{where.resource.ref} at {format_json_path(where.path)}; "
                 "all components must run the same release",
                 f.path, observed=str(f.text), expected=str(reference), resource=f.resource)
 

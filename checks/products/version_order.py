@@ -9,6 +9,7 @@ fields), so the template holds no product names.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,13 @@ SOURCE_SCHEMA: Mapping[str, Any] = {
         "env": {"type": "object", "minProperties": 1,
                 "additionalProperties": {"type": "string"},
                 "description": "only workloads with a container setting these env literals"},
+        "name": {"type": "string", "description": "only objects whose name matches (glob)"},
+        "env_var": {"type": "string", "description": "the literal value of this container "
+                                                    "env var is the version"},
+        "latest_tag": {"type": "boolean", "description": "ImageStream: the tag that "
+                                                       "'latest' points at is the version"},
+        "after": {"type": "string", "description": "keep the text after the last occurrence "
+                                                   "of this separator (amp-system:2.5.0)"},
     },
 }
 SIDE_SCHEMA: Mapping[str, Any] = {
@@ -82,6 +90,8 @@ def _source_applies(source: Mapping[str, Any], resource: Resource) -> bool:
         return False
     if "kind" in source and resource.kind not in source["kind"]:
         return False
+    if "name" in source and not fnmatch.fnmatchcase(resource.name, source["name"]):
+        return False
     for dotted, value in source.get("where", {}).items():
         if lookup(resource.body, split_path(dotted)) != value:
             return False
@@ -112,6 +122,36 @@ def read_versions(product: str, sources: Sequence[Mapping[str, Any]],
                     if image_matches(image, source["image"]):
                         path = (*container.path, "image")
                         found.append(_parse(product, resource, path, parse_image(image).tag))
+            if "env_var" in source:
+                for container in containers(resource):
+                    for var in env_vars(container):
+                        if var.name == source["env_var"] and var.has_literal:
+                            found.append(_parse(product, resource, (*var.path, "value"),
+                                                var.literal))
+            if source.get("latest_tag"):
+                found.extend(_latest_tag(product, resource))
+    if any("after" in source for source in sources):
+        found = [_after(product, f, sources) for f in found]
+    return found
+
+
+def _latest_tag(product: str, resource: Resource) -> Iterator[Found]:
+    tags = lookup(resource.body, ("spec", "tags"))
+    for index, tag in enumerate(tags if isinstance(tags, list) else []):
+        if isinstance(tag, Mapping) and tag.get("name") == "latest":
+            name = lookup(tag, ("from", "name"))
+            if isinstance(name, str):
+                yield _parse(product, resource, ("spec", "tags", index, "from", "name"),
+                             name.rpartition(":")[2])
+
+
+def _after(product: str, found: Found, sources: Sequence[Mapping[str, Any]]) -> Found:
+    """Re-read ``amp-system:2.5.0`` style values as the part after the separator."""
+    for source in sources:
+        separator = source.get("after")
+        if separator and isinstance(found.text, str) and separator in found.text:
+            return _parse(product, found.resource, found.path,
+                          found.text.rpartition(separator)[2])
     return found
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
-from checks.model import NotEvaluated, Resource, Verdict, Violation
+from checks.model import NotEvaluated, Resource, Verdict, Violation, format_json_path
 from checks.objects import expand, lookup
 
 
@@ -65,5 +65,6 @@ def image_reference_absent(resource: Resource, params: Params,
         for path, value in expand(resource.body, pattern):
             text = str(value)
             if text in params["forbidden"]:
-                yield Violation(params["message"].format(value=text, where=".".join(
-                    map(str, path))), path, observed=text)
+                yield Violation(params["message"].format(value=text,
+                                                         where=format_json_path(path)),
+                                path, observed=text)
