@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from checks.model import Outcome, Severity
-from tests.support import CORPUS, of_rule, scan
+from tests.support import CORPUS, FIXTURES, of_rule, scan
 
 
 def test_no_error_or_blocker_fires_on_the_kong_chart_corpus() -> None:
@@ -14,10 +14,26 @@ def test_no_error_or_blocker_fires_on_the_kong_chart_corpus() -> None:
     assert loud == []
 
 
-def test_nothing_at_all_fires_or_goes_unevaluated_on_the_corpus() -> None:
-    """Today's rules are all errors or blockers; none may even be unsure here."""
+def test_nothing_fails_and_only_path_rules_wait_for_versions() -> None:
+    """No warning fires either; only the upgrade-path rule waits for --from."""
     results = scan(CORPUS / "kong").results
-    assert {r.outcome for r in results} <= {Outcome.PASSED, Outcome.NOT_APPLICABLE}
+    assert [r for r in results if r.outcome in (Outcome.FAILED, Outcome.INVALID_INPUT)] == []
+    waiting = {(r.rule_id, r.message) for r in results if r.outcome is Outcome.NOT_EVALUATED}
+    assert waiting == {("kong-upgrade-path-unsupported",
+                        "the current kong version is unknown; give --from kong=VERSION")}
+
+
+def test_derived_fixtures_fire_where_the_real_files_do_not() -> None:
+    """Issue contract: newer DP minor, DP with postgres, unquoted off each fire."""
+    cases = {
+        "kong-dp-ahead-of-cp": FIXTURES / "kong" / "kong-dp-ahead-of-cp" / "fire-newer-minor",
+        "kong-role-database-mismatch":
+            FIXTURES / "kong" / "kong-role-database-mismatch" / "fire-data-plane-postgres.yaml",
+        "kong-database-off-unquoted":
+            FIXTURES / "kong" / "kong-database-off-unquoted" / "fire.yaml",
+    }
+    for rule_id, path in cases.items():
+        assert of_rule(scan(path).results, rule_id, Outcome.FAILED), rule_id
 
 
 def test_kong_rules_really_evaluated_every_corpus_file() -> None:

@@ -82,6 +82,12 @@ class Evaluator:
         )
 
     def evaluate_rule(self, rule: Rule, resources: Sequence[Resource]) -> list[Result]:
+        matched = [r for r in resources if rule.applies(r)]
+        if not matched:
+            # Checked first: a rule about objects the scan does not have is not
+            # applicable, whatever its path condition or mode would need.
+            return [self._result(rule, Outcome.NOT_APPLICABLE,
+                                 f"no {rule.scope_description()} in the scan")]
         if rule.mode == "live":
             return [self._result(rule, Outcome.NOT_EVALUATED,
                                  "live rule: needs a cluster or the product's API; "
@@ -92,10 +98,6 @@ class Evaluator:
                 return [self._result(rule, Outcome.NOT_EVALUATED, cond.reason)]
             if not cond.holds:
                 return [self._result(rule, Outcome.NOT_APPLICABLE, cond.reason)]
-        matched = [r for r in resources if rule.applies(r)]
-        if not matched:
-            return [self._result(rule, Outcome.NOT_APPLICABLE,
-                                 f"no {rule.scope_description()} in the scan")]
         verdicts = _verdicts(rule, matched, self.ctx)
         out: list[Result] = []
         for resource in matched:

@@ -13,5 +13,5 @@ from checks.products import (
     version_order,
 )
 
-__all__ = ["api7", "apiconnect", "config", "env_source", "fields", "kong", "kubernetes", "threescale", "version_checks",
-           "version_order"]
+__all__ = ["api7", "apiconnect", "config", "env_source", "fields", "kong", "kubernetes",
+           "threescale", "version_checks", "version_order"]

@@ -10,7 +10,15 @@ from typing import Any
 from checks.engine.registry import Params, object_check, set_check
 from checks.engine.upgrade_path import UpgradeContext
 from checks.engine.versions import Version, VersionRange, parse_version
-from checks.model import NotEvaluated, Resource, Severity, Verdict, Violation, format_json_path
+from checks.model import (
+    JsonPath,
+    NotEvaluated,
+    Resource,
+    Severity,
+    Verdict,
+    Violation,
+    format_json_path,
+)
 from checks.objects import first_present, is_missing, is_unresolved, split_path
 from checks.products.version_order import SOURCE_SCHEMA, read_versions
 
@@ -35,7 +43,7 @@ def version_valid(resources: Sequence[Resource], params: Params,
         if found.problem and found.problem.startswith("unrendered"):
             yield NotEvaluated(f"{label} holds an {found.problem}", found.path, found.resource)
         elif found.text is None:
-            yield Violation(f"the image has no tag, so it runs whatever 'latest' is; pin a "
+            yield Violation("the image has no tag, so it runs whatever 'latest' is; pin a "
                             "full version", found.path, resource=found.resource)
         elif found.version is None:
             yield Violation(f"{label} {found.text!r} is not a full version: {found.problem}",
@@ -163,7 +171,8 @@ def upgrade_path(resource: Resource, params: Params, ctx: UpgradeContext) -> Ite
     """(current, target) must be a path the vendor supports directly."""
     product = params["product"]
     path = ctx.path(product)
-    target, where = path.target, ()
+    target = path.target
+    where: JsonPath = ()
     if params.get("version_fields"):
         value, where = first_present(resource.body, [split_path(f) for f in params["version_fields"]])
         if is_missing(value) or is_unresolved(resource, where, value):

@@ -11,7 +11,9 @@ from checks.reports.model import Report
 
 
 def finding_line(result: Result) -> str:
-    return f"{result.location}: {result.rule_id} ({result.severity.label}) {result.message}"
+    """``path:line: rule-id (severity) message``; rule-level results have no location."""
+    where = f"{result.location}: " if result.path is not None else ""
+    return f"{where}{result.rule_id} ({result.severity.label}) {result.message}"
 
 
 def finding_block(result: Result) -> list[str]:
@@ -35,8 +37,7 @@ def render(report: Report) -> list[str]:
     skipped = report.with_outcome(Outcome.NOT_EVALUATED)
     if skipped:
         lines.append("not evaluated:")
-        lines.extend(f"{r.location}: {r.rule_id} ({r.severity.label}) {r.message}"
-                     for r in skipped)
+        lines.extend(finding_line(r) for r in skipped)
     lines.extend(summary_lines(report))
     return lines
 

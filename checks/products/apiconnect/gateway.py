@@ -105,11 +105,11 @@ def legacy_certificates(resource: Resource, params: Params,
                             "exists; delete it before changing the gateway version",
                             ("apiVersion",), observed=resource.api_version)
         return
-    for path, annotations in (hit for pattern in params["annotation_paths"]
-                              for hit in expand(resource.body, pattern)):
-        if not isinstance(annotations, dict):
+    for path, found in (hit for pattern in params["annotation_paths"]
+                        for hit in expand(resource.body, pattern)):
+        if not isinstance(found, dict):
             continue
-        for key in annotations:
+        for key in found:
             if str(key).startswith(params["annotation_prefix"]):
                 yield Violation(f"annotation {key} uses the legacy cert-manager group; use "
                                 f"{str(key).replace(params['annotation_prefix'], 'cert-manager.io/')}",

@@ -40,7 +40,9 @@ def imagestream_target(resource: Resource, params: Params,
     if latest is None:
         return
     index, tag = latest
-    source = tag.get("from") if isinstance(tag.get("from"), Mapping) else {}
+    source = tag.get("from")
+    if not isinstance(source, Mapping):
+        source = {}
     points_at = f"{source.get('kind')} {source.get('name')}"
     if source.get("kind") != "ImageStreamTag" or str(source.get("name")).split(":")[-1] != wanted:
         yield Violation(f"latest of image stream {resource.name!r} points at {points_at}, not at "
