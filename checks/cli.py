@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
                       metavar="PRODUCT=VERSION", help="version running now (repeatable)")
     scan.add_argument("--values", action="append", default=[], metavar="CHART=FILE",
                       help=f"scan FILE as Helm values of CHART ({', '.join(CHARTS)})")
+    scan.add_argument("--backup", action="append", default=[], metavar="PRODUCT=PATH",
+                      help="backup to verify for a product's backup rule: a pg_dump custom or "
+                           "directory archive, a (gzip'd) SQL dump or pg_dumpall, or a decK "
+                           "file (repeatable)")
+    scan.add_argument("--max-backup-age", default="24h", metavar="DURATION",
+                      help="oldest acceptable backup, e.g. 24h, 90m, 2d (default 24h)")
     scan.add_argument("--fail-on", default="error", choices=[s.label for s in Severity],
                       help="lowest severity that fails the run (default: error)")
     scan.add_argument("--json", metavar="FILE", help="write the JSON report")
@@ -83,7 +89,7 @@ def _scan_args(ns: argparse.Namespace) -> list[str]:
     for path in ns.paths:
         args += ["--upgrade-lint", path]
     for option, values in (("--upgrade-target", ns.target), ("--upgrade-from", ns.current),
-                           ("--upgrade-values", ns.values)):
+                           ("--upgrade-values", ns.values), ("--upgrade-backup", ns.backup)):
         for value in values:
             args += [option, value]
     for option, value in (("--upgrade-json", ns.json), ("--upgrade-junit", ns.junit),
@@ -93,6 +99,7 @@ def _scan_args(ns: argparse.Namespace) -> list[str]:
             args += [option, value]
     if ns.max_file_size is not None:
         args += ["--upgrade-max-file-size", str(ns.max_file_size)]
+    args += ["--upgrade-max-backup-age", ns.max_backup_age]
     return args
 
 

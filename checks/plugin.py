@@ -28,6 +28,7 @@ from checks.model import Outcome, Resource, Result, Severity
 from checks.reports import html, json_report, junit
 from checks.reports.model import Report
 from checks.reports.terminal import finding_block, summary_lines
+from checks.sources.backups import parse_duration
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.helm import CHARTS, canonical_chart
 
@@ -73,6 +74,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="version running now, e.g. api7=3.4.2")
     group.addoption("--upgrade-values", action="append", default=[], metavar="CHART=FILE",
                     help=f"scan FILE as Helm values of CHART ({', '.join(CHARTS)})")
+    group.addoption("--upgrade-backup", action="append", default=[], metavar="PRODUCT=PATH",
+                    help="backup evidence for a product's backup rule, e.g. api7=backup.dump")
+    group.addoption("--upgrade-max-backup-age", default="24h", metavar="DURATION",
+                    help="oldest acceptable backup, e.g. 24h, 90m, 2d (default 24h)")
     group.addoption("--upgrade-fail-on", default="error",
                     choices=[s.label for s in Severity],
                     help="lowest severity that fails the run (default: error)")
@@ -135,6 +140,10 @@ def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRe
         stdin_data = outcome.stdin_data
     rules = config.getoption("upgrade_rules")
     max_size = config.getoption("upgrade_max_file_size")
+    try:
+        max_age = parse_duration(config.getoption("upgrade_max_backup_age"))
+    except ValueError as exc:
+        raise pytest.UsageError(f"--max-backup-age: {exc}") from None
     if max_size <= 0:
         raise pytest.UsageError("--max-file-size must be a positive number of bytes")
     return ScanRequest(
@@ -145,6 +154,8 @@ def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRe
         rules_dir=Path(rules) if rules else None,
         max_file_bytes=max_size,
         stdin_data=stdin_data,
+        backups=_pairs(config.getoption("upgrade_backup"), "--backup"),
+        max_backup_age_seconds=max_age,
     )
 
 

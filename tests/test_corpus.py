@@ -5,9 +5,13 @@ from __future__ import annotations
 from checks.model import Outcome, Severity
 from tests.support import CORPUS, FIXTURES, of_rule, scan
 
+#: The backup rule needs evidence beside the manifests, as a pipeline gives it.
+KONG_BACKUP = FIXTURES / "kong" / "kong-declarative-backup-missing" / "backups" / "kong_backup.yaml"
+WITH_BACKUP = {"backups": {"kong": str(KONG_BACKUP)}, "max_backup_age_seconds": 1e12}
+
 
 def test_no_error_or_blocker_fires_on_the_kong_chart_corpus() -> None:
-    results = scan(CORPUS / "kong").results
+    results = scan(CORPUS / "kong", **WITH_BACKUP).results
     loud = [f"{r.location} {r.rule_id}: {r.message}" for r in results
             if r.outcome in (Outcome.FAILED, Outcome.INVALID_INPUT)
             and r.severity >= Severity.ERROR]
@@ -16,7 +20,7 @@ def test_no_error_or_blocker_fires_on_the_kong_chart_corpus() -> None:
 
 def test_nothing_fails_and_only_path_rules_wait_for_versions() -> None:
     """No warning fires either; only the upgrade-path rule waits for --from."""
-    results = scan(CORPUS / "kong").results
+    results = scan(CORPUS / "kong", **WITH_BACKUP).results
     assert [r for r in results if r.outcome in (Outcome.FAILED, Outcome.INVALID_INPUT)] == []
     waiting = {(r.rule_id, r.message) for r in results if r.outcome is Outcome.NOT_EVALUATED}
     assert waiting == {("kong-upgrade-path-unsupported",
@@ -36,7 +40,12 @@ def test_derived_fixtures_fire_where_the_real_files_do_not() -> None:
         assert of_rule(scan(path).results, rule_id, Outcome.FAILED), rule_id
 
 
+def test_without_a_backup_only_the_backup_rule_fires() -> None:
+    failed = {r.rule_id for r in scan(CORPUS / "kong").results if r.outcome is Outcome.FAILED}
+    assert failed == {"kong-declarative-backup-missing"}
+
+
 def test_kong_rules_really_evaluated_every_corpus_file() -> None:
-    results = scan(CORPUS / "kong").results
+    results = scan(CORPUS / "kong", **WITH_BACKUP).results
     for rule_id in ("kong-role-database-mismatch", "kong-dp-ahead-of-cp"):
         assert len(of_rule(results, rule_id, Outcome.PASSED)) == 6, rule_id

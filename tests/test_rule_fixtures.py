@@ -47,9 +47,26 @@ def _as_dict(result: Result) -> dict[str, Any]:
             "message": result.message, "severity": result.severity.label}
 
 
+def _with_backups(options: dict[str, Any], rule_dir: Path,
+                  expected: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Backup paths are relative to the rule's folder, named ``{dir}`` in messages.
+
+    Committed backup files get the age of the checkout, so the age limit is
+    lifted here; tests/test_backups.py checks ages with controlled mtimes.
+    """
+    if "backups" not in options:
+        return options, expected
+    resolved = {p: str(rule_dir / path) for p, path in options["backups"].items()}
+    options = {"max_backup_age_seconds": 1e12, **options, "backups": resolved}
+    expected = [{k: v.replace("{dir}", str(rule_dir)) if k == "message" else v
+                 for k, v in want.items()} for want in expected]
+    return options, expected
+
+
 @pytest.mark.parametrize(("rule_id", "entry", "expected", "options"), _cases())
 def test_rule_fixture(rule_id: str, entry: Path, expected: list[dict[str, Any]],
                       options: dict[str, Any]) -> None:
+    options, expected = _with_backups(options, entry.parent, expected)
     results = scan(entry, **options).results
     assert not [r for r in results if r.outcome is Outcome.INVALID_INPUT], "fixture must parse"
     reported = [r for r in of_rule(results, rule_id) if r.outcome is not Outcome.PASSED]

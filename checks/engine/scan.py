@@ -18,6 +18,7 @@ from checks.engine.evaluate import Evaluator, input_error_results
 from checks.engine.redact import Scrubber
 from checks.engine.upgrade_path import UpgradeContext, build_context
 from checks.model import JsonPath, Outcome, Resource, Result, Severity
+from checks.sources import backups
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.manifests import ScanInputs, load
 
@@ -35,6 +36,8 @@ class ScanRequest:
     rules_dir: Path | None = None
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     stdin_data: bytes | None = None
+    backups: Mapping[str, str] = field(default_factory=dict)  # product -> path
+    max_backup_age_seconds: float = 24 * 3600
 
 
 @dataclass
@@ -71,6 +74,8 @@ def run_scan(request: ScanRequest, catalog: Catalog | None = None) -> ScanResult
                                       where)
     if problems:
         raise ScanUsageError("; ".join(problems))
+    context.backups = {product: backups.inspect(path) for product, path in request.backups.items()}
+    context.max_backup_age_seconds = request.max_backup_age_seconds
     scrubber = Scrubber.from_resources(manifests.resources)
     evaluator = Evaluator(catalog, context, line_of, scrubber)
     results = input_error_results(manifests.errors) + evaluator.evaluate(manifests.resources)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from checks.engine.versions import Version, VersionError, VersionRange, parse_version
 from checks.model import JsonPath, Resource
+from checks.sources.backups import BackupEvidence
 
 PRODUCTS = ("apiconnect", "api7", "kong", "3scale", "kubernetes")
 
@@ -67,7 +68,11 @@ class ConditionCheck:
 
 @dataclass
 class UpgradeContext:
+    """What checks may know beyond the objects: versions and backup evidence."""
+
     paths: dict[str, ProductPath] = field(default_factory=dict)
+    backups: dict[str, BackupEvidence] = field(default_factory=dict)
+    max_backup_age_seconds: float = 24 * 3600
 
     def path(self, product: str) -> ProductPath:
         return self.paths.get(product) or ProductPath(product)

@@ -3,6 +3,7 @@
 from checks.products import (
     api7,
     apiconnect,
+    backups,
     config,
     env_source,
     fields,
@@ -13,5 +14,5 @@ from checks.products import (
     version_order,
 )
 
-__all__ = ["api7", "apiconnect", "config", "env_source", "fields", "kong", "kubernetes",
+__all__ = ["api7", "apiconnect", "backups", "config", "env_source", "fields", "kong", "kubernetes",
            "threescale", "version_checks", "version_order"]

@@ -36,17 +36,17 @@ def test_demo_scan_fails_with_contract_lines_and_writes_reports(tmp_path: Path) 
     assert ("fixtures/demo/apiconnect/gateway.yaml:18: apic-template-override (blocker) "
             "spec.template holds a template override; the operator will not upgrade a CR that "
             "contains one (1 entry)") in lines
-    assert lines[-5:] == ["failed: 13 (blocker 9, error 1, warning 2, info 1)",
-                          "not-evaluated: 6 (blocker 3, warning 3)", "not-applicable: 5",
+    assert lines[-5:] == ["failed: 16 (blocker 12, error 1, warning 2, info 1)",
+                          "not-evaluated: 6 (blocker 3, warning 3)", "not-applicable: 6",
                           "passed: 39",
-                          "upgrade-lint FAIL: 10 finding(s) at or above error; 10 object(s) in "
-                          "8 file(s), 36 rule(s)"]
+                          "upgrade-lint FAIL: 13 finding(s) at or above error; 10 object(s) in "
+                          "8 file(s), 39 rule(s)"]
     assert "below --fail-on error (reported, not failing):" in lines
     assert ("k8s-removed-api (blocker) policy/v1beta1 PodDisruptionBudget is removed in "
             "Kubernetes 1.25, but the target Kubernetes version is unknown; give --target "
             "kubernetes=1.xx") in proc.stdout
     assert proc.stderr == ""
-    assert json.loads((tmp_path / "r.json").read_text())["summary"]["failed"] == 13
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["failed"] == 16
     assert (tmp_path / "r.xml").stat().st_size > 0 and (tmp_path / "r.html").stat().st_size > 0
 
 
@@ -58,9 +58,11 @@ def test_fail_on_threshold_changes_the_exit_code() -> None:
     assert "below --fail-on blocker (reported, not failing):" in relaxed.stdout
 
 
-def test_clean_input_exits_zero() -> None:
-    proc = run("scan", "fixtures/corpus/kong")
-    assert proc.returncode == 0 and "upgrade-lint PASS" in proc.stdout
+def test_clean_input_exits_zero(tmp_path: Path) -> None:
+    backup = write(tmp_path / "kong_backup.yaml", (
+        REPO / "fixtures/kong/kong-declarative-backup-missing/backups/kong_backup.yaml").read_text())
+    proc = run("scan", "fixtures/corpus/kong", "--backup", f"kong={backup}")
+    assert proc.returncode == 0 and "upgrade-lint PASS" in proc.stdout, proc.stdout
 
 
 def test_markers_select_rules() -> None:
@@ -88,7 +90,7 @@ def test_same_results_as_pytest(tmp_path: Path) -> None:
         data = json.loads((tmp_path / name).read_text())
         return [(r["rule_id"], r["outcome"], r["path"], r["line"]) for r in data["results"]]
 
-    assert outcomes("cli.json") == outcomes("py.json") and len(outcomes("cli.json")) == 63
+    assert outcomes("cli.json") == outcomes("py.json") and len(outcomes("cli.json")) == 67
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -23,9 +23,9 @@ def demo(pytester: pytest.Pytester) -> str:
 
 def test_demo_items_ids_outcomes_and_contract(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--upgrade-lint", "demo", "-v", "-p", "no:cacheprovider")
-    # 10 findings at or above error fail; the 3 below it pass with a warning; 22
-    # rules' passing objects share one item each; 6 not evaluated + 5 not applicable.
-    result.assert_outcomes(failed=10, passed=25, skipped=11, warnings=3)
+    # 13 findings at or above error fail; the 3 below it pass with a warning; 22
+    # rules' passing objects share one item each; 6 not evaluated + 6 not applicable.
+    result.assert_outcomes(failed=13, passed=25, skipped=12, warnings=3)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines([
         "upgrade-lint::apic-license-not-accepted[[]1 object passed[]] PASSED*",
@@ -37,14 +37,14 @@ def test_demo_items_ids_outcomes_and_contract(pytester: pytest.Pytester) -> None
         "    remediation: Remove the `spec.template` section*",
     ])
     result.stdout.fnmatch_lines(["*= upgrade-lint =*",
-                                 "failed: 13 (blocker 9, error 1, warning 2, info 1)",
-                                 "not-evaluated: 6 (blocker 3, warning 3)", "not-applicable: 5",
-                                 "passed: 39", "upgrade-lint FAIL: 10 finding(s) at or above error*"])
+                                 "failed: 16 (blocker 12, error 1, warning 2, info 1)",
+                                 "not-evaluated: 6 (blocker 3, warning 3)", "not-applicable: 6",
+                                 "passed: 39", "upgrade-lint FAIL: 13 finding(s) at or above error*"])
 
 
 def test_markers_and_keywords_select_items(pytester: pytest.Pytester) -> None:
     blockers = pytester.runpytest("--upgrade-lint", "demo", "-m", "blocker and not kong")
-    blockers.assert_outcomes(failed=8, passed=5, skipped=4)
+    blockers.assert_outcomes(failed=9, passed=5, skipped=5)
     apic = pytester.runpytest("--upgrade-lint", "demo", "-k", "apic- and template")
     apic.assert_outcomes(failed=1, passed=1)
     nothing = pytester.runpytest("--upgrade-lint", "demo", "-m", "info and kong")
@@ -55,7 +55,7 @@ def test_findings_below_fail_on_are_warnings(pytester: pytest.Pytester) -> None:
     kong = "demo/kong"
     result = pytester.runpytest("--upgrade-lint", kong, "--upgrade-fail-on", "blocker",
                                 "-W", "error")
-    result.assert_outcomes(failed=1, passed=8, skipped=30, warnings=1)
+    result.assert_outcomes(failed=3, passed=8, skipped=32, warnings=1)
     result.stdout.fnmatch_lines(["*UpgradeLintFinding*kong-role-database-mismatch (error)*"])
 
 
@@ -80,7 +80,7 @@ def test_reports_written_from_pytest(pytester: pytest.Pytester) -> None:
     rule_ids = {r["rule_id"] for r in report["results"]}
     assert {"kong-dp-ahead-of-cp", "kong-role-database-mismatch"} <= rule_ids
     assert all(rule_id.startswith("kong-") for rule_id in rule_ids)
-    assert (out / "r.xml").read_text().count("<testcase") == 10  # the selected items
+    assert (out / "r.xml").read_text().count("<testcase") == 12  # the selected items
     assert "<html" in (out / "r.html").read_text()
 
 
