@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from checks.model import Severity
 from tests.support import FIXTURES, PRODUCTS, REPO, catalog
 
 RULES = catalog().rules
@@ -30,19 +29,53 @@ def test_every_fixture_folder_has_a_rule() -> None:
     assert orphans == []
 
 
-def test_rule_ids_and_severities_of_the_contract() -> None:
-    """Ids and default severities fixed by RULES.md for the rules shipped so far."""
-    contract = {
-        "apic-template-override": Severity.BLOCKER,
-        "apic-license-not-accepted": Severity.BLOCKER,
-        "apic-gateway-ahead-of-management": Severity.BLOCKER,
-        "3scale-mysql-plaintext-credentials": Severity.BLOCKER,
-        "api7-dp-ahead-of-cp": Severity.BLOCKER,
-        "kong-role-database-mismatch": Severity.ERROR,
-        "kong-dp-ahead-of-cp": Severity.BLOCKER,
-    }
-    shipped = {r.id: r.severity for r in RULES}
-    assert {k: shipped.get(k) for k in contract} == contract
+#: RULES.md, every static or both rule: id -> (severity, mode). Ids are a contract.
+CONTRACT = {
+    "apic-template-override": ("blocker", "both"),
+    "apic-license-not-accepted": ("blocker", "both"),
+    "apic-license-use-invalid": ("error", "both"),
+    "apic-license-metric-invalid": ("warning", "both"),
+    "apic-license-id-invalid": ("error", "both"),
+    "apic-gateway-ahead-of-management": ("blocker", "both"),
+    "apic-legacy-certificates": ("blocker", "both"),
+    "apic-gateway-replicas-below-ha": ("warning", "both"),
+    "apic-prestop-missing": ("info", "both"),
+    "apic-backup-not-configured": ("blocker", "both"),
+    "apic-upgrade-path-unsupported": ("blocker", "both"),
+    "apic-datapower-override": ("warning", "both"),
+    "api7-dp-ahead-of-cp": ("blocker", "both"),
+    "api7-version-skew": ("warning", "both"),
+    "api7-cp-components-mismatch": ("error", "static"),
+    "api7-image-tag-invalid": ("error", "static"),
+    "api7-upgrade-path-unsupported": ("warning", "both"),
+    "api7-traffic-split-present": ("blocker", "both"),
+    "api7-etcd-tls-incomplete": ("error", "static"),
+    "api7-database-backup-missing": ("blocker", "both"),
+    "kong-role-database-mismatch": ("error", "static"),
+    "kong-database-off-unquoted": ("error", "static"),
+    "kong-dp-ahead-of-cp": ("blocker", "both"),
+    "kong-dp-cluster-settings-missing": ("error", "static"),
+    "kong-rolling-upgrade-inapplicable": ("warning", "static"),
+    "kong-migrations-disabled": ("warning", "static"),
+    "kong-upgrade-path-unsupported": ("warning", "both"),
+    "kong-declarative-backup-missing": ("blocker", "both"),
+    "3scale-mysql-plaintext-credentials": ("blocker", "both"),
+    "3scale-database-secret-keys-missing": ("blocker", "both"),
+    "3scale-rolling-updates-flags": ("error", "both"),
+    "3scale-imagestreams-not-on-target": ("error", "both"),
+    "3scale-amp-release-inconsistent": ("warning", "both"),
+    "3scale-oracle-build-not-repointed": ("error", "both"),
+    "3scale-zync-postgresql-eol": ("warning", "both"),
+    "3scale-zync-backup-missing": ("blocker", "both"),
+    "k8s-removed-api": ("blocker", "both"),
+    "unrendered-placeholder": ("error", "static"),
+    "plaintext-credential-env": ("warning", "both"),
+}
+
+
+def test_every_static_rule_of_the_contract_ships_with_its_severity_and_mode() -> None:
+    shipped = {r.id: (r.severity.label, r.mode) for r in RULES}
+    assert {k: shipped.get(k) for k in CONTRACT} == CONTRACT
 
 
 def test_rule_files_live_where_their_id_and_product_say() -> None:

@@ -33,7 +33,10 @@ def render(report: Report) -> str:
         report=report,
         scan=report.scan,
         counts={o.value: sum(c.values()) for o, c in report.count_by_outcome().items()},
-        findings=report.with_outcome(Outcome.INVALID_INPUT, Outcome.FAILED),
+        # Auditors read the worst first: gating findings by severity, then location.
+        findings=sorted(report.with_outcome(Outcome.INVALID_INPUT, Outcome.FAILED),
+                        key=lambda r: (not report.gates(r), -r.severity, r.path or "",
+                                       r.line or 0)),
         not_evaluated=report.with_outcome(Outcome.NOT_EVALUATED),
         not_applicable=report.with_outcome(Outcome.NOT_APPLICABLE),
         waived=report.with_outcome(Outcome.WAIVED),
