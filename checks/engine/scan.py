@@ -38,6 +38,7 @@ class ScanRequest:
     stdin_data: bytes | None = None
     backups: Mapping[str, str] = field(default_factory=dict)  # product -> path
     max_backup_age_seconds: float = 24 * 3600
+    careful_parser: bool = False
 
 
 @dataclass
@@ -60,7 +61,7 @@ def run_scan(request: ScanRequest, catalog: Catalog | None = None) -> ScanResult
     started, clock = datetime.now(timezone.utc), time.perf_counter()
     catalog = catalog or load_catalog(request.rules_dir)
     manifests = load(ScanInputs(request.paths, request.values, request.max_file_bytes,
-                                request.stdin_data))
+                                request.stdin_data, request.careful_parser))
     locator = manifests.locator
     assert locator is not None
 

@@ -17,6 +17,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from checks.model import InputError, JsonPath, Origin, Resource
 from checks.sources import declarative, helm, openshift
+from checks.sources.fastyaml import load_documents
 from checks.sources.files import (
     DEFAULT_MAX_FILE_BYTES,
     STDIN_PATH,
@@ -26,7 +27,7 @@ from checks.sources.files import (
     read_file,
 )
 from checks.sources.locate import LineLocator
-from checks.sources.yaml11 import Document, iter_documents
+from checks.sources.yaml11 import Document
 
 
 @dataclass
@@ -46,9 +47,10 @@ class ScanInputs:
     values: Mapping[str, str] = field(default_factory=dict)  # path -> chart
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     stdin_data: bytes | None = None
+    careful: bool = False  # force the PyYAML path (see fastyaml)
 
 
-def _child_lines(node: Node, key: str) -> list[int]:
+def _child_lines(node: Node | None, key: str) -> list[int]:
     """Start lines of the items of ``key`` (Template objects, List items)."""
     if isinstance(node, MappingNode):
         for key_node, value_node in node.value:
@@ -133,8 +135,9 @@ def resources_from_document(doc: Document, path: str,
     return [_to_resource(body, origin)]
 
 
-def _load_text(text: str, path: str, chart: str | None, out: ManifestSet) -> None:
-    for doc in iter_documents(text, path):
+def _load_text(text: str, path: str, chart: str | None, out: ManifestSet,
+               careful: bool = False) -> None:
+    for doc in load_documents(text, path, careful):
         if isinstance(doc, InputError):
             out.errors.append(doc)
             continue
@@ -169,7 +172,7 @@ def load(inputs: ScanInputs) -> ManifestSet:
             out.errors.append(text)
             continue
         chart = charts_by_file.get(str(Path(item.display))) if item.fs_path else None
-        _load_text(text, item.display, chart, out)
+        _load_text(text, item.display, chart, out, inputs.careful)
 
     def read_text(path: str) -> str | None:
         if path == STDIN_PATH:

@@ -184,7 +184,7 @@ class Document:
     index: int
     line: int
     value: Any
-    node: Node
+    node: Node | None  # None on the fast path (no node marks)
 
 
 def expanded_size(node: Node, limit: int = MAX_EXPANDED_NODES) -> int:
@@ -223,7 +223,7 @@ _DEEP_INDENT = re.compile(rf"\n[ \t]{{{MAX_DEPTH},}}\S")
 _DASH_RUN = re.compile(rf"(?:-[ \t]+){{{MAX_DEPTH // 5},}}")
 
 
-def _may_be_too_deep(text: str) -> bool:
+def may_be_too_deep(text: str) -> bool:
     """Cheap over-estimates (C-speed regexes) that rule out deep nesting.
 
     Flow nesting is bounded by the bracket balance (quoted brackets only make
@@ -280,7 +280,7 @@ def iter_documents(text: str, path: str) -> Iterator[Document | InputError]:
     A syntax error ends the stream (libyaml cannot resynchronise), but the
     documents before it are still yielded. Empty documents are skipped.
     """
-    if _may_be_too_deep(text):
+    if may_be_too_deep(text):
         line = _too_deep_at(text)
         if line is not None:
             yield InputError(path, line, f"nesting deeper than {MAX_DEPTH} levels; not loaded")

@@ -1,0 +1,186 @@
+"""The fast path: rapidyaml parses, emits JSON, and json.loads builds the dicts.
+
+Why: touching every YAML node from Python costs about as much as PyYAML's
+libyaml load (the baseline a linter has to beat). rapidyaml parses in C++ at
+over 100 MB/s and emits each document as JSON in C++; CPython's C JSON
+decoder then builds the Python objects. No per-node Python code runs except
+``object_pairs_hook``, which does the checks JSON would otherwise hide.
+
+JSON cannot express everything YAML 1.1 means, so a file is handed to the
+careful path (``yaml11.iter_documents``, PyYAML with go-yaml v2 semantics)
+whenever the fast result could differ from it:
+
+- plain scalars that go-yaml v2 resolves differently from rapidyaml's JSON
+  (``off``/``yes``/``y``, ``True``, ``~``, octal ``010``, ``0x1F``, ``1_000``,
+  ``.inf``, ``+1``): found as candidate strings by the hook, then confirmed
+  plain by a regex over that file's text only;
+- anchors, aliases, merge keys and tags (``&a``, ``*a``, ``!Ref``);
+- duplicate keys (the careful path reports them with their line);
+- files that mention ``List`` or ``Template`` (``kind: List``, OpenShift
+  Templates), whose items need node lines;
+- anything rapidyaml rejects or emits as invalid JSON, and any disagreement
+  on the number of documents.
+
+Both paths give identical documents; ``tests/test_fast_path.py`` scans every
+fixture both ways and compares every outcome and line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from checks.model import InputError
+from checks.sources.yaml11 import Document, iter_documents, may_be_too_deep
+
+try:
+    import ryml
+except ImportError:  # pragma: no cover - rapidyaml is a dependency; stay correct without it
+    ryml = None
+
+_NONE = 2**64 - 1  # rapidyaml's NONE node id
+#: Strings that go-yaml v2 would not read as strings when written plain.
+SPECIAL_WORDS = frozenset((
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "True", "TRUE", "False", "FALSE",
+    "on", "On", "ON", "off", "Off", "OFF", "~", "Null", "NULL"))
+_NUMERIC_START = frozenset("0123456789+-.")
+_SPECIAL_NUMBER = re.compile(
+    r"[-+]?0[0-9_]+|[-+]?0[xXoObB][0-9a-fA-F_]*|[-+]?[0-9]+_[0-9_]*|[-+]?\.[0-9a-zA-Z_][0-9a-zA-Z_.+-]*"
+    r"|\+[0-9.][0-9a-zA-Z_.+-]*|[-+]?[0-9]+\.(?:[eE][-+]?[0-9]+)?")
+_WORD = "|".join(sorted(SPECIAL_WORDS, key=len, reverse=True)).replace("~", r"~")
+_END = r"[ \t]*(?:$|#|,|\]|\}|:[ \t]|:$)"
+#: A special token in plain (unquoted) position: after ``: ``, ``- ``, ``[``, ``,``, ``{``
+#: or at the start of a line (keys).
+_PLAIN_SPECIAL = re.compile(
+    r"(?:[:-][ \t]+|[\[{,][ \t]*|^[ \t]*)(?:" + _WORD + "|" + _SPECIAL_NUMBER.pattern + ")" + _END,
+    re.M)
+_ANCHOR_OR_TAG = re.compile(r"(?:^|[\s\[{,])[&*!][^\s,\[\]{}]", re.M)
+_DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t]|$)", re.M)
+
+
+class _Careful(Exception):
+    """The fast path cannot vouch for this file."""
+
+
+def _is_special(value: str) -> bool:
+    return value in SPECIAL_WORDS or (
+        value[:1] in _NUMERIC_START and _SPECIAL_NUMBER.fullmatch(value) is not None)
+
+
+class _Checker:
+    """object_pairs_hook: builds each dict, refuses duplicates, notes candidates."""
+
+    __slots__ = ("suspect",)
+
+    def __init__(self) -> None:
+        self.suspect = False
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        mapping = dict(pairs)
+        if len(mapping) != len(pairs):
+            raise _Careful("duplicate key")
+        if not self.suspect:
+            if not SPECIAL_WORDS.isdisjoint(mapping):
+                self.suspect = True
+            else:
+                for key, value in pairs:
+                    if (key[:1] in _NUMERIC_START and _is_special(key)) or (
+                            value.__class__ is str and value and _is_special(value)) or (
+                            value.__class__ is list and self._list_suspect(value)):
+                        self.suspect = True
+                        break
+        return mapping
+
+    def _list_suspect(self, items: list[Any]) -> bool:
+        for item in items:
+            if item.__class__ is str and item and _is_special(item):
+                return True
+            if item.__class__ is list and self._list_suspect(item):
+                return True
+        return False
+
+
+_CONTENT = re.compile(r"^[ \t]*[^\s#]", re.M)
+
+
+def _document_lines(text: str) -> list[int | None]:
+    """Start line of each document's content (None for an empty one), as PyYAML's
+    node marks give it: the text before the first marker is a document only if
+    it has content; every ``---`` starts one; ``...`` only ends one."""
+    markers = list(_DOC_MARKER.finditer(text))
+    bounds = [m.start() for m in markers] + [len(text)]
+    lines: list[int | None] = []
+    first = _CONTENT.search(text, 0, bounds[0])
+    if first is not None:
+        lines.append(text.count("\n", 0, first.start()) + 1)
+    for marker, stop in zip(markers, bounds[1:], strict=True):
+        if marker.group(0) == "...":
+            continue
+        line_end = text.find("\n", marker.end())
+        line_end = len(text) if line_end < 0 else line_end
+        marker_line = text.count("\n", 0, marker.start()) + 1
+        if text[marker.end():line_end].split("#", 1)[0].strip():
+            lines.append(marker_line)  # content on the marker line: --- {a: 1}
+            continue
+        content = _CONTENT.search(text, line_end, stop)
+        lines.append(None if content is None else text.count("\n", 0, content.start()) + 1)
+    return lines
+
+
+def _fast_documents(data: bytes, text: str) -> list[Document]:
+    if ((("&" in text or "*" in text or "!" in text) and _ANCHOR_OR_TAG.search(text))
+            or "List" in text or "Template" in text):
+        raise _Careful("anchors, tags, Lists or Templates")
+    try:
+        tree = ryml.parse_in_arena(data)
+    except Exception as exc:  # rapidyaml raises its own types; the careful path explains
+        raise _Careful("rapidyaml rejected it") from exc
+    root = tree.root_id()
+    ids = []
+    if tree.is_stream(root):
+        child = tree.first_child(root)
+        while child != _NONE:
+            ids.append(child)
+            child = tree.next_sibling(child)
+    elif tree.is_map(root) or tree.is_seq(root) or tree.has_val(root):
+        ids.append(root)
+    checker = _Checker()
+    values = []
+    for node in ids:
+        try:
+            value = json.loads(ryml.emit_json_malloc(tree, node), object_pairs_hook=checker)
+        except (ValueError, RecursionError) as exc:
+            raise _Careful("not expressible as JSON") from exc
+        # The hook sees mappings only: a document that is a list or a scalar is
+        # checked here.
+        if (value.__class__ is list and checker._list_suspect(value)) or (
+                value.__class__ is str and value and _is_special(value)):
+            checker.suspect = True
+        values.append(value)
+    if checker.suspect and _PLAIN_SPECIAL.search(text):
+        raise _Careful("YAML 1.1 scalars")
+    lines = _document_lines(text)
+    if len(lines) != len(ids):
+        raise _Careful("document count differs")
+    documents = []
+    for index, (value, line) in enumerate(zip(values, lines, strict=True), start=1):
+        if value is None:
+            continue
+        if line is None:
+            raise _Careful("document line unknown")
+        documents.append(Document(index, line, value, None))
+    return documents
+
+
+def load_documents(text: str, path: str, careful: bool = False
+                   ) -> Iterator[Document | InputError]:
+    """Documents of one file: fast path when it is provably equal, else careful."""
+    if not careful and ryml is not None and not may_be_too_deep(text):
+        try:
+            yield from _fast_documents(text.encode("utf-8"), text)
+            return
+        except _Careful:
+            pass
+    yield from iter_documents(text, path)
