@@ -119,6 +119,9 @@ class Resource:
     chart: str | None = None
     unresolved: frozenset[JsonPath] = frozenset()
     defaulted: frozenset[JsonPath] = frozenset()
+    #: Derived views (containers, images) computed once by ``checks.objects``:
+    #: thirty rules ask for them, the body never changes.
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def ref(self) -> ObjectRef:

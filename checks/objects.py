@@ -6,6 +6,7 @@ returns the path next to the value.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -52,15 +53,20 @@ def lookup(body: Any, path: JsonPath) -> Any:
     return node
 
 
+@functools.lru_cache(maxsize=512)
+def _pattern_steps(pattern: str) -> tuple[str | int | None, ...]:
+    """``a.b[*].c`` -> ("a", "b", None, "c"), parsed once per pattern."""
+    return tuple(None if part == "*" else part
+                 for part in split_path(pattern.replace("[*]", ".*")))
+
+
 def expand(body: Any, pattern: str) -> Iterator[tuple[JsonPath, Any]]:
     """Every (path, value) matching ``spec.http[*].plugins[*].name``.
 
     ``[*]`` walks every item of a list, ``*`` as a key every value of a
     mapping; missing parts simply match nothing.
     """
-    steps: list[str | int | None] = []
-    for part in split_path(pattern.replace("[*]", ".*")):
-        steps.append(None if part == "*" else part)
+    steps = _pattern_steps(pattern)
     frontier: list[tuple[JsonPath, Any]] = [((), body)]
     for step in steps:
         following: list[tuple[JsonPath, Any]] = []
@@ -120,18 +126,27 @@ def pod_spec_path(resource: Resource) -> JsonPath | None:
     return None
 
 
+def _containers(resource: Resource) -> tuple[tuple[Container, ...], tuple[Container, ...]]:
+    """(containers, initContainers) of the pod spec, computed once per resource."""
+    cached = resource.memo.get("containers")
+    if cached is None:
+        base = pod_spec_path(resource)
+        groups: list[tuple[Container, ...]] = []
+        for group in ("containers", "initContainers"):
+            items = lookup(resource.body, (*base, group)) if base is not None else None
+            groups.append(tuple(
+                Container(str(spec.get("name", "")), spec, (*base, group, index))
+                for index, spec in enumerate(items if isinstance(items, list) else [])
+                if isinstance(spec, Mapping)) if base is not None else ())
+        cached = resource.memo["containers"] = (groups[0], groups[1])
+    return cached
+
+
 def containers(resource: Resource, include_init: bool = False) -> Iterator[Container]:
-    base = pod_spec_path(resource)
-    if base is None:
-        return
-    groups = ("containers", "initContainers") if include_init else ("containers",)
-    for group in groups:
-        items = lookup(resource.body, (*base, group))
-        if not isinstance(items, list):
-            continue
-        for index, spec in enumerate(items):
-            if isinstance(spec, Mapping):
-                yield Container(str(spec.get("name", "")), spec, (*base, group, index))
+    main, init = _containers(resource)
+    yield from main
+    if include_init:
+        yield from init
 
 
 @dataclass(frozen=True)
@@ -188,11 +203,15 @@ def image_matches(image: str, repositories: Sequence[str]) -> bool:
     return any(repo == r or repo.endswith("/" + r) for r in repositories)
 
 
-def container_images(resource: Resource) -> Iterator[tuple[Container, str]]:
-    for container in containers(resource, include_init=True):
-        image = container.spec.get("image")
-        if isinstance(image, str):
-            yield container, image
+def container_images(resource: Resource) -> tuple[tuple[Container, str], ...]:
+    """(container, image) pairs of every container, init containers included."""
+    cached = resource.memo.get("images")
+    if cached is None:
+        cached = resource.memo["images"] = tuple(
+            (container, container.spec["image"])
+            for container in containers(resource, include_init=True)
+            if isinstance(container.spec.get("image"), str))
+    return cached
 
 
 def describe(value: Any) -> str:

@@ -17,8 +17,9 @@ from tests.support import FIXTURES, scan
 
 
 def _inputs() -> list[Path]:
-    return sorted(p for p in FIXTURES.glob("*/*/*") if p.name.startswith(("fire", "dont-fire"))) + [
-        FIXTURES / "demo", FIXTURES / "corpus"]
+    fixtures = sorted(p for p in FIXTURES.glob("*/*/*")
+                      if p.name.startswith(("fire", "dont-fire")))
+    return [*fixtures, FIXTURES / "demo", FIXTURES / "corpus"]
 
 
 def _results(path: Path, careful: bool) -> list[tuple[object, ...]]:

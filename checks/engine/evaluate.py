@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from checks.engine.catalog import Catalog, Rule
 from checks.engine.redact import Scrubber
@@ -29,12 +29,49 @@ from checks.model import (
     format_json_path,
 )
 
-LineOf = Callable[[Resource, JsonPath], int]
+#: Lines for many (resource, JSON path) pairs at once: the locator composes each
+#: file once for all of its findings instead of once per finding.
+LinesOf = Callable[[Sequence[tuple[Resource, JsonPath]]], list[int]]
 
 
 @dataclass
-class Evaluation:
-    results: list[Result] = field(default_factory=list)
+class _Pending:
+    """A result waiting for its line (looked up in one batch at the end)."""
+
+    rule: Rule
+    outcome: Outcome
+    message: str
+    resource: Resource | None = None
+    path: JsonPath = ()
+    verdict: Violation | None = None
+
+
+class ResourceIndex:
+    """Resources by kind and chart, so a rule only looks at its candidates."""
+
+    def __init__(self, resources: Sequence[Resource]) -> None:
+        self.resources = list(resources)
+        self.position = {id(r): i for i, r in enumerate(self.resources)}
+        self.by_kind: dict[str, list[Resource]] = defaultdict(list)
+        self.by_chart: dict[str, list[Resource]] = defaultdict(list)
+        for resource in self.resources:
+            self.by_kind[resource.kind].append(resource)
+            if resource.chart:
+                self.by_chart[resource.chart].append(resource)
+
+    def matching(self, rule: Rule) -> list[Resource]:
+        found: dict[int, Resource] = {}
+        for selector in rule.applies_to:
+            if selector.chart is not None:
+                candidates = self.by_chart.get(selector.chart, [])
+            elif selector.kinds:
+                candidates = [r for kind in selector.kinds for r in self.by_kind.get(kind, [])]
+            else:
+                candidates = self.resources
+            for resource in candidates:
+                if id(resource) not in found and selector.matches(resource):
+                    found[id(resource)] = resource
+        return sorted(found.values(), key=lambda r: self.position[id(r)])
 
 
 def _verdicts(rule: Rule, matched: Sequence[Resource], ctx: UpgradeContext
@@ -55,70 +92,79 @@ def _verdicts(rule: Rule, matched: Sequence[Resource], ctx: UpgradeContext
 
 
 class Evaluator:
-    def __init__(self, catalog: Catalog, ctx: UpgradeContext, line_of: LineOf,
+    def __init__(self, catalog: Catalog, ctx: UpgradeContext, lines_of: LinesOf,
                  scrubber: Scrubber) -> None:
         self.catalog = catalog
         self.ctx = ctx
-        self.line_of = line_of
+        self.lines_of = lines_of
         self.scrub = scrubber
 
-    def _result(self, rule: Rule, outcome: Outcome, message: str, resource: Resource | None = None,
-                path: JsonPath = (), verdict: Violation | None = None) -> Result:
-        line = None
-        if resource is not None:
-            line = self.line_of(resource, path) if path else resource.origin.line
-            if verdict is not None and verdict.inner_line is not None:
-                line += verdict.inner_line  # block scalar text starts on the next line
-        severity = verdict.severity if verdict and verdict.severity else rule.severity
-        return Result(
-            rule_id=rule.id, product=rule.product, severity=severity, outcome=outcome,
-            message=self.scrub.text(message), title=rule.title,
-            obj=resource.ref if resource else None,
-            path=resource.origin.path if resource else None, line=line,
-            json_path=format_json_path(path) if resource is not None else None,
-            remediation=rule.remediation,
-            observed=self.scrub.value(verdict.observed) if verdict else None,
-            expected=self.scrub.value(verdict.expected) if verdict else None,
-        )
-
-    def evaluate_rule(self, rule: Rule, resources: Sequence[Resource]) -> list[Result]:
-        matched = [r for r in resources if rule.applies(r)]
+    def evaluate_rule(self, rule: Rule, matched: Sequence[Resource]) -> list[_Pending]:
         if not matched:
             # Checked first: a rule about objects the scan does not have is not
             # applicable, whatever its path condition or mode would need.
-            return [self._result(rule, Outcome.NOT_APPLICABLE,
-                                 f"no {rule.scope_description()} in the scan")]
+            return [_Pending(rule, Outcome.NOT_APPLICABLE,
+                             f"no {rule.scope_description()} in the scan")]
         if rule.mode == "live":
-            return [self._result(rule, Outcome.NOT_EVALUATED,
-                                 "live rule: needs a cluster or the product's API; "
-                                 "only manifests were scanned")]
+            return [_Pending(rule, Outcome.NOT_EVALUATED,
+                             "live rule: needs a cluster or the product's API; "
+                             "only manifests were scanned")]
         if rule.when is not None:
             cond = self.ctx.check(rule.when)
             if cond.holds is None:
-                return [self._result(rule, Outcome.NOT_EVALUATED, cond.reason)]
+                return [_Pending(rule, Outcome.NOT_EVALUATED, cond.reason)]
             if not cond.holds:
-                return [self._result(rule, Outcome.NOT_APPLICABLE, cond.reason)]
+                return [_Pending(rule, Outcome.NOT_APPLICABLE, cond.reason)]
         verdicts = _verdicts(rule, matched, self.ctx)
-        out: list[Result] = []
+        out: list[_Pending] = []
         for resource in matched:
             found = verdicts.get(id(resource), [])
             violations = [v for v in found if isinstance(v, Violation)]
             for v in violations:
-                out.append(self._result(rule, Outcome.FAILED, v.message, resource, v.path, v))
+                out.append(_Pending(rule, Outcome.FAILED, v.message, resource, v.path, v))
             if violations:
                 continue
             skipped = [v for v in found if isinstance(v, NotEvaluated)]
             for n in skipped:
-                out.append(self._result(rule, Outcome.NOT_EVALUATED, n.reason, resource, n.path))
+                out.append(_Pending(rule, Outcome.NOT_EVALUATED, n.reason, resource, n.path))
             if not skipped:
-                out.append(self._result(rule, Outcome.PASSED, "passed", resource))
+                out.append(_Pending(rule, Outcome.PASSED, "passed", resource))
         return out
 
-    def evaluate(self, resources: Sequence[Resource]) -> list[Result]:
-        results: list[Result] = []
-        for rule in self.catalog.rules:
-            results.extend(self.evaluate_rule(rule, resources))
+    def _results(self, pending: Sequence[_Pending]) -> list[Result]:
+        located = [p for p in pending if p.resource is not None and p.path]
+        lines = iter(self.lines_of([(p.resource, p.path) for p in located  # type: ignore[misc]
+                                    ]))
+        line_of = {id(p): next(lines) for p in located}
+        results = []
+        for p in pending:
+            resource, verdict = p.resource, p.verdict
+            line = None
+            if resource is not None:
+                line = line_of.get(id(p), resource.origin.line)
+                if verdict is not None and verdict.inner_line is not None:
+                    line += verdict.inner_line  # block scalar text starts on the next line
+            severity = verdict.severity if verdict and verdict.severity else p.rule.severity
+            rule = p.rule
+            results.append(Result(
+                rule_id=rule.id, product=rule.product, severity=severity, outcome=p.outcome,
+                # "passed" is ours; every other message may quote the scanned data.
+                message=p.message if p.outcome is Outcome.PASSED else self.scrub.text(p.message),
+                title=rule.title, obj=resource.ref if resource else None,
+                path=resource.origin.path if resource else None, line=line,
+                json_path=format_json_path(p.path) if resource is not None else None,
+                remediation=rule.remediation,
+                observed=self.scrub.value(verdict.observed) if verdict else None,
+                expected=self.scrub.value(verdict.expected) if verdict else None,
+            ))
         return results
+
+    def evaluate(self, resources: Sequence[Resource]) -> list[Result]:
+        index = ResourceIndex(resources)
+        pending: list[_Pending] = []
+        for rule in self.catalog.rules:
+            pending.extend(self.evaluate_rule(rule, index.matching(rule)))
+        return self._results(pending)
 
 
 def input_error_results(errors: Iterable[InputError]) -> list[Result]:

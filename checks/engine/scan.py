@@ -6,9 +6,11 @@ with the same request, so they produce the same results by construction.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -56,8 +58,29 @@ class ScanResult:
         return Counter((r.outcome, r.severity) for r in self.results)
 
 
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """A scan allocates millions of objects and creates no reference cycles, but
+    CPython's cyclic collector would rescan them all every few thousand
+    allocations (measured: a third of the load time). Pause it, then freeze what
+    survives so later collections skip it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 def run_scan(request: ScanRequest, catalog: Catalog | None = None) -> ScanResult:
     """Scan the inputs; bad input becomes results, bad options raise ScanUsageError."""
+    with _no_cyclic_gc():
+        return _run_scan(request, catalog)
+
+
+def _run_scan(request: ScanRequest, catalog: Catalog | None) -> ScanResult:
     started, clock = datetime.now(timezone.utc), time.perf_counter()
     catalog = catalog or load_catalog(request.rules_dir)
     manifests = load(ScanInputs(request.paths, request.values, request.max_file_bytes,
@@ -65,11 +88,11 @@ def run_scan(request: ScanRequest, catalog: Catalog | None = None) -> ScanResult
     locator = manifests.locator
     assert locator is not None
 
-    def line_of(resource: Resource, path: JsonPath) -> int:
-        return locator.line(resource.origin, path)
+    def lines_of(requests: Sequence[tuple[Resource, JsonPath]]) -> list[int]:
+        return locator.lines([(resource.origin, path) for resource, path in requests])
 
     def where(resource: Resource, path: JsonPath) -> str:
-        return f"{resource.origin.path}:{line_of(resource, path)}"
+        return f"{resource.origin.path}:{locator.line(resource.origin, path)}"
 
     context, problems = build_context(manifests.resources, request.targets, request.currents,
                                       where)
@@ -78,7 +101,7 @@ def run_scan(request: ScanRequest, catalog: Catalog | None = None) -> ScanResult
     context.backups = {product: backups.inspect(path) for product, path in request.backups.items()}
     context.max_backup_age_seconds = request.max_backup_age_seconds
     scrubber = Scrubber.from_resources(manifests.resources)
-    evaluator = Evaluator(catalog, context, line_of, scrubber)
+    evaluator = Evaluator(catalog, context, lines_of, scrubber)
     results = input_error_results(manifests.errors) + evaluator.evaluate(manifests.resources)
     return ScanResult(catalog, context, manifests.resources, results, manifests.files,
                       manifests.documents, started, time.perf_counter() - clock)

@@ -11,7 +11,7 @@ deepest ancestor that does exist, which is where the user has to act.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -32,6 +32,9 @@ def _key_matches(node: Node, key: object) -> bool:
         return False
     loader = KubernetesLoader("")
     try:
+        if node.tag == "?":  # composed without resolution: resolve this key now
+            tag = loader.resolve(ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
+            node = ScalarNode(tag, node.value, node.start_mark, node.end_mark)
         return json_key(loader.construct_object(node)) == key
     except Exception:
         return False
@@ -45,7 +48,8 @@ def _child(node: Node, part: str | int) -> Node | None:
             if _key_matches(key_node, part):
                 found: Node = value_node
                 return found
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.value == "<<" and not getattr(key_node, "style", None) and key_node.tag in (
+                    "?", "tag:yaml.org,2002:merge"):
                 merged = [value_node] if isinstance(value_node, MappingNode) else list(
                     getattr(value_node, "value", []))
                 for source in merged:
@@ -102,3 +106,20 @@ class LineLocator:
         if not nodes or not (0 < origin.doc_index <= len(nodes)):
             return origin.line
         return line_in_node(nodes[origin.doc_index - 1], origin.prefix + path)
+
+    def lines(self, requests: Sequence[tuple[Origin, JsonPath]]) -> list[int]:
+        """Many lookups, each file composed once (and released after its lookups)."""
+        by_file: dict[str, list[int]] = {}
+        for position, (origin, _) in enumerate(requests):
+            by_file.setdefault(origin.path, []).append(position)
+        out = [0] * len(requests)
+        for path, positions in by_file.items():
+            nodes = self._compose_file(path)
+            for position in positions:
+                origin, json_path = requests[position]
+                if not nodes or not (0 < origin.doc_index <= len(nodes)):
+                    out[position] = origin.line
+                else:
+                    out[position] = line_in_node(nodes[origin.doc_index - 1],
+                                                 origin.prefix + json_path)
+        return out

@@ -229,7 +229,9 @@ def may_be_too_deep(text: str) -> bool:
     Flow nesting is bounded by the bracket balance (quoted brackets only make
     the bound larger), block nesting by indentation and by runs of ``- - -``.
     """
-    if _DEEP_INDENT.search(text) or _DASH_RUN.search(text):
+    # Substring tests (C speed) gate the regexes: YAML indents with spaces only.
+    if ("\n" + " " * MAX_DEPTH in text and _DEEP_INDENT.search(text)) or (
+            "- - - -" in text and _DASH_RUN.search(text)):
         return True
     if text.count("[") + text.count("{") <= MAX_DEPTH // 2:
         return False
@@ -316,9 +318,24 @@ def iter_documents(text: str, path: str) -> Iterator[Document | InputError]:
         loader.dispose()
 
 
+class _ShapeLoader(_Parser, GoYamlV2Resolver):
+    """Composes node trees without resolving scalar types: line lookup needs
+    shapes and marks only, and resolution is a third of composing time. Keys
+    that need their type (``y:`` is "true") are resolved on demand."""
+
+    def __init__(self, stream: str) -> None:
+        _Parser.__init__(self, stream)
+        GoYamlV2Resolver.__init__(self)
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is ScalarNode:
+            return "?"
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call,no-any-return]
+
+
 def compose_documents(text: str) -> list[Node]:
     """The node trees of every document (with marks), for line lookup."""
-    loader = KubernetesLoader(text)
+    loader = _ShapeLoader(text)
     nodes: list[Node] = []
     try:
         while loader.check_node():

@@ -31,7 +31,7 @@ def rule(**overrides: object) -> Rule:
 
 def evaluate(r: Rule, resources: list[Resource], ctx: UpgradeContext | None = None) -> list:  # type: ignore[type-arg]
     catalog = Catalog((r,), "sha256:0", "", {r.id: r})
-    return Evaluator(catalog, ctx or UpgradeContext(), lambda res, p: 1,
+    return Evaluator(catalog, ctx or UpgradeContext(), lambda requests: [1] * len(requests),
                      Scrubber([])).evaluate(resources)
 
 
