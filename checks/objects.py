@@ -184,6 +184,7 @@ class ImageRef:
     tag: str | None
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_image(image: str) -> ImageRef:
     """``registry:5000/kong/kong-gateway:3.5@sha256:..`` -> (kong/kong-gateway, 3.5)."""
     name = image.split("@", 1)[0]

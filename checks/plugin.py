@@ -188,7 +188,8 @@ class RuleItem(pytest.Item):
                 warnings.warn(UpgradeLintFinding("\n".join(finding_block(spec.first))),
                               stacklevel=1)
         elif spec.outcome in (Outcome.NOT_APPLICABLE, Outcome.NOT_EVALUATED):
-            pytest.skip(f"{spec.outcome.value}: {spec.first.message}")
+            count = f" ({len(spec.results)} objects)" if len(spec.results) > 1 else ""
+            pytest.skip(f"{spec.outcome.value}{count}: {spec.first.message}")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:

@@ -1,10 +1,12 @@
 """Grouping results into report items (pytest items, JUnit test cases).
 
 pytest costs ~0.4 ms per item, so items are proportional to rules and
-findings, never to rules x objects: one item per failing, waived or
-not-evaluated (rule x object), one item per rule for all objects that passed
-it, one per rule-level outcome and one per invalid input. The JSON report
-still carries every (rule x object) result.
+findings, never to rules x objects: one item per failing or waived
+(rule x object), one item per rule for all objects that passed it, one per
+rule and reason for objects not evaluated (a missing --from leaves hundreds
+of objects unevaluated for one reason), one per rule-level outcome and one
+per invalid input. The JSON report and JUnit still carry every
+(rule x object) result.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 
 from checks.model import Outcome, Result, Severity
 
-PER_OBJECT = frozenset({Outcome.FAILED, Outcome.WAIVED, Outcome.NOT_EVALUATED})
+PER_OBJECT = frozenset({Outcome.FAILED, Outcome.WAIVED})
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ def _object_label(result: Result) -> str:
 def group_items(results: Iterable[Result]) -> list[ItemSpec]:
     items: list[ItemSpec] = []
     passed: dict[str, list[Result]] = defaultdict(list)
+    unevaluated: dict[tuple[str, str], list[Result]] = defaultdict(list)
     order: list[str] = []
     for result in results:
         if result.rule_id not in passed and result.rule_id not in order:
@@ -53,12 +56,21 @@ def group_items(results: Iterable[Result]) -> list[ItemSpec]:
         elif result.outcome is Outcome.PASSED:
             passed[result.rule_id].append(result)
             continue
+        elif result.outcome is Outcome.NOT_EVALUATED and result.obj is not None:
+            unevaluated[(result.rule_id, result.message)].append(result)
+            continue
         elif result.outcome in PER_OBJECT and result.obj is not None:
             name = f"{result.rule_id}[{_object_label(result)}]"
         else:
             name = f"{result.rule_id}[{result.outcome.value}]"
         items.append(ItemSpec(name, result.rule_id, result.product, result.severity,
                               result.outcome, (result,)))
+    for (rule_id, _), group in unevaluated.items():
+        first = group[0]
+        name = (f"{rule_id}[{_object_label(first)}]" if len(group) == 1
+                else f"{rule_id}[{len(group)} objects not evaluated: {first.message}]")
+        items.append(ItemSpec(name, rule_id, first.product, first.severity,
+                              Outcome.NOT_EVALUATED, tuple(group)))
     for rule_id, group in passed.items():
         count = len(group)
         noun = "object" if count == 1 else "objects"

@@ -45,10 +45,19 @@ def _case(item: ItemSpec, report: Report) -> TestCase:
     return case
 
 
+def _per_object(item: ItemSpec) -> list[ItemSpec]:
+    """JUnit keeps one test case per not-evaluated (rule x object)."""
+    if item.outcome is not Outcome.NOT_EVALUATED or len(item.results) == 1:
+        return [item]
+    return [ItemSpec(f"{item.rule_id}[{r.obj} @ {r.location}]", item.rule_id, item.product,
+                     r.severity, item.outcome, (r,)) for r in item.results]
+
+
 def build(report: Report) -> ET.Element:
     by_product: dict[str, list[TestCase]] = defaultdict(list)
     for item in report.items:
-        by_product[item.product].append(_case(item, report))
+        for case in _per_object(item):
+            by_product[item.product].append(_case(case, report))
     root = ET.Element("testsuites", name="upgrade-lint")
     totals = {"tests": 0, "failures": 0, "errors": 0}
     for product in sorted(by_product):

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from checks.model import InputError
-from checks.sources.yaml11 import Document, iter_documents, may_be_too_deep
+from checks.sources.yaml11 import Document, document_regions, iter_documents, may_be_too_deep
 
 try:
     import ryml
@@ -57,7 +57,6 @@ _PLAIN_SPECIAL = re.compile(
     r"(?:[:-][ \t]+|[\[{,][ \t]*|^[ \t]*)(?:" + _WORD + "|" + _SPECIAL_NUMBER.pattern + ")" + _END,
     re.M)
 _ANCHOR_OR_TAG = re.compile(r"(?:^|[\s\[{,])[&*!][^\s,\[\]{}]", re.M)
-_DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t]|$)", re.M)
 
 
 class _Careful(Exception):
@@ -102,33 +101,6 @@ class _Checker:
         return False
 
 
-_CONTENT = re.compile(r"^[ \t]*[^\s#]", re.M)
-
-
-def _document_lines(text: str) -> list[int | None]:
-    """Start line of each document's content (None for an empty one), as PyYAML's
-    node marks give it: the text before the first marker is a document only if
-    it has content; every ``---`` starts one; ``...`` only ends one."""
-    markers = list(_DOC_MARKER.finditer(text))
-    bounds = [m.start() for m in markers] + [len(text)]
-    lines: list[int | None] = []
-    first = _CONTENT.search(text, 0, bounds[0])
-    if first is not None:
-        lines.append(text.count("\n", 0, first.start()) + 1)
-    for marker, stop in zip(markers, bounds[1:], strict=True):
-        if marker.group(0) == "...":
-            continue
-        line_end = text.find("\n", marker.end())
-        line_end = len(text) if line_end < 0 else line_end
-        marker_line = text.count("\n", 0, marker.start()) + 1
-        if text[marker.end():line_end].split("#", 1)[0].strip():
-            lines.append(marker_line)  # content on the marker line: --- {a: 1}
-            continue
-        content = _CONTENT.search(text, line_end, stop)
-        lines.append(None if content is None else text.count("\n", 0, content.start()) + 1)
-    return lines
-
-
 def _fast_documents(data: bytes, text: str) -> list[Document]:
     if ((("&" in text or "*" in text or "!" in text) and _ANCHOR_OR_TAG.search(text))
             or "List" in text or "Template" in text):
@@ -161,7 +133,7 @@ def _fast_documents(data: bytes, text: str) -> list[Document]:
         values.append(value)
     if checker.suspect and _PLAIN_SPECIAL.search(text):
         raise _Careful("YAML 1.1 scalars")
-    lines = _document_lines(text)
+    lines = [line for _, _, line in document_regions(text)]
     if len(lines) != len(ids):
         raise _Careful("document count differs")
     documents = []

@@ -17,7 +17,7 @@ from functools import lru_cache
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from checks.model import JsonPath, Origin
-from checks.sources.yaml11 import KubernetesLoader, compose_documents, json_key
+from checks.sources.yaml11 import KubernetesLoader, compose_documents, document_region, json_key
 
 TextProvider = Callable[[str], str | None]
 
@@ -85,6 +85,35 @@ def line_in_node(root: Node, path: JsonPath) -> int:
     return line
 
 
+def _shift_lines(root: Node, offset: int) -> Node:
+    """Marks of a document composed alone, moved to their place in the file."""
+    if offset:
+        stack = [root]
+        seen: set[int] = set()
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            node.start_mark = _Mark(node.start_mark.line + offset)
+            if isinstance(node, MappingNode):
+                for key, value in node.value:
+                    key.start_mark = _Mark(key.start_mark.line + offset)
+                    stack.append(value)
+            elif isinstance(node, SequenceNode):
+                stack.extend(node.value)
+    return root
+
+
+class _Mark:
+    """Just the line of a mark (0-based, like PyYAML's)."""
+
+    __slots__ = ("line",)
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
 class LineLocator:
     """Maps (origin, json path) to a 1-based line, caching composed files."""
 
@@ -108,18 +137,38 @@ class LineLocator:
         return line_in_node(nodes[origin.doc_index - 1], origin.prefix + path)
 
     def lines(self, requests: Sequence[tuple[Origin, JsonPath]]) -> list[int]:
-        """Many lookups, each file composed once (and released after its lookups)."""
-        by_file: dict[str, list[int]] = {}
+        """Many lookups: each document with findings is composed once, alone.
+
+        Composing only the documents that have findings (not their whole files)
+        keeps line lookup proportional to findings. A document that does not
+        compose on its own falls back to composing its file.
+        """
+        by_doc: dict[tuple[str, int], list[int]] = {}
         for position, (origin, _) in enumerate(requests):
-            by_file.setdefault(origin.path, []).append(position)
+            by_doc.setdefault((origin.path, origin.doc_index), []).append(position)
         out = [0] * len(requests)
-        for path, positions in by_file.items():
-            nodes = self._compose_file(path)
+        texts: dict[str, str | None] = {}
+        for (path, doc_index), positions in sorted(by_doc.items()):
+            if path not in texts:
+                texts = {path: self._read_text(path)}  # files come in order: keep one
+            node = self._document_node(path, texts[path], doc_index)
             for position in positions:
                 origin, json_path = requests[position]
-                if not nodes or not (0 < origin.doc_index <= len(nodes)):
-                    out[position] = origin.line
-                else:
-                    out[position] = line_in_node(nodes[origin.doc_index - 1],
-                                                 origin.prefix + json_path)
+                out[position] = (origin.line if node is None
+                                 else line_in_node(node, origin.prefix + json_path))
         return out
+
+    def _document_node(self, path: str, text: str | None, doc_index: int) -> Node | None:
+        if text is None or doc_index < 1:
+            return None
+        region = document_region(text, doc_index)
+        if region is not None:
+            start, end, line_offset = region
+            try:
+                alone = compose_documents(text[start:end])
+            except Exception:
+                alone = []
+            if len(alone) == 1:
+                return _shift_lines(alone[0], line_offset)
+        nodes = self._compose(path)
+        return nodes[doc_index - 1] if nodes and doc_index <= len(nodes) else None

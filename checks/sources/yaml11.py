@@ -345,3 +345,46 @@ def compose_documents(text: str) -> list[Node]:
     finally:
         loader.dispose()
     return nodes
+
+
+_DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t]|$)", re.M)
+_CONTENT = re.compile(r"^[ \t]*[^\s#]", re.M)
+
+
+def document_regions(text: str) -> list[tuple[int, int, int | None]]:
+    """(start, end, content line) of each document, as PyYAML counts them.
+
+    The text before the first marker is a document only if it has content;
+    every ``---`` starts one (its content line is None when empty); ``...``
+    only ends one. ``start`` includes the ``---`` line, ``end`` is the next
+    marker. Shared by the fast path (document lines) and line lookup
+    (composing one document alone).
+    """
+    markers = list(_DOC_MARKER.finditer(text))
+    bounds = [m.start() for m in markers] + [len(text)]
+    regions: list[tuple[int, int, int | None]] = []
+    first = _CONTENT.search(text, 0, bounds[0])
+    if first is not None:
+        regions.append((0, bounds[0], text.count("\n", 0, first.start()) + 1))
+    for marker, stop in zip(markers, bounds[1:], strict=True):
+        if marker.group(0) == "...":
+            continue
+        line_end = text.find("\n", marker.end())
+        line_end = len(text) if line_end < 0 else line_end
+        marker_line = text.count("\n", 0, marker.start()) + 1
+        if text[marker.end():line_end].split("#", 1)[0].strip():
+            regions.append((marker.start(), stop, marker_line))  # --- {a: 1}
+            continue
+        content = _CONTENT.search(text, line_end, stop)
+        regions.append((marker.start(), stop,
+                        None if content is None else text.count("\n", 0, content.start()) + 1))
+    return regions
+
+
+def document_region(text: str, doc_index: int) -> tuple[int, int, int] | None:
+    """(start, end, line offset) of document ``doc_index`` (1-based)."""
+    regions = document_regions(text)
+    if not 0 < doc_index <= len(regions):
+        return None
+    start, end, _ = regions[doc_index - 1]
+    return start, end, text.count("\n", 0, start)
