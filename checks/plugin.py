@@ -13,6 +13,7 @@ fixtures ``upgrade_scan``, ``upgrade_resources`` and ``upgrade_path``.
 from __future__ import annotations
 
 import argparse
+import importlib
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -25,7 +26,6 @@ from checks.engine.items import ItemSpec, group_items
 from checks.engine.scan import ScanRequest, ScanResult, ScanUsageError, run_scan
 from checks.engine.upgrade_path import UpgradeContext, parse_assignment
 from checks.model import Outcome, Resource, Result, Severity
-from checks.reports import html, json_report, junit
 from checks.reports.model import Report
 from checks.reports.terminal import finding_block, summary_lines
 from checks.sources.backups import parse_duration
@@ -284,11 +284,13 @@ class UpgradeLintSession:
         if self.scan is None or hasattr(self.config, "workerinput"):
             return
         report = self.report()
-        for option, writer in (("upgrade_json", json_report.write),
-                               ("upgrade_junit", junit.write), ("upgrade_html", html.write)):
+        for option, module in (("upgrade_json", "json_report"), ("upgrade_junit", "junit"),
+                               ("upgrade_html", "html")):
             target = self.config.getoption(option)
             if target:
-                writer(report, Path(target))
+                # Imported when asked for: every pytest session loads this plugin.
+                writer = importlib.import_module(f"checks.reports.{module}")
+                writer.write(report, Path(target))
         outcome = _run_outcome(self.config)
         if outcome is not None:
             outcome.report = report

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
@@ -31,6 +32,8 @@ from checks.engine.upgrade_path import PathCondition
 from checks.engine.versions import VersionError, VersionRange
 from checks.model import Reference, Resource, Severity, format_json_path
 from checks.objects import container_images, image_matches
+
+_FAST_LOADER = getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader)
 
 
 class CatalogError(Exception):
@@ -190,8 +193,39 @@ def _build_rule(raw: Mapping[str, Any], source: str) -> Rule:
     )
 
 
+def _fast_read(raw: bytes) -> Any:
+    """Plain data of a rule file, or None when the careful reader must look."""
+    try:
+        return pyyaml.load(raw.decode("utf-8"), Loader=_FAST_LOADER)
+    except (UnicodeDecodeError, pyyaml.YAMLError):
+        return None
+
+
+def _problems_fast(plain: Any, path: Path) -> bool:
+    """Does this (quickly read) rule have any problem? Then re-read with lines."""
+    if not isinstance(plain, dict) or any(_rule_validator().iter_errors(plain)):
+        return True
+    if plain.get("id") != path.stem or plain.get("product") != path.parent.name:
+        return True
+    template = get_template(plain["check"])
+    if template is None or any(jsonschema.Draft202012Validator(template.params_schema)
+                               .iter_errors(plain.get("params", {}))):
+        return True
+    for key in ("from", "to"):
+        text = plain.get("when", {}).get(key)
+        try:
+            if text is not None:
+                VersionRange(text, plain["product"]).validate()
+        except (VersionError, ValueError):
+            return True
+    return False
+
+
 def _check_file(path: Path, display: str, yaml: YAML) -> tuple[Rule | None, list[str], bytes]:
     raw_bytes = path.read_bytes()
+    plain = _fast_read(raw_bytes)
+    if plain is not None and not _problems_fast(plain, path):
+        return _build_rule(plain, display), [], raw_bytes
     try:
         data = yaml.load(raw_bytes.decode("utf-8"))
     except UnicodeDecodeError as exc:

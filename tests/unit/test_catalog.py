@@ -68,3 +68,17 @@ def test_empty_or_missing_directory(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(CatalogError, match="no rule files"):
         load_catalog(tmp_path / "empty")
+
+
+def test_fast_and_round_trip_readers_agree_on_every_shipped_rule() -> None:
+    """Rules are read with PyYAML's C loader; ruamel.yaml only locates problems.
+    Both must see the same data (YAML 1.1 vs 1.2 could differ on unquoted on/off)."""
+    import yaml as pyyaml
+    from ruamel.yaml import YAML
+
+    from checks.engine.catalog import _plain
+
+    round_trip = YAML(typ="rt")
+    for path in sorted((REPO / "rules").glob("*/*.yaml")):
+        text = path.read_text()
+        assert pyyaml.load(text, Loader=pyyaml.CSafeLoader) == _plain(round_trip.load(text)), path
