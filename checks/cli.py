@@ -82,10 +82,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Builtin pytest plugins a rule scan never uses. Each costs start-up time, and
+#: terminal/cacheprovider would also print or write files in the user's tree.
+UNUSED_PYTEST_PLUGINS = ("terminal", "cacheprovider", "doctest", "junitxml", "pastebin",
+                         "legacypath", "tmpdir", "monkeypatch", "recwarn", "stepwise",
+                         "debugging", "logging", "setuponly", "setupplan", "unittest",
+                         "python_path", "faulthandler", "nose")
+
+
 def _scan_args(ns: argparse.Namespace) -> list[str]:
     ini = str(resources.files("checks").joinpath("scan.ini"))
-    args = ["-p", "no:terminal", "-p", "no:cacheprovider", "--noconftest", "-c", ini,
-            "--rootdir", os.getcwd(), "--upgrade-lint-only", "--upgrade-fail-on", ns.fail_on]
+    args = ["-p", "checks.plugin"]
+    for plugin in UNUSED_PYTEST_PLUGINS:
+        args += ["-p", f"no:{plugin}"]
+    args += ["--noconftest", "-c", ini, "--rootdir", os.getcwd(), "--upgrade-lint-only",
+             "--upgrade-fail-on", ns.fail_on]
     for path in ns.paths:
         args += ["--upgrade-lint", path]
     for option, values in (("--upgrade-target", ns.target), ("--upgrade-from", ns.current),
@@ -106,12 +117,25 @@ def _scan_args(ns: argparse.Namespace) -> list[str]:
 def scan(ns: argparse.Namespace) -> int:
     stdin_data = sys.stdin.buffer.read() if "-" in ns.paths else None
     outcome = RunOutcome(stdin_data)
-    saved = {k: os.environ.pop(k) for k in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
-             if k in os.environ}
+    # The scan runs in a pytest of its own: no user addopts, no third-party
+    # plugins (autoloading them costs start-up time and they could change
+    # collection); the upgrade-lint plugin is loaded explicitly.
+    isolated = {"PYTEST_ADDOPTS": None, "PYTEST_PLUGINS": None,
+                "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    saved = {k: os.environ.get(k) for k in isolated}
+    for key, value in isolated.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     try:
         code = pytest.main(_scan_args(ns), plugins=[outcome])
     finally:
-        os.environ.update(saved)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     if code == pytest.ExitCode.USAGE_ERROR:
         return EXIT_USAGE
     if code == pytest.ExitCode.INTERRUPTED:

@@ -67,7 +67,7 @@ class Outcome(str, enum.Enum):
     INVALID_INPUT = "invalid-input"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where a Resource came from.
 
@@ -83,7 +83,7 @@ class Origin:
     prefix: JsonPath = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObjectRef:
     api_version: str
     kind: str
@@ -189,7 +189,7 @@ class Reference:
     url: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Result:
     """One (rule x object) outcome, or a rule-level outcome when ``obj`` is None."""
 
@@ -206,7 +206,6 @@ class Result:
     remediation: str = ""
     observed: Any = None
     expected: Any = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def location(self) -> str:

@@ -54,7 +54,7 @@ def lookup(body: Any, path: JsonPath) -> Any:
 
 
 @functools.lru_cache(maxsize=512)
-def _pattern_steps(pattern: str) -> tuple[str | int | None, ...]:
+def pattern_steps(pattern: str) -> tuple[str | int | None, ...]:
     """``a.b[*].c`` -> ("a", "b", None, "c"), parsed once per pattern."""
     return tuple(None if part == "*" else part
                  for part in split_path(pattern.replace("[*]", ".*")))
@@ -66,7 +66,7 @@ def expand(body: Any, pattern: str) -> Iterator[tuple[JsonPath, Any]]:
     ``[*]`` walks every item of a list, ``*`` as a key every value of a
     mapping; missing parts simply match nothing.
     """
-    steps = _pattern_steps(pattern)
+    steps = pattern_steps(pattern)
     frontier: list[tuple[JsonPath, Any]] = [((), body)]
     for step in steps:
         following: list[tuple[JsonPath, Any]] = []

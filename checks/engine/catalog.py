@@ -23,9 +23,6 @@ from typing import Any
 
 import jsonschema
 import yaml as pyyaml
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
 
 from checks.engine.registry import get_template
 from checks.engine.upgrade_path import PathCondition
@@ -131,6 +128,8 @@ def _rule_validator() -> jsonschema.protocols.Validator:
 
 def _line_of(data: Any, path: Iterable[str | int]) -> int:
     """Line (1-based) of the deepest existing key on ``path`` in ruamel data."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     line = 1
     node = data
     for part in path:
@@ -221,11 +220,16 @@ def _problems_fast(plain: Any, path: Path) -> bool:
     return False
 
 
-def _check_file(path: Path, display: str, yaml: YAML) -> tuple[Rule | None, list[str], bytes]:
+def _check_file(path: Path, display: str) -> tuple[Rule | None, list[str], bytes]:
     raw_bytes = path.read_bytes()
     plain = _fast_read(raw_bytes)
     if plain is not None and not _problems_fast(plain, path):
         return _build_rule(plain, display), [], raw_bytes
+    # Imported here: only a file with a problem needs ruamel.yaml's line numbers.
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    yaml = YAML(typ="rt")
     try:
         data = yaml.load(raw_bytes.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -269,7 +273,6 @@ def load_catalog(root: Path | None = None) -> Catalog:
     root = root or default_rules_dir()
     if not root.is_dir():
         raise CatalogError([f"{root}: rule directory not found"])
-    yaml = YAML(typ="rt")
     files = sorted(root.glob("*/*.yaml"))
     if not files:
         raise CatalogError([f"{root}: no rule files (<product>/<rule-id>.yaml)"])
@@ -279,7 +282,7 @@ def load_catalog(root: Path | None = None) -> Catalog:
     seen: dict[str, str] = {}
     for path in files:
         display = str(path.relative_to(root.parent)) if root.parent in path.parents else str(path)
-        rule, file_problems, raw = _check_file(path, display, yaml)
+        rule, file_problems, raw = _check_file(path, display)
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + raw + b"\0")
         problems += file_problems
         if rule is None:

@@ -34,7 +34,7 @@ from checks.model import (
 LinesOf = Callable[[Sequence[tuple[Resource, JsonPath]]], list[int]]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     """A result waiting for its line (looked up in one batch at the end)."""
 

@@ -8,8 +8,9 @@ Literal values are never echoed: they are credentials.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from checks.engine.redact import REDACTED
 from checks.engine.registry import Params, object_check
@@ -71,6 +72,18 @@ def env_var_from_secret(resource: Resource, params: Params,
                     observed=f"{ref.get('name')}/{ref.get('key')}", expected=expected)
 
 
+@functools.lru_cache(maxsize=16)
+def _name_matcher(pattern: str, ignored: tuple[str, ...]) -> Callable[[str], bool]:
+    """Name -> looks like a credential; memoised, as the same names recur."""
+    regex = re.compile(pattern, re.IGNORECASE)
+
+    @functools.lru_cache(maxsize=4096)
+    def matches(name: str) -> bool:
+        return name not in ignored and regex.search(name) is not None
+
+    return matches
+
+
 @object_check("credential-env-literal", {
     "required": ["name_pattern"],
     "additionalProperties": False,
@@ -83,11 +96,10 @@ def env_var_from_secret(resource: Resource, params: Params,
 def credential_env_literal(resource: Resource, params: Params,
                            ctx: UpgradeContext) -> Iterator[Verdict]:
     """Credential-looking env vars must not carry literal values."""
-    pattern = re.compile(params["name_pattern"], re.IGNORECASE)
-    ignored = set(params.get("ignore", ()))
+    looks_secret = _name_matcher(params["name_pattern"], tuple(params.get("ignore", ())))
     for container in containers(resource, include_init=True):
         for var in env_vars(container):
-            if var.name in ignored or not pattern.search(var.name) or not var.has_literal:
+            if not var.has_literal or not looks_secret(var.name):
                 continue
             if var.literal in (None, ""):
                 continue

@@ -108,3 +108,11 @@ def test_invalid_input_appears_in_every_report(tmp_path: Path) -> None:
     assert "invalid-input" in html.render(report)
     assert any(s.get("name") == "input" and s.get("failures") == "1" for s in junit.build(report))
     assert report.failed and [r.outcome for r in report.results][:1] == [Outcome.INVALID_INPUT]
+
+
+def test_streamed_json_file_is_the_compact_dump_of_the_report(demo_report: Report,
+                                                             tmp_path: Path) -> None:
+    json_report.write(demo_report, tmp_path / "r.json")
+    written = (tmp_path / "r.json").read_text()
+    assert written == json.dumps(json_report.build(demo_report), separators=(",", ":"),
+                                 ensure_ascii=False) + "\n"

@@ -1,0 +1,162 @@
+"""Benchmark: upgrade-lint against a plain libyaml load of the same files.
+
+    python -m tests.perf.bench --documents 1000 10000 [--jobs 2] [--repeat 3]
+                               [--compare checkov] [--markdown]
+
+For each size it generates the seeded corpus (tests/perf/corpus.py), then
+measures, each in a fresh process and in the same run:
+
+- the baseline: every document loaded with PyYAML's ``CSafeLoader`` (libyaml),
+  one process, one core;
+- ``upgrade-lint scan DIR --json FILE`` with the full rule catalog (exit code 1
+  is expected: the corpus plants violations);
+- with ``--jobs N``, the same scan with ``--jobs N``;
+- with ``--compare checkov``, ``checkov -d DIR --framework kubernetes`` when
+  checkov is installed.
+
+Wall time, CPU time (user+sys) and peak RSS come from ``os.wait4`` of each
+child; the median of ``--repeat`` runs is reported. Ratios are
+upgrade-lint / baseline wall time from the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.perf.corpus import generate
+
+BASELINE = """
+import sys, yaml
+from pathlib import Path
+count = 0
+for path in sorted(Path(sys.argv[1]).rglob("*.yaml")):
+    for _ in yaml.load_all(path.read_bytes(), Loader=yaml.CSafeLoader):
+        count += 1
+print(count)
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    cpu: float
+    rss_mb: float
+    code: int
+
+
+def measure(command: list[str]) -> Run:
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise RuntimeError(f"{command[:3]} failed ({proc.returncode}): {err[-500:]}")
+    if proc.stderr:
+        proc.stderr.close()
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode)
+
+
+def median(runs: list[Run]) -> Run:
+    walls = sorted(runs, key=lambda r: r.wall)
+    middle = walls[len(walls) // 2]
+    return Run(statistics.median(r.wall for r in runs), middle.cpu, max(r.rss_mb for r in runs),
+               middle.code)
+
+
+def upgrade_lint(corpus: Path, out: Path, jobs: int | None) -> list[str]:
+    command = [sys.executable, "-m", "checks.cli", "scan", str(corpus), "--json", str(out)]
+    return command + (["--jobs", str(jobs)] if jobs else [])
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    documents: int
+    files: int
+    size: int
+    run: Run
+    baseline: Run
+
+    @property
+    def ratio(self) -> float:
+        return self.run.wall / self.baseline.wall
+
+
+def bench(documents: int, repeat: int, jobs: int | None, compare: str | None,
+          workdir: Path) -> list[Row]:
+    corpus = workdir / f"corpus-{documents}"
+    if corpus.exists():
+        shutil.rmtree(corpus)
+    files, size = generate(corpus, documents)
+    out = workdir / "report.json"
+    base, scans, parallel, other = [], [], [], []
+    for _ in range(repeat):  # interleaved, so drift hits every tool alike
+        base.append(measure([sys.executable, "-c", BASELINE, str(corpus)]))
+        scans.append(measure(upgrade_lint(corpus, out, None)))
+        if jobs:
+            parallel.append(measure(upgrade_lint(corpus, out, jobs)))
+        if compare == "checkov" and shutil.which("checkov"):
+            other.append(measure(["checkov", "-d", str(corpus), "--framework", "kubernetes",
+                                  "--quiet", "--compact"]))
+    baseline = median(base)
+    rows = [Row("libyaml load (baseline)", documents, files, size, baseline, baseline),
+            Row("upgrade-lint scan", documents, files, size, median(scans), baseline)]
+    if parallel:
+        rows.append(Row(f"upgrade-lint scan --jobs {jobs}", documents, files, size,
+                        median(parallel), baseline))
+    if other:
+        rows.append(Row("checkov", documents, files, size, median(other), baseline))
+    return rows
+
+
+def table(rows: list[Row], markdown: bool) -> str:
+    header = ("tool", "docs", "files", "MB", "wall s", "CPU s", "peak RSS MB", "x baseline",
+              "docs/s")
+    lines = [[r.label, str(r.documents), str(r.files), f"{r.size / 1e6:.1f}", f"{r.run.wall:.2f}",
+              f"{r.run.cpu:.2f}", f"{r.run.rss_mb:.0f}", f"{r.ratio:.2f}",
+              f"{r.documents / r.run.wall:,.0f}"] for r in rows]
+    if markdown:
+        out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        return "\n".join(out + ["| " + " | ".join(line) + " |" for line in lines])
+    widths = [max(len(x) for x in col) for col in zip(header, *lines, strict=False)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True))
+                     for line in [list(header), *lines])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--documents", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--jobs", type=int)
+    parser.add_argument("--compare", choices=["checkov"])
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--workdir", type=Path)
+    ns = parser.parse_args(argv)
+    workdir = ns.workdir or Path(tempfile.mkdtemp(prefix="upgrade-lint-bench-"))
+    rows: list[Row] = []
+    for documents in ns.documents:
+        rows += bench(documents, ns.repeat, ns.jobs, ns.compare, workdir)
+    print(table(rows, ns.markdown))
+    scans = [r for r in rows if r.label == "upgrade-lint scan"]
+    if len(scans) > 1:
+        per_doc = [r.run.wall / r.documents for r in scans]
+        print(f"\nwall per document, relative to {scans[0].documents} documents: "
+              + ", ".join(f"{r.documents}: {p / per_doc[0]:.2f}" for r, p in zip(
+                  scans, per_doc, strict=True)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
