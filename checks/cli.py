@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("-k", metavar="EXPR", help="only rule items matching EXPR (pytest -k)")
     scan.add_argument("-m", metavar="EXPR", help="only items with these markers, e.g. blocker")
     scan.add_argument("--rules", metavar="DIR", help="rule catalog directory (default: built in)")
+    scan.add_argument("--jobs", "-j", default="1", metavar="N",
+                      help="worker processes sharing the scan (a number, or auto for one per "
+                           "core); results are identical to one process")
     scan.add_argument("--max-file-size", type=int, metavar="BYTES",
                       help="inputs larger than this are reported, not read (default 16 MiB)")
 
@@ -110,7 +113,7 @@ def _scan_args(ns: argparse.Namespace) -> list[str]:
             args += [option, value]
     if ns.max_file_size is not None:
         args += ["--upgrade-max-file-size", str(ns.max_file_size)]
-    args += ["--upgrade-max-backup-age", ns.max_backup_age]
+    args += ["--upgrade-max-backup-age", ns.max_backup_age, "--upgrade-jobs", ns.jobs]
     return args
 
 

@@ -212,3 +212,20 @@ class Result:
         if self.path is None:
             return "-"
         return f"{self.path}:{self.line}" if self.line else self.path
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        """Plain data for crossing a process boundary (pickles ~5x faster)."""
+        obj = self.obj
+        return (self.rule_id, self.product, int(self.severity), self.outcome.value,
+                self.message, self.title,
+                None if obj is None else (obj.api_version, obj.kind, obj.namespace, obj.name),
+                self.path, self.line, self.json_path, self.remediation, self.observed,
+                self.expected)
+
+    @classmethod
+    def from_tuple(cls, data: tuple[Any, ...]) -> Result:
+        (rule_id, product, severity, outcome, message, title, obj, path, line, json_path,
+         remediation, observed, expected) = data
+        return cls(rule_id, product, Severity(severity), Outcome(outcome), message, title,
+                   None if obj is None else ObjectRef(*obj), path, line, json_path,
+                   remediation, observed, expected)

@@ -23,6 +23,7 @@ import pytest
 
 from checks.engine.catalog import CatalogError
 from checks.engine.items import ItemSpec, group_items
+from checks.engine.parallel import default_jobs
 from checks.engine.scan import ScanRequest, ScanResult, ScanUsageError, run_scan
 from checks.engine.upgrade_path import UpgradeContext, parse_assignment
 from checks.model import Outcome, Resource, Result, Severity
@@ -85,6 +86,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--upgrade-junit", metavar="FILE", help="write the JUnit XML report")
     group.addoption("--upgrade-html", metavar="FILE", help="write the HTML report")
     group.addoption("--upgrade-rules", metavar="DIR", help="use this rule catalog directory")
+    group.addoption("--upgrade-jobs", default="1", metavar="N",
+                    help="worker processes sharing the scan (N or auto); the public fixtures "
+                         "need the objects in this process, so they require 1")
     group.addoption("--upgrade-max-file-size", type=int, default=DEFAULT_MAX_FILE_BYTES,
                     metavar="BYTES", help="skip (and report) larger input files")
     # Set by `upgrade-lint scan`: collect nothing but the rule items.
@@ -144,6 +148,13 @@ def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRe
         max_age = parse_duration(config.getoption("upgrade_max_backup_age"))
     except ValueError as exc:
         raise pytest.UsageError(f"--max-backup-age: {exc}") from None
+    jobs_text = str(config.getoption("upgrade_jobs")).strip().lower()
+    if jobs_text == "auto":
+        jobs = default_jobs()
+    elif jobs_text.isdigit() and int(jobs_text) > 0:
+        jobs = int(jobs_text)
+    else:
+        raise pytest.UsageError(f"--jobs expects a positive number or auto, got {jobs_text!r}")
     if max_size <= 0:
         raise pytest.UsageError("--max-file-size must be a positive number of bytes")
     return ScanRequest(
@@ -156,6 +167,7 @@ def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRe
         stdin_data=stdin_data,
         backups=_pairs(config.getoption("upgrade_backup"), "--backup"),
         max_backup_age_seconds=max_age,
+        jobs=jobs,
     )
 
 
@@ -334,6 +346,9 @@ def _session(config: pytest.Config) -> UpgradeLintSession:
     plugin = config.pluginmanager.get_plugin(SESSION_PLUGIN)
     if not isinstance(plugin, UpgradeLintSession) or plugin.scan is None:
         pytest.skip("no upgrade-lint scan in this session (pass --upgrade-lint PATH)")
+    if plugin.scan.objects != len(plugin.scan.resources):
+        pytest.fail("the scan ran with --upgrade-jobs > 1, which keeps the objects in the "
+                    "workers; use --upgrade-jobs 1 for tests that read them", pytrace=False)
     return plugin
 
 

@@ -99,22 +99,27 @@ class Evaluator:
         self.lines_of = lines_of
         self.scrub = scrubber
 
-    def evaluate_rule(self, rule: Rule, matched: Sequence[Resource]) -> list[_Pending]:
-        if not matched:
+    def rule_level(self, rule: Rule, any_matched: bool) -> _Pending | None:
+        """The one result of a rule that does not look at objects, or None."""
+        if not any_matched:
             # Checked first: a rule about objects the scan does not have is not
             # applicable, whatever its path condition or mode would need.
-            return [_Pending(rule, Outcome.NOT_APPLICABLE,
-                             f"no {rule.scope_description()} in the scan")]
+            return _Pending(rule, Outcome.NOT_APPLICABLE,
+                            f"no {rule.scope_description()} in the scan")
         if rule.mode == "live":
-            return [_Pending(rule, Outcome.NOT_EVALUATED,
-                             "live rule: needs a cluster or the product's API; "
-                             "only manifests were scanned")]
+            return _Pending(rule, Outcome.NOT_EVALUATED,
+                            "live rule: needs a cluster or the product's API; "
+                            "only manifests were scanned")
         if rule.when is not None:
             cond = self.ctx.check(rule.when)
             if cond.holds is None:
-                return [_Pending(rule, Outcome.NOT_EVALUATED, cond.reason)]
+                return _Pending(rule, Outcome.NOT_EVALUATED, cond.reason)
             if not cond.holds:
-                return [_Pending(rule, Outcome.NOT_APPLICABLE, cond.reason)]
+                return _Pending(rule, Outcome.NOT_APPLICABLE, cond.reason)
+        return None
+
+    def object_pending(self, rule: Rule, matched: Sequence[Resource]) -> list[_Pending]:
+        """One outcome per violation, or per object when it has none."""
         verdicts = _verdicts(rule, matched, self.ctx)
         out: list[_Pending] = []
         for resource in matched:
@@ -131,7 +136,12 @@ class Evaluator:
                 out.append(_Pending(rule, Outcome.PASSED, "passed", resource))
         return out
 
-    def _results(self, pending: Sequence[_Pending]) -> list[Result]:
+    def evaluate_rule(self, rule: Rule, matched: Sequence[Resource]) -> list[_Pending]:
+        level = self.rule_level(rule, bool(matched))
+        return [level] if level is not None else self.object_pending(rule, matched)
+
+    def results(self, pending: Sequence[_Pending]) -> list[Result]:
+        """Pending outcomes -> Results, with every line looked up in one batch."""
         located = [p for p in pending if p.resource is not None and p.path]
         lines = iter(self.lines_of([(p.resource, p.path) for p in located  # type: ignore[misc]
                                     ]))
@@ -164,7 +174,7 @@ class Evaluator:
         pending: list[_Pending] = []
         for rule in self.catalog.rules:
             pending.extend(self.evaluate_rule(rule, index.matching(rule)))
-        return self._results(pending)
+        return self.results(pending)
 
 
 def input_error_results(errors: Iterable[InputError]) -> list[Result]:

@@ -84,6 +84,19 @@ def _secret_values(body: Mapping[str, Any]) -> Iterator[str]:
         yield from (v for v in string_data.values() if isinstance(v, str))
 
 
+def secret_values(resources: Iterable[Resource]) -> list[str]:
+    """Every credential value the scanned objects hold (to be scrubbed)."""
+    found: list[str] = []
+    for resource in resources:
+        if resource.chart is not None:
+            found.extend(_values_credentials(resource.body))
+        elif resource.kind == "Secret":
+            found.extend(_secret_values(resource.body))
+        else:
+            found.extend(_container_env_values(resource.body))
+    return found
+
+
 class Scrubber:
     def __init__(self, secrets: Iterable[str]) -> None:
         values = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH and "${" not in s}
@@ -94,15 +107,7 @@ class Scrubber:
 
     @classmethod
     def from_resources(cls, resources: Iterable[Resource]) -> Scrubber:
-        found: list[str] = []
-        for resource in resources:
-            if resource.chart is not None:
-                found.extend(_values_credentials(resource.body))
-            elif resource.kind == "Secret":
-                found.extend(_secret_values(resource.body))
-            else:
-                found.extend(_container_env_values(resource.body))
-        return cls(found)
+        return cls(secret_values(resources))
 
     def text(self, value: str) -> str:
         return self._pattern.sub(REDACTED, value) if self._pattern else value

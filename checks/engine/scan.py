@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from checks.engine import parallel
 from checks.engine.catalog import Catalog, load_catalog
 from checks.engine.evaluate import Evaluator, input_error_results
 from checks.engine.redact import Scrubber
@@ -22,7 +23,7 @@ from checks.engine.upgrade_path import UpgradeContext, build_context
 from checks.model import JsonPath, Outcome, Resource, Result, Severity
 from checks.sources import backups
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
-from checks.sources.manifests import ScanInputs, load
+from checks.sources.manifests import ScanInputs, discover_inputs, load_files, locator_for
 
 
 class ScanUsageError(Exception):
@@ -41,6 +42,7 @@ class ScanRequest:
     backups: Mapping[str, str] = field(default_factory=dict)  # product -> path
     max_backup_age_seconds: float = 24 * 3600
     careful_parser: bool = False
+    jobs: int = 1
 
 
 @dataclass
@@ -53,6 +55,9 @@ class ScanResult:
     documents: int
     started_at: datetime
     seconds: float
+    #: Objects scanned. ``resources`` holds them all in one process; with
+    #: ``--jobs`` only those whole-scan rules and declarations needed.
+    objects: int = 0
 
     def counts(self) -> Counter[tuple[Outcome, Severity]]:
         return Counter((r.outcome, r.severity) for r in self.results)
@@ -83,25 +88,42 @@ def run_scan(request: ScanRequest, catalog: Catalog | None = None) -> ScanResult
 def _run_scan(request: ScanRequest, catalog: Catalog | None) -> ScanResult:
     started, clock = datetime.now(timezone.utc), time.perf_counter()
     catalog = catalog or load_catalog(request.rules_dir)
-    manifests = load(ScanInputs(request.paths, request.values, request.max_file_bytes,
-                                request.stdin_data, request.careful_parser))
-    locator = manifests.locator
-    assert locator is not None
-
-    def lines_of(requests: Sequence[tuple[Resource, JsonPath]]) -> list[int]:
-        return locator.lines([(resource.origin, path) for resource, path in requests])
+    inputs = ScanInputs(request.paths, request.values, request.max_file_bytes,
+                        request.stdin_data, request.careful_parser)
+    files, discovery_errors = discover_inputs(inputs)
+    locator = locator_for(inputs)
+    problems: list[str] = []
 
     def where(resource: Resource, path: JsonPath) -> str:
         return f"{resource.origin.path}:{locator.line(resource.origin, path)}"
 
-    context, problems = build_context(manifests.resources, request.targets, request.currents,
-                                      where)
-    if problems:
-        raise ScanUsageError("; ".join(problems))
-    context.backups = {product: backups.inspect(path) for product, path in request.backups.items()}
-    context.max_backup_age_seconds = request.max_backup_age_seconds
+    def make_context(resources: Sequence[Resource]) -> UpgradeContext:
+        context, found = build_context(resources, request.targets, request.currents, where)
+        problems.extend(found)
+        if problems:
+            raise ScanUsageError("; ".join(problems))
+        context.backups = {product: backups.inspect(path)
+                           for product, path in request.backups.items()}
+        context.max_backup_age_seconds = request.max_backup_age_seconds
+        return context
+
+    jobs = min(request.jobs, len(files))
+    if jobs > 1 and request.stdin_data is None:
+        combined = parallel.run(files, inputs, catalog, jobs, make_context, locator)
+        return ScanResult(catalog, make_context(combined.declarations), combined.declarations,
+                          input_error_results(discovery_errors + combined.errors)
+                          + combined.results, combined.files, combined.documents, started,
+                          time.perf_counter() - clock, combined.objects)
+    manifests = load_files(files, inputs)
+    context = make_context(manifests.resources)
+
+    def lines_of(requests: Sequence[tuple[Resource, JsonPath]]) -> list[int]:
+        return locator.lines([(resource.origin, path) for resource, path in requests])
+
     scrubber = Scrubber.from_resources(manifests.resources)
     evaluator = Evaluator(catalog, context, lines_of, scrubber)
-    results = input_error_results(manifests.errors) + evaluator.evaluate(manifests.resources)
+    results = (input_error_results(discovery_errors + manifests.errors)
+               + evaluator.evaluate(manifests.resources))
     return ScanResult(catalog, context, manifests.resources, results, manifests.files,
-                      manifests.documents, started, time.perf_counter() - clock)
+                      manifests.documents, started, time.perf_counter() - clock,
+                      len(manifests.resources))

@@ -120,8 +120,8 @@ def _given(product: str, versions: Mapping[str, str], option: str,
         return None
 
 
-def _declared(product: str, resources: Sequence[Resource]
-              ) -> tuple[Version, Resource, JsonPath] | None:
+def declared(product: str, resources: Sequence[Resource]
+             ) -> tuple[Version, Resource, JsonPath] | None:
     """The highest version the manifests declare for ``product``."""
     best: tuple[Version, Resource, JsonPath] | None = None
     finder = _TARGET_FINDERS.get(product)
@@ -151,9 +151,9 @@ def build_context(resources: Sequence[Resource], targets: Mapping[str, str],
         target = _given(product, targets, "--target", problems)
         target_src = "--target" if target else ""
         if product not in targets:
-            declared = _declared(product, resources)
-            if declared is not None:
-                target, target_src = declared[0], locate(declared[1], declared[2])
+            found = declared(product, resources)
+            if found is not None:
+                target, target_src = found[0], locate(found[1], found[2])
         if current or target:
             ctx.paths[product] = ProductPath(product, current, target,
                                              "--from" if current else "", target_src)

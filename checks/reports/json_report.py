@@ -62,7 +62,7 @@ def build(report: Report, with_results: bool = True) -> dict[str, Any]:
         "generated_at": scan.started_at.isoformat(timespec="seconds"),
         "duration_seconds": round(scan.seconds, 3),
         "inputs": {"paths": list(report.paths), "files": scan.files,
-                   "documents": scan.documents, "objects": len(scan.resources)},
+                   "documents": scan.documents, "objects": scan.objects},
         "fail_on": report.fail_on.label,
         "verdict": "fail" if report.failed else "pass",
         "targets": {p: path.as_dict() for p, path in sorted(scan.context.paths.items())},

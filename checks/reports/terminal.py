@@ -56,7 +56,7 @@ def summary_lines(report: Report) -> list[str]:
     gating = sum(1 for r in report.results if report.gates(r))
     verdict = "FAIL" if gating else "PASS"
     lines.append(f"upgrade-lint {verdict}: {gating} finding(s) at or above "
-                 f"{report.fail_on.label}; {len(report.scan.resources)} object(s) in "
+                 f"{report.fail_on.label}; {report.scan.objects} object(s) in "
                  f"{report.scan.files} file(s), {len(report.rules())} rule(s)")
     return lines
 

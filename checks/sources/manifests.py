@@ -8,7 +8,7 @@ with the next document or file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,23 +149,27 @@ def _load_text(text: str, path: str, chart: str | None, out: ManifestSet,
                 out.resources.append(item)
 
 
-def load(inputs: ScanInputs) -> ManifestSet:
-    """Read every input; never raises for bad input."""
+def discover_inputs(inputs: ScanInputs) -> tuple[list[InputFile], list[InputError]]:
+    """Every distinct input file, in scan order, and the paths that are not files."""
+    given = [p for p in inputs.paths
+             if str(Path(p)) not in {str(Path(v)) for v in inputs.values} or p == "-"]
+    files: list[InputFile] = []
+    errors: list[InputError] = []
+    seen: set[str] = set()
+    for item in [*discover(given), *discover(inputs.values.keys())]:
+        if isinstance(item, InputError):
+            errors.append(item)
+        elif item.display not in seen:
+            seen.add(item.display)
+            files.append(item)
+    return files, errors
+
+
+def load_files(files: Sequence[InputFile], inputs: ScanInputs) -> ManifestSet:
+    """Read the given files (one worker's share, or all of them)."""
     out = ManifestSet()
     charts_by_file = {str(Path(p)): chart for p, chart in inputs.values.items()}
-    given = [p for p in inputs.paths if str(Path(p)) not in charts_by_file or p == "-"]
-    items: Iterable[InputFile | InputError] = [
-        *discover(given),
-        *discover(inputs.values.keys()),
-    ]
-    seen: set[str] = set()
-    for item in items:
-        if isinstance(item, InputError):
-            out.errors.append(item)
-            continue
-        if item.display in seen:
-            continue
-        seen.add(item.display)
+    for item in files:
         out.files += 1
         text = read_file(item, inputs.max_file_bytes, inputs.stdin_data)
         if isinstance(text, InputError):
@@ -173,7 +177,11 @@ def load(inputs: ScanInputs) -> ManifestSet:
             continue
         chart = charts_by_file.get(str(Path(item.display))) if item.fs_path else None
         _load_text(text, item.display, chart, out, inputs.careful)
+    out.locator = locator_for(inputs)
+    return out
 
+
+def locator_for(inputs: ScanInputs) -> LineLocator:
     def read_text(path: str) -> str | None:
         if path == STDIN_PATH:
             data = inputs.stdin_data or b""
@@ -185,5 +193,12 @@ def load(inputs: ScanInputs) -> ManifestSet:
         text = decode(data, path)
         return None if isinstance(text, InputError) else text
 
-    out.locator = LineLocator(read_text)
+    return LineLocator(read_text)
+
+
+def load(inputs: ScanInputs) -> ManifestSet:
+    """Read every input; never raises for bad input."""
+    files, errors = discover_inputs(inputs)
+    out = load_files(files, inputs)
+    out.errors[:0] = errors
     return out

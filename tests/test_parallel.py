@@ -1,0 +1,48 @@
+"""``--jobs N`` gives exactly the results of one process, in the same order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checks.engine.parallel import split
+from checks.sources.files import InputFile
+from tests.perf.corpus import generate
+from tests.support import FIXTURES, scan
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("corpus")
+    generate(path, 400)
+    return path
+
+
+def _all(path: Path, jobs: int, **options: object) -> list[object]:
+    result = scan(path, jobs=jobs, **options)
+    return [(r.rule_id, r.outcome, r.severity, r.message, r.path, r.line, r.json_path,
+             r.observed, r.expected) for r in result.results] + [
+        result.files, result.documents, result.objects,
+        {p: v.as_dict() for p, v in result.context.paths.items()}]
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_parallel_scan_equals_one_process(corpus: Path, jobs: int) -> None:
+    assert _all(corpus, jobs) == _all(corpus, 1)
+
+
+def test_parallel_scan_of_the_fixtures_with_options() -> None:
+    options = {"targets": {"kubernetes": "1.25"}, "currents": {"apiconnect": "10.0.5.3"}}
+    assert _all(FIXTURES, 2, **options) == _all(FIXTURES, 1, **options)
+
+
+def test_shares_are_contiguous_and_balanced(tmp_path: Path) -> None:
+    files = []
+    for i, size in enumerate([10, 10, 10, 10, 1000, 10]):
+        path = tmp_path / f"f{i}.yaml"
+        path.write_text("x" * size)
+        files.append(InputFile(str(path), path))
+    shares = split(files, 2)
+    assert [f for share in shares for f in share] == files
+    assert len(shares) == 2 and files[4] in shares[1]
