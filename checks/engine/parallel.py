@@ -76,7 +76,8 @@ def split(files: Sequence[InputFile], jobs: int) -> list[list[InputFile]]:
     shares: list[list[InputFile]] = [[] for _ in range(jobs)]
     running = 0
     for item, size in zip(files, sizes, strict=True):
-        shares[min(jobs - 1, running * jobs // total)].append(item)
+        # A file goes to the share its middle byte falls in.
+        shares[min(jobs - 1, (running + size // 2) * jobs // total)].append(item)
         running += size
     return [share for share in shares if share]
 
