@@ -90,7 +90,11 @@ def _parser() -> argparse.ArgumentParser:
 UNUSED_PYTEST_PLUGINS = ("terminal", "cacheprovider", "doctest", "junitxml", "pastebin",
                          "legacypath", "tmpdir", "monkeypatch", "recwarn", "stepwise",
                          "debugging", "logging", "setuponly", "setupplan", "unittest",
-                         "python_path", "faulthandler", "nose")
+                         "python_path", "faulthandler", "nose",
+                         # Per-item machinery the rule items never need: they print
+                         # nothing, carry no skip marks and report findings to the CLI
+                         # directly instead of as warnings.
+                         "capture", "warnings", "skipping")
 
 
 def _scan_args(ns: argparse.Namespace) -> list[str]:

@@ -181,10 +181,12 @@ def _run_outcome(config: pytest.Config) -> RunOutcome | None:
 class RuleItem(pytest.Item):
     """One report item: a failing/not-evaluated (rule x object), or a rule rollup."""
 
-    def __init__(self, *, spec: ItemSpec, fail_on: Severity, **kwargs: Any) -> None:
+    def __init__(self, *, spec: ItemSpec, fail_on: Severity, emit_warnings: bool = True,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec = spec
         self.fail_on = fail_on
+        self.emit_warnings = emit_warnings  # upgrade-lint scan prints findings itself
         for marker in (spec.product, spec.severity.label, "upgrade_lint"):
             self.add_marker(marker)
 
@@ -193,6 +195,8 @@ class RuleItem(pytest.Item):
         if spec.gates(self.fail_on):
             raise FindingFailed()
         if spec.outcome in (Outcome.FAILED, Outcome.INVALID_INPUT):
+            if not self.emit_warnings:
+                return
             # Below --fail-on a finding must stay a warning even where warnings
             # are errors (-W error, filterwarnings = error): pytest still records it.
             with warnings.catch_warnings():
@@ -253,7 +257,7 @@ class UpgradeLintSession:
         assert self.scan is not None
         parent = ScanCollector.from_parent(session, name="upgrade-lint", nodeid="upgrade-lint")
         rule_items = [RuleItem.from_parent(parent, name=spec.name, spec=spec,
-                                           fail_on=self.fail_on)
+                                           fail_on=self.fail_on, emit_warnings=not self.only)
                       for spec in group_items(self.scan.results)]
         if self.only:
             items[:] = rule_items

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from checks.model import Result
+from checks.model import Outcome, Result
 from checks.reports.model import OUTCOME_ORDER, Report
 
 SCHEMA_VERSION = "1.0"
@@ -85,11 +86,61 @@ def write(report: Report, path: Path) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     head = build(report, with_results=False)
-    dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+    encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
     with path.open("w", encoding="utf-8") as out:
-        out.write(dumps(head)[:-1] + ',"results":[')
-        for index, result in enumerate(report.results):
-            if index:
-                out.write(",")
-            out.write(dumps(result_dict(result, report.gates(result))))
+        out.write(encode(head)[:-1] + ',"results":[')
+        out.write(",".join(_ResultEncoder(encode).lines(report)))
         out.write("]}\n")
+
+
+_encode_str = json.encoder.encode_basestring
+
+
+class _ResultEncoder:
+    """Encodes results field by field, caching what repeats across results (a
+    rule's id, title and remediation; object refs; paths). Same bytes as
+    encoding ``result_dict``, at a fraction of the cost for large scans."""
+
+    def __init__(self, encode: Any) -> None:
+        self.encode = encode
+        self.cache: dict[Any, str] = {}
+
+    def cached(self, value: Any) -> str:
+        text = self.cache.get(value)
+        if text is None:
+            text = self.cache[value] = self.encode(_jsonable(value))
+        return text
+
+    def obj(self, result: Result) -> str:
+        ref = result.obj
+        if ref is None:
+            return "null"
+        text = self.cache.get(ref)
+        if text is None:
+            text = self.cache[ref] = self.encode({
+                "apiVersion": ref.api_version, "kind": ref.kind, "namespace": ref.namespace,
+                "name": ref.name})
+        return text
+
+    def value(self, value: Any) -> str:
+        if value is None:
+            return "null"
+        if value.__class__ is str:
+            return _encode_str(value)
+        return str(self.encode(_jsonable(value)))
+
+    def lines(self, report: Report) -> Iterator[str]:
+        cached, value, fail_on = self.cached, self.value, report.fail_on
+        gating_outcomes = (Outcome.FAILED, Outcome.INVALID_INPUT)
+        for r in report.results:
+            yield "".join((
+                '{"rule_id":', cached(r.rule_id), ',"product":', cached(r.product),
+                ',"severity":', cached(r.severity.label), ',"outcome":', cached(r.outcome.value),
+                ',"gating":', "true" if (r.outcome in gating_outcomes
+                                         and r.severity >= fail_on) else "false",
+                ',"title":', cached(r.title), ',"message":', _encode_str(r.message),
+                ',"object":', self.obj(r), ',"path":', cached(r.path),
+                ',"line":', "null" if r.line is None else str(r.line),
+                ',"json_path":', value(r.json_path),
+                ',"remediation":', cached(r.remediation),
+                ',"observed":', value(r.observed), ',"expected":', value(r.expected), "}"))
