@@ -18,13 +18,14 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
-import pytest
-
 from checks import __version__
 from checks.engine.catalog import Catalog, CatalogError, Rule, load_catalog
+from checks.engine.request import build_request
+from checks.engine.scan import PreparedScan, prepare_scan
+from checks.handoff import RunOutcome
 from checks.model import Severity
-from checks.plugin import RunOutcome
 from checks.reports import terminal
+from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.helm import CHARTS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -121,9 +122,28 @@ def _scan_args(ns: argparse.Namespace) -> list[str]:
     return args
 
 
+def _prepare(ns: argparse.Namespace, stdin_data: bytes | None) -> PreparedScan | None:
+    """With --jobs N, fork the workers now: they parse while pytest starts.
+
+    The request is built exactly as the plugin builds it from the same options;
+    option errors are left for the plugin to report (one place, one message).
+    """
+    try:
+        request = build_request(
+            ns.paths, values=ns.values, targets=ns.target, currents=ns.current,
+            backups=ns.backup, rules=ns.rules,
+            max_file_bytes=ns.max_file_size or DEFAULT_MAX_FILE_BYTES,
+            max_backup_age=ns.max_backup_age, jobs=ns.jobs, stdin_data=stdin_data)
+    except ValueError:
+        return None
+    if request.jobs < 2 or stdin_data is not None:
+        return None
+    return prepare_scan(request)
+
+
 def scan(ns: argparse.Namespace) -> int:
     stdin_data = sys.stdin.buffer.read() if "-" in ns.paths else None
-    outcome = RunOutcome(stdin_data)
+    outcome = RunOutcome(stdin_data, _prepare(ns, stdin_data))
     # The scan runs in a pytest of its own: no user addopts, no third-party
     # plugins (autoloading them costs start-up time and they could change
     # collection); the upgrade-lint plugin is loaded explicitly.
@@ -135,6 +155,8 @@ def scan(ns: argparse.Namespace) -> int:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+    import pytest  # after the workers are forked (see _prepare)
+
     try:
         code = pytest.main(_scan_args(ns), plugins=[outcome])
     finally:

@@ -23,15 +23,15 @@ import pytest
 
 from checks.engine.catalog import CatalogError
 from checks.engine.items import ItemSpec, group_items
-from checks.engine.parallel import default_jobs
+from checks.engine.request import build_request
 from checks.engine.scan import ScanRequest, ScanResult, ScanUsageError, run_scan
-from checks.engine.upgrade_path import UpgradeContext, parse_assignment
+from checks.engine.upgrade_path import UpgradeContext
+from checks.handoff import RunOutcome
 from checks.model import Outcome, Resource, Result, Severity
 from checks.reports.model import Report
 from checks.reports.terminal import finding_block, summary_lines
-from checks.sources.backups import parse_duration
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
-from checks.sources.helm import CHARTS, canonical_chart
+from checks.sources.helm import CHARTS
 
 PRODUCT_MARKERS = {
     "apiconnect": "IBM API Connect / DataPower rules",
@@ -50,19 +50,6 @@ class UpgradeLintFinding(UserWarning):
 
 class FindingFailed(Exception):
     """Raised by an item whose findings gate the run."""
-
-
-class RunOutcome:
-    """Hand-over object between ``upgrade-lint scan`` and the plugin.
-
-    The CLI registers one as a plugin; the session stores its report here so
-    the CLI can print it after pytest has released the terminal, and the CLI
-    passes stdin bytes the other way (pytest captures stdin).
-    """
-
-    def __init__(self, stdin_data: bytes | None = None) -> None:
-        self.stdin_data = stdin_data
-        self.report: Report | None = None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -109,31 +96,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(UpgradeLintSession(config, request), SESSION_PLUGIN)
 
 
-def _pairs(values: Sequence[str], option: str) -> dict[str, str]:
-    out = {}
-    for text in values:
-        try:
-            product, value = parse_assignment(text, option)
-        except ValueError as exc:
-            raise pytest.UsageError(str(exc)) from None
-        out[product] = value
-    return out
-
-
-def _values(values: Sequence[str]) -> dict[str, str]:
-    out = {}
-    for text in values:
-        chart_name, sep, path = text.partition("=")
-        chart = canonical_chart(chart_name)
-        if not sep or not path or chart is None:
-            raise pytest.UsageError(f"--values expects CHART=FILE with CHART one of "
-                                    f"{', '.join(CHARTS)}, got {text!r}")
-        if not Path(path).is_file():
-            raise pytest.UsageError(f"--values {text}: no such file")
-        out[path] = chart
-    return out
-
-
 def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRequest:
     stdin_data = None
     if "-" in paths:
@@ -142,33 +104,16 @@ def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRe
             raise pytest.UsageError("reading manifests from stdin (-) works with "
                                     "'upgrade-lint scan -'; under pytest pass a file instead")
         stdin_data = outcome.stdin_data
-    rules = config.getoption("upgrade_rules")
-    max_size = config.getoption("upgrade_max_file_size")
+    option = config.getoption
     try:
-        max_age = parse_duration(config.getoption("upgrade_max_backup_age"))
+        return build_request(
+            paths, values=option("upgrade_values"), targets=option("upgrade_target"),
+            currents=option("upgrade_from"), backups=option("upgrade_backup"),
+            rules=option("upgrade_rules"), max_file_bytes=option("upgrade_max_file_size"),
+            max_backup_age=option("upgrade_max_backup_age"), jobs=option("upgrade_jobs"),
+            stdin_data=stdin_data)
     except ValueError as exc:
-        raise pytest.UsageError(f"--max-backup-age: {exc}") from None
-    jobs_text = str(config.getoption("upgrade_jobs")).strip().lower()
-    if jobs_text == "auto":
-        jobs = default_jobs()
-    elif jobs_text.isdigit() and int(jobs_text) > 0:
-        jobs = int(jobs_text)
-    else:
-        raise pytest.UsageError(f"--jobs expects a positive number or auto, got {jobs_text!r}")
-    if max_size <= 0:
-        raise pytest.UsageError("--max-file-size must be a positive number of bytes")
-    return ScanRequest(
-        paths=list(paths),
-        values=_values(config.getoption("upgrade_values")),
-        targets=_pairs(config.getoption("upgrade_target"), "--target"),
-        currents=_pairs(config.getoption("upgrade_from"), "--from"),
-        rules_dir=Path(rules) if rules else None,
-        max_file_bytes=max_size,
-        stdin_data=stdin_data,
-        backups=_pairs(config.getoption("upgrade_backup"), "--backup"),
-        max_backup_age_seconds=max_age,
-        jobs=jobs,
-    )
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _run_outcome(config: pytest.Config) -> RunOutcome | None:
@@ -239,8 +184,12 @@ class UpgradeLintSession:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        outcome = _run_outcome(self.config)
         try:
-            self.scan = run_scan(self.request)
+            if outcome is not None and outcome.prepared is not None:
+                self.scan = outcome.prepared.finish()
+            else:
+                self.scan = run_scan(self.request)
         except CatalogError as exc:
             raise pytest.UsageError("rule catalog is invalid:\n" + "\n".join(exc.problems)) \
                 from None

@@ -125,28 +125,35 @@ def _receive(conn: Connection) -> Any:
     return message
 
 
-def run(files: Sequence[InputFile], inputs: ScanInputs, catalog: Catalog, jobs: int,
-        make_context: Callable[[Sequence[Resource]], UpgradeContext],
-        locator: LineLocator) -> Combined:
-    """Scan ``files`` with up to ``jobs`` worker processes (fork)."""
-    shares = split(files, jobs)
-    context = multiprocessing.get_context("fork")
-    pipes = []
-    processes = []
-    for share in shares:
-        parent_end, child_end = context.Pipe()
-        process = context.Process(target=_worker, args=(child_end, share, inputs, catalog),
-                                  daemon=True)
-        process.start()
-        child_end.close()
-        pipes.append(parent_end)
-        processes.append(process)
-    try:
-        return _combine(pipes, catalog, make_context, locator)
-    finally:
-        for conn in pipes:
+class Started:
+    """Workers forked and parsing; ``finish`` combines their work."""
+
+    def __init__(self, files: Sequence[InputFile], inputs: ScanInputs, catalog: Catalog,
+                 jobs: int) -> None:
+        self.catalog = catalog
+        context = multiprocessing.get_context("fork")
+        self.pipes: list[Connection] = []
+        self.processes = []
+        for share in split(files, jobs):
+            parent_end, child_end = context.Pipe()
+            process = context.Process(target=_worker, args=(child_end, share, inputs, catalog),
+                                      daemon=True)
+            process.start()
+            child_end.close()
+            self.pipes.append(parent_end)
+            self.processes.append(process)
+
+    def finish(self, make_context: Callable[[Sequence[Resource]], UpgradeContext],
+               locator: LineLocator) -> Combined:
+        try:
+            return _combine(self.pipes, self.catalog, make_context, locator)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for conn in self.pipes:
             conn.close()
-        for process in processes:
+        for process in self.processes:
             process.join(timeout=30)
             if process.is_alive():  # pragma: no cover - only if a worker hangs
                 process.kill()

@@ -81,49 +81,68 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 def run_scan(request: ScanRequest, catalog: Catalog | None = None) -> ScanResult:
     """Scan the inputs; bad input becomes results, bad options raise ScanUsageError."""
-    with _no_cyclic_gc():
-        return _run_scan(request, catalog)
+    return prepare_scan(request, catalog).finish()
 
 
-def _run_scan(request: ScanRequest, catalog: Catalog | None) -> ScanResult:
-    started, clock = datetime.now(timezone.utc), time.perf_counter()
-    catalog = catalog or load_catalog(request.rules_dir)
-    inputs = ScanInputs(request.paths, request.values, request.max_file_bytes,
-                        request.stdin_data, request.careful_parser)
-    files, discovery_errors = discover_inputs(inputs)
-    locator = locator_for(inputs)
-    problems: list[str] = []
+def prepare_scan(request: ScanRequest, catalog: Catalog | None = None) -> PreparedScan:
+    """Load the catalog, find the files and, with ``jobs`` > 1, start the workers.
 
-    def where(resource: Resource, path: JsonPath) -> str:
-        return f"{resource.origin.path}:{locator.line(resource.origin, path)}"
+    ``upgrade-lint scan --jobs N`` calls this before pytest starts, so the
+    workers parse while pytest configures itself."""
+    return PreparedScan(request, catalog or load_catalog(request.rules_dir))
 
-    def make_context(resources: Sequence[Resource]) -> UpgradeContext:
-        context, found = build_context(resources, request.targets, request.currents, where)
-        problems.extend(found)
-        if problems:
-            raise ScanUsageError("; ".join(problems))
-        context.backups = {product: backups.inspect(path)
-                           for product, path in request.backups.items()}
-        context.max_backup_age_seconds = request.max_backup_age_seconds
-        return context
 
-    jobs = min(request.jobs, len(files))
-    if jobs > 1 and request.stdin_data is None:
-        combined = parallel.run(files, inputs, catalog, jobs, make_context, locator)
-        return ScanResult(catalog, make_context(combined.declarations), combined.declarations,
-                          input_error_results(discovery_errors + combined.errors)
-                          + combined.results, combined.files, combined.documents, started,
-                          time.perf_counter() - clock, combined.objects)
-    manifests = load_files(files, inputs)
-    context = make_context(manifests.resources)
+class PreparedScan:
+    def __init__(self, request: ScanRequest, catalog: Catalog) -> None:
+        self.request = request
+        self.catalog = catalog
+        self.started_at, self.clock = datetime.now(timezone.utc), time.perf_counter()
+        self.inputs = ScanInputs(request.paths, request.values, request.max_file_bytes,
+                                 request.stdin_data, request.careful_parser)
+        self.files, self.discovery_errors = discover_inputs(self.inputs)
+        jobs = min(request.jobs, len(self.files))
+        self.workers = (parallel.Started(self.files, self.inputs, catalog, jobs)
+                        if jobs > 1 and request.stdin_data is None else None)
 
-    def lines_of(requests: Sequence[tuple[Resource, JsonPath]]) -> list[int]:
-        return locator.lines([(resource.origin, path) for resource, path in requests])
+    def finish(self) -> ScanResult:
+        with _no_cyclic_gc():
+            return self._finish()
 
-    scrubber = Scrubber.from_resources(manifests.resources)
-    evaluator = Evaluator(catalog, context, lines_of, scrubber)
-    results = (input_error_results(discovery_errors + manifests.errors)
-               + evaluator.evaluate(manifests.resources))
-    return ScanResult(catalog, context, manifests.resources, results, manifests.files,
-                      manifests.documents, started, time.perf_counter() - clock,
-                      len(manifests.resources))
+    def _finish(self) -> ScanResult:
+        request, catalog, inputs = self.request, self.catalog, self.inputs
+        locator = locator_for(inputs)
+
+        def where(resource: Resource, path: JsonPath) -> str:
+            return f"{resource.origin.path}:{locator.line(resource.origin, path)}"
+
+        def make_context(resources: Sequence[Resource]) -> UpgradeContext:
+            context, problems = build_context(resources, request.targets, request.currents,
+                                              where)
+            if problems:
+                raise ScanUsageError("; ".join(problems))
+            context.backups = {product: backups.inspect(path)
+                               for product, path in request.backups.items()}
+            context.max_backup_age_seconds = request.max_backup_age_seconds
+            return context
+
+        if self.workers is not None:
+            combined = self.workers.finish(make_context, locator)
+            return ScanResult(catalog, make_context(combined.declarations),
+                              combined.declarations,
+                              input_error_results(self.discovery_errors + combined.errors)
+                              + combined.results, combined.files, combined.documents,
+                              self.started_at, time.perf_counter() - self.clock,
+                              combined.objects)
+        manifests = load_files(self.files, inputs)
+        context = make_context(manifests.resources)
+
+        def lines_of(requests: Sequence[tuple[Resource, JsonPath]]) -> list[int]:
+            return locator.lines([(resource.origin, path) for resource, path in requests])
+
+        scrubber = Scrubber.from_resources(manifests.resources)
+        evaluator = Evaluator(catalog, context, lines_of, scrubber)
+        results = (input_error_results(self.discovery_errors + manifests.errors)
+                   + evaluator.evaluate(manifests.resources))
+        return ScanResult(catalog, context, manifests.resources, results, manifests.files,
+                          manifests.documents, self.started_at,
+                          time.perf_counter() - self.clock, len(manifests.resources))

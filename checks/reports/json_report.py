@@ -89,7 +89,11 @@ def write(report: Report, path: Path) -> None:
     encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
     with path.open("w", encoding="utf-8") as out:
         out.write(encode(head)[:-1] + ',"results":[')
-        out.write(",".join(_ResultEncoder(encode).lines(report)))
+        separator = ""
+        for line in _ResultEncoder(encode).lines(report):
+            out.write(separator)
+            out.write(line)
+            separator = ","
         out.write("]}\n")
 
 

@@ -1,0 +1,67 @@
+"""Command-line options -> ScanRequest, shared by both front ends.
+
+``upgrade-lint scan`` and ``pytest --upgrade-lint`` accept the same options;
+building the request in one place keeps their validation and messages the
+same. Problems raise ``ValueError`` with the message users see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from checks.engine.parallel import default_jobs
+from checks.engine.scan import ScanRequest
+from checks.engine.upgrade_path import parse_assignment
+from checks.sources.backups import parse_duration
+from checks.sources.helm import CHARTS, canonical_chart
+
+
+def product_pairs(values: Sequence[str], option: str) -> dict[str, str]:
+    out = {}
+    for text in values:
+        product, value = parse_assignment(text, option)
+        out[product] = value
+    return out
+
+
+def chart_values(values: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for text in values:
+        chart_name, sep, path = text.partition("=")
+        chart = canonical_chart(chart_name)
+        if not sep or not path or chart is None:
+            raise ValueError(f"--values expects CHART=FILE with CHART one of "
+                             f"{', '.join(CHARTS)}, got {text!r}")
+        if not Path(path).is_file():
+            raise ValueError(f"--values {text}: no such file")
+        out[path] = chart
+    return out
+
+
+def parse_jobs(text: str) -> int:
+    value = str(text).strip().lower()
+    if value == "auto":
+        return default_jobs()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    raise ValueError(f"--jobs expects a positive number or auto, got {value!r}")
+
+
+def build_request(paths: Sequence[str], *, values: Sequence[str] = (),
+                  targets: Sequence[str] = (), currents: Sequence[str] = (),
+                  backups: Sequence[str] = (), rules: str | None = None,
+                  max_file_bytes: int, max_backup_age: str = "24h", jobs: str = "1",
+                  stdin_data: bytes | None = None) -> ScanRequest:
+    try:
+        max_age = parse_duration(max_backup_age)
+    except ValueError as exc:
+        raise ValueError(f"--max-backup-age: {exc}") from None
+    if max_file_bytes <= 0:
+        raise ValueError("--max-file-size must be a positive number of bytes")
+    return ScanRequest(
+        paths=list(paths), values=chart_values(values),
+        targets=product_pairs(targets, "--target"), currents=product_pairs(currents, "--from"),
+        rules_dir=Path(rules) if rules else None, max_file_bytes=max_file_bytes,
+        stdin_data=stdin_data, backups=product_pairs(backups, "--backup"),
+        max_backup_age_seconds=max_age, jobs=parse_jobs(jobs))
