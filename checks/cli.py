@@ -27,6 +27,7 @@ from checks.model import Severity
 from checks.reports import terminal
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.helm import CHARTS
+from checks.timings import mark
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -142,8 +143,10 @@ def _prepare(ns: argparse.Namespace, stdin_data: bytes | None) -> PreparedScan |
 
 
 def scan(ns: argparse.Namespace) -> int:
+    mark("cli: options parsed")
     stdin_data = sys.stdin.buffer.read() if "-" in ns.paths else None
     outcome = RunOutcome(stdin_data, _prepare(ns, stdin_data))
+    mark("cli: scan prepared")
     # The scan runs in a pytest of its own: no user addopts, no third-party
     # plugins (autoloading them costs start-up time and they could change
     # collection); the upgrade-lint plugin is loaded explicitly.
@@ -172,6 +175,7 @@ def scan(ns: argparse.Namespace) -> int:
     if outcome.report is None:
         print("upgrade-lint: internal error: the scan produced no report", file=sys.stderr)
         return EXIT_INTERNAL
+    mark("pytest: done")
     for line in terminal.render(outcome.report):
         print(line)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:

@@ -38,6 +38,7 @@ from checks.model import InputError, JsonPath, Resource, Result
 from checks.sources.files import InputFile
 from checks.sources.locate import LineLocator
 from checks.sources.manifests import ScanInputs, load_files
+from checks.timings import mark
 
 
 @dataclass
@@ -163,6 +164,7 @@ def _combine(pipes: list[Connection], catalog: Catalog,
              make_context: Callable[[Sequence[Resource]], UpgradeContext],
              locator: LineLocator) -> Combined:
     parts: list[Share] = [_receive(conn) for conn in pipes]
+    mark("parallel: phase 1 received")
     out = Combined()
     for part in parts:
         out.errors += part.errors
@@ -190,7 +192,9 @@ def _combine(pipes: list[Connection], catalog: Catalog,
         elif rule.id in set_rules:
             matched = [r for part in parts for r in part.set_resources[rule.id]]
             own[rule.id] = evaluator.results(evaluator.object_pending(rule, matched))
+    mark("parallel: set rules done")
     per_worker: list[dict[str, list[tuple[Any, ...]]]] = [_receive(conn) for conn in pipes]
+    mark("parallel: phase 2 received")
     for rule in catalog.rules:
         if rule.id in own:
             out.results += own[rule.id]

@@ -24,6 +24,7 @@ from checks.model import JsonPath, Outcome, Resource, Result, Severity
 from checks.sources import backups
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.manifests import ScanInputs, discover_inputs, load_files, locator_for
+from checks.timings import mark
 
 
 class ScanUsageError(Exception):
@@ -134,6 +135,7 @@ class PreparedScan:
                               self.started_at, time.perf_counter() - self.clock,
                               combined.objects)
         manifests = load_files(self.files, inputs)
+        mark("scan: loaded")
         context = make_context(manifests.resources)
 
         def lines_of(requests: Sequence[tuple[Resource, JsonPath]]) -> list[int]:
