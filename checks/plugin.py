@@ -27,6 +27,7 @@ from checks.engine.request import build_request
 from checks.engine.scan import ScanRequest, ScanResult, ScanUsageError, run_scan
 from checks.engine.upgrade_path import UpgradeContext
 from checks.handoff import RunOutcome
+from checks.timings import mark
 from checks.model import Outcome, Resource, Result, Severity
 from checks.reports.model import Report
 from checks.reports.terminal import finding_block, summary_lines
@@ -184,6 +185,7 @@ class UpgradeLintSession:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        mark("pytest: session start")
         outcome = _run_outcome(self.config)
         try:
             if outcome is not None and outcome.prepared is not None:
@@ -195,6 +197,7 @@ class UpgradeLintSession:
                 from None
         except ScanUsageError as exc:
             raise pytest.UsageError(str(exc)) from None
+        mark("scan: done")
 
     def pytest_ignore_collect(self) -> bool | None:
         """In ``upgrade-lint scan`` mode nothing but the rule items is collected."""
@@ -248,6 +251,7 @@ class UpgradeLintSession:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.scan is None or hasattr(self.config, "workerinput"):
             return
+        mark("items: done")
         report = self.report()
         for option, module in (("upgrade_json", "json_report"), ("upgrade_junit", "junit"),
                                ("upgrade_html", "html")):
@@ -256,6 +260,7 @@ class UpgradeLintSession:
                 # Imported when asked for: every pytest session loads this plugin.
                 writer = importlib.import_module(f"checks.reports.{module}")
                 writer.write(report, Path(target))
+        mark("reports: written")
         outcome = _run_outcome(self.config)
         if outcome is not None:
             outcome.report = report
