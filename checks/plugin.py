@@ -27,12 +27,12 @@ from checks.engine.request import build_request
 from checks.engine.scan import ScanRequest, ScanResult, ScanUsageError, run_scan
 from checks.engine.upgrade_path import UpgradeContext
 from checks.handoff import RunOutcome
-from checks.timings import mark
 from checks.model import Outcome, Resource, Result, Severity
 from checks.reports.model import Report
 from checks.reports.terminal import finding_block, summary_lines
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.helm import CHARTS
+from checks.timings import mark
 
 PRODUCT_MARKERS = {
     "apiconnect": "IBM API Connect / DataPower rules",
