@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from checks import __version__
-from checks.engine.catalog import Catalog, CatalogError, Rule, load_catalog
+from checks.engine.catalog import Catalog, CatalogError, Rule, load_catalog, validate_fully
 from checks.engine.request import build_request
 from checks.engine.scan import PreparedScan, prepare_scan
 from checks.handoff import RunOutcome
@@ -78,7 +78,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="inputs larger than this are reported, not read (default 16 MiB)")
 
     rules = sub.add_parser("rules", help="list the rule catalog")
-    rules.add_argument("--format", choices=["table", "markdown", "json"], default="table")
+    rules.add_argument("--format", choices=["table", "markdown", "json", "digest"],
+                       default="table",
+                       help="digest: validate fully and print the digest for rules/VALIDATED")
     rules.add_argument("--rules", metavar="DIR", help="rule catalog directory")
 
     explain = sub.add_parser("explain", help="show what a rule checks and how to fix it")
@@ -267,6 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if ns.command == "scan":
             return scan(ns)
+        if ns.command == "rules" and ns.format == "digest":
+            print(validate_fully(Path(ns.rules) if ns.rules else None).digest)
+            return EXIT_OK
         catalog = _catalog(ns)
     except CatalogError as exc:
         print("upgrade-lint: rule catalog is invalid:", file=sys.stderr)

@@ -82,3 +82,21 @@ def test_fast_and_round_trip_readers_agree_on_every_shipped_rule() -> None:
     for path in sorted((REPO / "rules").glob("*/*.yaml")):
         text = path.read_text()
         assert pyyaml.load(text, Loader=pyyaml.CSafeLoader) == _plain(round_trip.load(text)), path
+
+
+def test_validated_digest_matches_the_rules() -> None:
+    """rules/VALIDATED lets a run skip schema validation; it must name the current
+    files, validated in full (regenerate: upgrade-lint rules --format digest)."""
+    from checks.engine.catalog import validate_fully
+
+    assert (REPO / "rules" / "VALIDATED").read_text().strip() == validate_fully().digest
+
+
+def test_an_edited_rule_is_validated_again(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(REPO / "rules", tmp_path / "rules")
+    edited = tmp_path / "rules" / "apiconnect" / "apic-license-not-accepted.yaml"
+    edited.write_text(edited.read_text().replace("severity: blocker", "severity: fatal"))
+    with pytest.raises(CatalogError, match="'fatal' is not one of"):
+        load_catalog(tmp_path / "rules")
