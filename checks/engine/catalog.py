@@ -230,7 +230,10 @@ def _check_file(path: Path, display: str, trusted: bool = False
                 ) -> tuple[Rule | None, list[str], bytes]:
     raw_bytes = path.read_bytes()
     plain = _fast_read(raw_bytes)
-    if plain is not None and (trusted or not _problems_fast(plain, path)):
+    # Even a trusted rule resolves its template: that also imports the product
+    # packages, whose upgrade-path declarations the scan needs.
+    if (plain is not None and get_template(plain.get("check", "")) is not None
+            and (trusted or not _problems_fast(plain, path))):
         return _build_rule(plain, display), [], raw_bytes
     # Imported here: only a file with a problem needs ruamel.yaml's line numbers.
     from ruamel.yaml import YAML

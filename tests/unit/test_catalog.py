@@ -100,3 +100,15 @@ def test_an_edited_rule_is_validated_again(tmp_path: Path) -> None:
     edited.write_text(edited.read_text().replace("severity: blocker", "severity: fatal"))
     with pytest.raises(CatalogError, match="'fatal' is not one of"):
         load_catalog(tmp_path / "rules")
+
+
+def test_loading_the_catalog_registers_the_products_declarations() -> None:
+    """Regression: the trusted (VALIDATED) path once skipped the template lookup,
+    so product modules were not imported and upgrade targets came out unknown."""
+    import subprocess
+    import sys
+
+    code = ("from checks.engine.catalog import load_catalog; load_catalog(); "
+            "from checks.engine.upgrade_path import _TARGET_FINDERS; print(sorted(_TARGET_FINDERS))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['3scale', 'api7', 'apiconnect', 'kong']"
