@@ -46,3 +46,32 @@ def test_shares_are_contiguous_and_balanced(tmp_path: Path) -> None:
     shares = split(files, 2)
     assert [f for share in shares for f in share] == files
     assert len(shares) == 2 and files[4] in shares[1]
+
+
+def test_cli_json_report_is_the_same_with_jobs(corpus: Path, tmp_path: Path) -> None:
+    """Workers pre-encode their JSON lines; the file must not differ."""
+    import json
+    import subprocess
+    import sys
+
+    def report(jobs: str) -> dict[str, object]:
+        out = tmp_path / f"r{jobs}.json"
+        subprocess.run([sys.executable, "-m", "checks.cli", "scan", str(corpus), "--json",
+                        str(out), "--jobs", jobs], capture_output=True, check=False, timeout=120)
+        data: dict[str, object] = json.loads(out.read_text())
+        data.pop("generated_at")
+        data.pop("duration_seconds")
+        return data
+
+    assert report("2") == report("1")
+
+
+def test_templates_that_read_the_context_say_so() -> None:
+    """--jobs evaluates templates without uses_context before the context exists."""
+    import inspect
+
+    from checks.engine.registry import templates
+
+    for key, template in templates().items():
+        reads = "ctx." in inspect.getsource(template.func)
+        assert reads == template.uses_context, key

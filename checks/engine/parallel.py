@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from checks.engine.catalog import Catalog
+from checks.engine.catalog import Catalog, Rule
 from checks.engine.evaluate import Evaluator, ResourceIndex
 from checks.engine.redact import Scrubber, secret_values
 from checks.engine.registry import get_template
@@ -98,12 +98,19 @@ def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
                         len(manifests.resources), {k: len(v) for k, v in matched.items()},
                         {k: v for k, v in matched.items() if k in set_rules},
                         declarations, secret_values(manifests.resources)))
+        # While the parent builds the context: the object rules that do not need
+        # it. (Messages are scrubbed later, with every share's secrets.)
+        early_evaluator = Evaluator(catalog, UpgradeContext(), _no_lines, Scrubber([]))
+        early = {rule.id: early_evaluator.object_pending(rule, matched[rule.id])
+                 for rule in catalog.rules if _context_free(rule, set_rules)
+                 and matched[rule.id]}
         ctx, secrets, object_rules = conn.recv()
         locator = manifests.locator
         assert locator is not None
         evaluator = Evaluator(catalog, ctx, _lines(locator), Scrubber(secrets))
         pending = [p for rule in catalog.rules if rule.id in object_rules
-                   for p in evaluator.object_pending(rule, matched[rule.id])]
+                   for p in (early[rule.id] if rule.id in early
+                             else evaluator.object_pending(rule, matched[rule.id]))]
         by_rule: dict[str, list[tuple[Any, ...]]] = {}
         # One batch for all rules, so each document is composed once for lines.
         for result in evaluator.results(pending):
@@ -113,6 +120,18 @@ def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
         conn.send(exc)
     finally:
         conn.close()
+
+
+def _context_free(rule: Rule, set_rules: set[str]) -> bool:
+    """Evaluable before the scan's context exists: no path condition, not live,
+    an object template that does not read the context."""
+    template = get_template(rule.check)
+    return (rule.when is None and rule.mode != "live" and rule.id not in set_rules
+            and template is not None and not template.uses_context)
+
+
+def _no_lines(requests: Sequence[tuple[Resource, JsonPath]]) -> list[int]:
+    raise AssertionError("early evaluation never resolves lines")
 
 
 def _lines(locator: LineLocator) -> Callable[[Sequence[tuple[Resource, JsonPath]]], list[int]]:

@@ -31,6 +31,9 @@ class CheckTemplate:
     scope: Scope
     func: Callable[..., Iterable[Verdict]]
     params_schema: Mapping[str, Any] = field(default_factory=dict)
+    #: Reads the UpgradeContext (versions, backups). Templates that do not can
+    #: be evaluated before the whole scan's context is known (``--jobs``).
+    uses_context: bool = False
 
     @property
     def summary(self) -> str:
@@ -42,7 +45,7 @@ _TEMPLATES: dict[str, CheckTemplate] = {}
 
 
 def _register(key: str, scope: Scope, schema: Mapping[str, Any],
-              func: Callable[..., Iterable[Verdict]]) -> None:
+              func: Callable[..., Iterable[Verdict]], uses_context: bool = False) -> None:
     known = _TEMPLATES.get(key)
     # A module imported again (pytester restores sys.modules between runs)
     # re-registers the same function; two different functions under one key
@@ -50,12 +53,13 @@ def _register(key: str, scope: Scope, schema: Mapping[str, Any],
     if known is not None and (known.func.__module__, known.func.__qualname__) != (
             func.__module__, func.__qualname__):
         raise RuntimeError(f"check template {key!r} registered twice")
-    _TEMPLATES[key] = CheckTemplate(key, scope, func, {"type": "object", **schema})
+    _TEMPLATES[key] = CheckTemplate(key, scope, func, {"type": "object", **schema}, uses_context)
 
 
-def object_check(key: str, params_schema: Mapping[str, Any]) -> Callable[[ObjectCheck], ObjectCheck]:
+def object_check(key: str, params_schema: Mapping[str, Any], *, uses_context: bool = False
+                 ) -> Callable[[ObjectCheck], ObjectCheck]:
     def decorate(func: ObjectCheck) -> ObjectCheck:
-        _register(key, "object", params_schema, func)
+        _register(key, "object", params_schema, func, uses_context)
         return func
     return decorate
 

@@ -37,7 +37,7 @@ def _hours(seconds: float) -> str:
                           "description": "fields whose non-empty content is itself the backup "
                                          "(a DB-less config kept in the values)"},
     },
-})
+}, uses_context=True)
 def backup_evidence(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
     """A valid backup of an accepted format, younger than --max-backup-age."""
     needed_if = params.get("needed_if")

@@ -147,7 +147,7 @@ def embedded_yaml_values(resource: Resource, params: Params,
         "field": {"type": "string"},
         "format": {"type": "string", "description": "expected value; {target} is replaced"},
     },
-})
+}, uses_context=True)
 def field_references_target(resource: Resource, params: Params,
                             ctx: UpgradeContext) -> Iterator[Verdict]:
     """A field must name the target release, e.g. ``amp-system:{target}``."""

@@ -166,7 +166,7 @@ def path_problem(current: Version, target: Version, params: Params) -> PathVerdi
                            "message": {"type": "string"},
                            "severity": {"enum": ["blocker", "error", "warning", "info"]}}}},
     },
-})
+}, uses_context=True)
 def upgrade_path(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
     """(current, target) must be a path the vendor supports directly."""
     product = params["product"]

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from checks.model import Outcome, Result
+from checks.model import Outcome, Result, Severity
 from checks.reports.model import OUTCOME_ORDER, Report
 
 SCHEMA_VERSION = "1.0"
@@ -98,6 +98,7 @@ def write(report: Report, path: Path) -> None:
 
 
 _encode_str = json.encoder.encode_basestring
+_GATING = (Outcome.FAILED, Outcome.INVALID_INPUT)
 
 
 class _ResultEncoder:
@@ -134,17 +135,20 @@ class _ResultEncoder:
         return str(self.encode(_jsonable(value)))
 
     def lines(self, report: Report) -> Iterator[str]:
-        cached, value, fail_on = self.cached, self.value, report.fail_on
-        gating_outcomes = (Outcome.FAILED, Outcome.INVALID_INPUT)
         for r in report.results:
-            yield "".join((
+            yield self.line(r, report.fail_on)
+
+    def line(self, r: Result, fail_on: Severity) -> str:
+        cached, value = self.cached, self.value
+        return "".join((
                 '{"rule_id":', cached(r.rule_id), ',"product":', cached(r.product),
                 ',"severity":', cached(r.severity.label), ',"outcome":', cached(r.outcome.value),
-                ',"gating":', "true" if (r.outcome in gating_outcomes
-                                         and r.severity >= fail_on) else "false",
+                ',"gating":', "true" if (r.outcome in _GATING and r.severity >= fail_on)
+                else "false",
                 ',"title":', cached(r.title), ',"message":', _encode_str(r.message),
                 ',"object":', self.obj(r), ',"path":', cached(r.path),
                 ',"line":', "null" if r.line is None else str(r.line),
                 ',"json_path":', value(r.json_path),
                 ',"remediation":', cached(r.remediation),
                 ',"observed":', value(r.observed), ',"expected":', value(r.expected), "}"))
+

@@ -26,7 +26,7 @@ from checks.objects import describe, first_present, is_missing, is_unresolved, l
             "type": "array", "items": {"type": "string"}},
             "description": "version stream (e.g. 10.0.7) -> License IDs"},
     },
-})
+}, uses_context=True)
 def apic_license_id(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
     """spec.license.license is an L-XXXX-XXXXXX ID, known for the CR's version stream."""
     path = ("spec", "license", "license")

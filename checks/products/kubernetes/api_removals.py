@@ -32,7 +32,7 @@ _ENTRY = {
     "required": ["removals"],
     "additionalProperties": False,
     "properties": {"removals": {"type": "array", "minItems": 1, "items": _ENTRY}},
-})
+}, uses_context=True)
 def api_removed(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
     """The object's apiVersion is removed (blocker) or deprecated (warning) at the target."""
     entry = next((e for e in params["removals"] if e["apiVersion"] == resource.api_version

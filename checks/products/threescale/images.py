@@ -21,7 +21,7 @@ def _tags(resource: Resource) -> list[tuple[int, Mapping[str, Any]]]:
     "required": ["product"],
     "additionalProperties": False,
     "properties": {"product": {"type": "string"}},
-})
+}, uses_context=True)
 def imagestream_target(resource: Resource, params: Params,
                        ctx: UpgradeContext) -> Iterator[Verdict]:
     """The stream has the target tag and ``latest`` points at it."""
