@@ -75,3 +75,15 @@ def test_templates_that_read_the_context_say_so() -> None:
     for key, template in templates().items():
         reads = "ctx." in inspect.getsource(template.func)
         assert reads == template.uses_context, key
+
+
+def test_backup_evidence_is_inspected_once_with_jobs(corpus: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inspecting a backup may run pg_restore: the context is built once."""
+    from checks.sources import backups
+
+    calls: list[str] = []
+    real = backups.inspect
+    monkeypatch.setattr(backups, "inspect", lambda path: calls.append(path) or real(path))
+    scan(corpus, jobs=2, backups={"kong": str(corpus / "none.yaml")})
+    assert calls == [str(corpus / "none.yaml")]

@@ -63,6 +63,7 @@ class Combined:
     objects: int = 0
     results: list[Result] = field(default_factory=list)
     declarations: list[Resource] = field(default_factory=list)
+    context: UpgradeContext = field(default_factory=UpgradeContext)
 
 
 def split(files: Sequence[InputFile], jobs: int) -> list[list[InputFile]]:
@@ -107,7 +108,7 @@ def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
         ctx, secrets, object_rules = conn.recv()
         locator = manifests.locator
         assert locator is not None
-        evaluator = Evaluator(catalog, ctx, _lines(locator), Scrubber(secrets))
+        evaluator = Evaluator(catalog, ctx, locator.resource_lines, Scrubber(secrets))
         pending = [p for rule in catalog.rules if rule.id in object_rules
                    for p in (early[rule.id] if rule.id in early
                              else evaluator.object_pending(rule, matched[rule.id]))]
@@ -132,10 +133,6 @@ def _context_free(rule: Rule, set_rules: set[str]) -> bool:
 
 def _no_lines(requests: Sequence[tuple[Resource, JsonPath]]) -> list[int]:
     raise AssertionError("early evaluation never resolves lines")
-
-
-def _lines(locator: LineLocator) -> Callable[[Sequence[tuple[Resource, JsonPath]]], list[int]]:
-    return lambda requests: locator.lines([(r.origin, p) for r, p in requests])
 
 
 def _receive(conn: Connection) -> Any:
@@ -191,10 +188,10 @@ def _combine(pipes: list[Connection], catalog: Catalog,
         out.documents += part.documents
         out.objects += part.objects
         out.declarations += part.declarations
-    ctx = make_context(out.declarations)
+    ctx = out.context = make_context(out.declarations)
     secrets = sorted({s for part in parts for s in part.secrets})
     scrubber = Scrubber(secrets)
-    evaluator = Evaluator(catalog, ctx, _lines(locator), scrubber)
+    evaluator = Evaluator(catalog, ctx, locator.resource_lines, scrubber)
     levels = {rule.id: evaluator.rule_level(rule, any(p.matched[rule.id] for p in parts))
               for rule in catalog.rules}
     set_rules = {rule_id for rule_id in parts[0].set_resources} if parts else set()

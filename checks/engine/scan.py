@@ -128,8 +128,7 @@ class PreparedScan:
 
         if self.workers is not None:
             combined = self.workers.finish(make_context, locator)
-            return ScanResult(catalog, make_context(combined.declarations),
-                              combined.declarations,
+            return ScanResult(catalog, combined.context, combined.declarations,
                               input_error_results(self.discovery_errors + combined.errors)
                               + combined.results, combined.files, combined.documents,
                               self.started_at, time.perf_counter() - self.clock,
@@ -138,11 +137,8 @@ class PreparedScan:
         mark("scan: loaded")
         context = make_context(manifests.resources)
 
-        def lines_of(requests: Sequence[tuple[Resource, JsonPath]]) -> list[int]:
-            return locator.lines([(resource.origin, path) for resource, path in requests])
-
         scrubber = Scrubber.from_resources(manifests.resources)
-        evaluator = Evaluator(catalog, context, lines_of, scrubber)
+        evaluator = Evaluator(catalog, context, locator.resource_lines, scrubber)
         results = (input_error_results(self.discovery_errors + manifests.errors)
                    + evaluator.evaluate(manifests.resources))
         return ScanResult(catalog, context, manifests.resources, results, manifests.files,
