@@ -226,15 +226,14 @@ def _problems_fast(plain: Any, path: Path) -> bool:
     return False
 
 
-def _check_file(path: Path, display: str, trusted: bool = False
-                ) -> tuple[Rule | None, list[str], bytes]:
-    raw_bytes = path.read_bytes()
+def _check_file(path: Path, raw_bytes: bytes, display: str, trusted: bool = False
+                ) -> tuple[Rule | None, list[str]]:
     plain = _fast_read(raw_bytes)
     # Even a trusted rule resolves its template: that also imports the product
     # packages, whose upgrade-path declarations the scan needs.
     if (plain is not None and get_template(plain.get("check", "")) is not None
             and (trusted or not _problems_fast(plain, path))):
-        return _build_rule(plain, display), [], raw_bytes
+        return _build_rule(plain, display), []
     # Imported here: only a file with a problem needs ruamel.yaml's line numbers.
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
@@ -243,16 +242,16 @@ def _check_file(path: Path, display: str, trusted: bool = False
     try:
         data = yaml.load(raw_bytes.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        return None, [f"{display}:1: not valid UTF-8 ({exc.reason})"], raw_bytes
+        return None, [f"{display}:1: not valid UTF-8 ({exc.reason})"]
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         problem = " ".join(str(getattr(exc, "problem", exc)).split())
-        return None, [f"{display}:{line}: YAML error: {problem}"], raw_bytes
+        return None, [f"{display}:{line}: YAML error: {problem}"]
     plain = _plain(data)
     problems = _schema_problems(_rule_validator(), plain, data, display)
     if problems:
-        return None, problems, raw_bytes
+        return None, problems
     if plain["id"] != path.stem:
         problems.append(f"{display}:{_line_of(data, ['id'])}: $.id: {plain['id']!r} must match "
                         f"the file name {path.stem!r}")
@@ -275,11 +274,15 @@ def _check_file(path: Path, display: str, trusted: bool = False
         except (VersionError, ValueError) as exc:
             problems.append(f"{display}:{_line_of(data, ['when', key])}: $.when.{key}: {exc}")
     problems.sort(key=lambda text: int(text[len(display) + 1:].split(":", 1)[0]))
-    return (None if problems else _build_rule(plain, display)), problems, raw_bytes
+    return (None if problems else _build_rule(plain, display)), problems
 
 
-def load_catalog(root: Path | None = None) -> Catalog:
-    """Load and validate every ``<product>/<rule-id>.yaml`` below ``root``."""
+def load_catalog(root: Path | None = None, trust_validated: bool = True) -> Catalog:
+    """Load and validate every ``<product>/<rule-id>.yaml`` below ``root``.
+
+    With ``trust_validated`` (the default) a catalog whose digest matches
+    ``VALIDATED`` skips schema validation; without it every check runs.
+    """
     root = root or default_rules_dir()
     if not root.is_dir():
         raise CatalogError([f"{root}: rule directory not found"])
@@ -290,11 +293,11 @@ def load_catalog(root: Path | None = None) -> Catalog:
     rules: list[Rule] = []
     raws = [path.read_bytes() for path in files]
     digest = _digest(root, files, raws)
-    trusted = _validated_digest(root) == digest
+    trusted = trust_validated and _validated_digest(root) == digest
     seen: dict[str, str] = {}
-    for path in files:
+    for path, raw in zip(files, raws, strict=True):
         display = str(path.relative_to(root.parent)) if root.parent in path.parents else str(path)
-        rule, file_problems, _ = _check_file(path, display, trusted)
+        rule, file_problems = _check_file(path, raw, display, trusted)
         problems += file_problems
         if rule is None:
             continue
@@ -326,12 +329,4 @@ def _validated_digest(root: Path) -> str | None:
 
 def validate_fully(root: Path | None = None) -> Catalog:
     """Load with every check, ignoring ``VALIDATED`` (for tests and the digest)."""
-    root = root or default_rules_dir()
-    files = sorted(root.glob("*/*.yaml"))
-    problems: list[str] = []
-    for path in files:
-        display = str(path.relative_to(root.parent))
-        problems += _check_file(path, display)[1]
-    if problems:
-        raise CatalogError(problems)
-    return load_catalog(root)
+    return load_catalog(root, trust_validated=False)

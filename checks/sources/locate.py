@@ -16,8 +16,8 @@ from functools import lru_cache
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from checks.model import JsonPath, Origin
-from checks.sources.yaml11 import KubernetesLoader, compose_documents, document_region, json_key
+from checks.model import JsonPath, Origin, Resource
+from checks.sources.yaml11 import KubernetesLoader, compose_documents, document_regions, json_key
 
 TextProvider = Callable[[str], str | None]
 
@@ -147,28 +147,34 @@ class LineLocator:
         for position, (origin, _) in enumerate(requests):
             by_doc.setdefault((origin.path, origin.doc_index), []).append(position)
         out = [0] * len(requests)
-        texts: dict[str, str | None] = {}
+        current: tuple[str, str | None, list[tuple[int, int, int | None]]] = ("", None, [])
         for (path, doc_index), positions in sorted(by_doc.items()):
-            if path not in texts:
-                texts = {path: self._read_text(path)}  # files come in order: keep one
-            node = self._document_node(path, texts[path], doc_index)
+            if current[0] != path:  # sorted: each file is read and split once
+                text = self._read_text(path)
+                current = (path, text, document_regions(text) if text is not None else [])
+            node = self._document_node(path, current[1], current[2], doc_index)
             for position in positions:
                 origin, json_path = requests[position]
                 out[position] = (origin.line if node is None
                                  else line_in_node(node, origin.prefix + json_path))
         return out
 
-    def _document_node(self, path: str, text: str | None, doc_index: int) -> Node | None:
+    def resource_lines(self, requests: Sequence[tuple[Resource, JsonPath]]) -> list[int]:
+        """``lines`` for (resource, path) pairs, as the evaluator asks for them."""
+        return self.lines([(resource.origin, path) for resource, path in requests])
+
+    def _document_node(self, path: str, text: str | None,
+                       regions: Sequence[tuple[int, int, int | None]],
+                       doc_index: int) -> Node | None:
         if text is None or doc_index < 1:
             return None
-        region = document_region(text, doc_index)
-        if region is not None:
-            start, end, line_offset = region
+        if doc_index <= len(regions):
+            start, end, _ = regions[doc_index - 1]
             try:
                 alone = compose_documents(text[start:end])
             except Exception:
                 alone = []
             if len(alone) == 1:
-                return _shift_lines(alone[0], line_offset)
+                return _shift_lines(alone[0], text.count("\n", 0, start))
         nodes = self._compose(path)
         return nodes[doc_index - 1] if nodes and doc_index <= len(nodes) else None

@@ -151,8 +151,8 @@ def _load_text(text: str, path: str, chart: str | None, out: ManifestSet,
 
 def discover_inputs(inputs: ScanInputs) -> tuple[list[InputFile], list[InputError]]:
     """Every distinct input file, in scan order, and the paths that are not files."""
-    given = [p for p in inputs.paths
-             if str(Path(p)) not in {str(Path(v)) for v in inputs.values} or p == "-"]
+    values_files = {str(Path(v)) for v in inputs.values}
+    given = [p for p in inputs.paths if str(Path(p)) not in values_files or p == "-"]
     files: list[InputFile] = []
     errors: list[InputError] = []
     seen: set[str] = set()

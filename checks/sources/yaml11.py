@@ -380,11 +380,3 @@ def document_regions(text: str) -> list[tuple[int, int, int | None]]:
                         None if content is None else text.count("\n", 0, content.start()) + 1))
     return regions
 
-
-def document_region(text: str, doc_index: int) -> tuple[int, int, int] | None:
-    """(start, end, line offset) of document ``doc_index`` (1-based)."""
-    regions = document_regions(text)
-    if not 0 < doc_index <= len(regions):
-        return None
-    start, end, _ = regions[doc_index - 1]
-    return start, end, text.count("\n", 0, start)
