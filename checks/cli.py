@@ -25,6 +25,7 @@ from checks.engine.scan import PreparedScan, prepare_scan
 from checks.handoff import RunOutcome
 from checks.model import Severity
 from checks.reports import terminal
+from checks.reports.json_report import json_encoder
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.helm import CHARTS
 from checks.timings import mark
@@ -136,7 +137,8 @@ def _prepare(ns: argparse.Namespace, stdin_data: bytes | None) -> PreparedScan |
             ns.paths, values=ns.values, targets=ns.target, currents=ns.current,
             backups=ns.backup, rules=ns.rules,
             max_file_bytes=ns.max_file_size or DEFAULT_MAX_FILE_BYTES,
-            max_backup_age=ns.max_backup_age, jobs=ns.jobs, stdin_data=stdin_data)
+            max_backup_age=ns.max_backup_age, jobs=ns.jobs, stdin_data=stdin_data,
+            encode_results=json_encoder(ns.json, ns.fail_on))
     except ValueError:
         return None
     if request.jobs < 2 or stdin_data is not None:

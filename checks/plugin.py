@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,14 +21,16 @@ from typing import Any
 import pytest
 
 from checks.engine.catalog import CatalogError
-from checks.engine.items import ItemSpec, group_items
+from checks.engine.items import group_items
 from checks.engine.request import build_request
 from checks.engine.scan import ScanRequest, ScanResult, ScanUsageError, run_scan
 from checks.engine.upgrade_path import UpgradeContext
 from checks.handoff import RunOutcome
 from checks.model import Outcome, Resource, Result, Severity
+from checks.reports.json_report import json_encoder
 from checks.reports.model import Report
-from checks.reports.terminal import finding_block, summary_lines
+from checks.reports.terminal import summary_lines
+from checks.rule_items import RuleItem, ScanCollector, run_lean
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.helm import CHARTS
 from checks.timings import mark
@@ -43,14 +44,6 @@ PRODUCT_MARKERS = {
     "input": "unreadable input files",
 }
 SESSION_PLUGIN = "upgrade-lint-session"
-
-
-class UpgradeLintFinding(UserWarning):
-    """A finding below --fail-on: reported as a warning, does not fail the run."""
-
-
-class FindingFailed(Exception):
-    """Raised by an item whose findings gate the run."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -112,7 +105,8 @@ def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRe
             currents=option("upgrade_from"), backups=option("upgrade_backup"),
             rules=option("upgrade_rules"), max_file_bytes=option("upgrade_max_file_size"),
             max_backup_age=option("upgrade_max_backup_age"), jobs=option("upgrade_jobs"),
-            stdin_data=stdin_data)
+            stdin_data=stdin_data,
+            encode_results=json_encoder(option("upgrade_json"), option("upgrade_fail_on")))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
 
@@ -124,54 +118,6 @@ def _run_outcome(config: pytest.Config) -> RunOutcome | None:
     return None
 
 
-class RuleItem(pytest.Item):
-    """One report item: a failing/not-evaluated (rule x object), or a rule rollup."""
-
-    def __init__(self, *, spec: ItemSpec, fail_on: Severity, emit_warnings: bool = True,
-                 **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.spec = spec
-        self.fail_on = fail_on
-        self.emit_warnings = emit_warnings  # upgrade-lint scan prints findings itself
-        for marker in (spec.product, spec.severity.label, "upgrade_lint"):
-            self.add_marker(marker)
-
-    def runtest(self) -> None:
-        spec = self.spec
-        if spec.gates(self.fail_on):
-            raise FindingFailed()
-        if spec.outcome in (Outcome.FAILED, Outcome.INVALID_INPUT):
-            if not self.emit_warnings:
-                return
-            # Below --fail-on a finding must stay a warning even where warnings
-            # are errors (-W error, filterwarnings = error): pytest still records it.
-            with warnings.catch_warnings():
-                warnings.simplefilter("always", UpgradeLintFinding)
-                warnings.warn(UpgradeLintFinding("\n".join(finding_block(spec.first))),
-                              stacklevel=1)
-        elif spec.outcome in (Outcome.NOT_APPLICABLE, Outcome.NOT_EVALUATED):
-            count = f" ({len(spec.results)} objects)" if len(spec.results) > 1 else ""
-            pytest.skip(f"{spec.outcome.value}{count}: {spec.first.message}")
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
-                     style: Any = None) -> str:
-        if isinstance(excinfo.value, FindingFailed):
-            return "\n".join(finding_block(self.spec.first))
-        return str(super().repr_failure(excinfo, style=style))
-
-    def reportinfo(self) -> tuple[str, int | None, str]:
-        first = self.spec.first
-        line = first.line - 1 if first.line else None
-        return first.path or "upgrade-lint", line, self.name
-
-
-class ScanCollector(pytest.Collector):
-    """Parent node of the rule items (their node ids start ``upgrade-lint::``)."""
-
-    def collect(self) -> list[pytest.Item]:  # pragma: no cover - items are made directly
-        return []
-
-
 class UpgradeLintSession:
     """Per-session state: the scan, its items and the reports."""
 
@@ -181,7 +127,8 @@ class UpgradeLintSession:
         self.fail_on = Severity.parse(config.getoption("upgrade_fail_on"))
         self.only = bool(config.getoption("upgrade_lint_only"))
         self.scan: ScanResult | None = None
-        self.selected: list[Result] | None = None
+        self.selected: list[Result] | None = None  # None: every result
+        self.rule_items = 0
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -211,6 +158,7 @@ class UpgradeLintSession:
         rule_items = [RuleItem.from_parent(parent, name=spec.name, spec=spec,
                                            fail_on=self.fail_on, emit_warnings=not self.only)
                       for spec in group_items(self.scan.results)]
+        self.rule_items = len(rule_items)
         if self.only:
             items[:] = rule_items
         else:
@@ -220,10 +168,10 @@ class UpgradeLintSession:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Reports cover what -k/-m selected (invalid input is always kept)."""
         assert self.scan is not None
-        selected: list[Result] = []
-        for item in session.items:
-            if isinstance(item, RuleItem):
-                selected.extend(item.spec.results)
+        rule_items = [item for item in session.items if isinstance(item, RuleItem)]
+        if len(rule_items) == self.rule_items:
+            return  # nothing deselected: the reports cover every result
+        selected = [result for item in rule_items for result in item.spec.results]
         kept = {id(r) for r in selected}
         self.selected = [r for r in self.scan.results
                          if id(r) in kept or r.outcome is Outcome.INVALID_INPUT]
@@ -233,19 +181,22 @@ class UpgradeLintSession:
         results = self.selected if self.selected is not None else self.scan.results
         return Report.build(self.scan, results, self.fail_on, self.request.paths)
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> bool | None:
+        """``upgrade-lint scan`` runs its rule items the lean way (see run_lean)."""
+        if self.only and isinstance(item, RuleItem):
+            run_lean(item, self.scan.catalog if self.scan else None)
+            return True
+        return None
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item,
                                   call: pytest.CallInfo[None]) -> Any:
         """Skips point at the finding (or the rule file), not at this plugin."""
         report = yield
         if isinstance(item, RuleItem) and report.skipped and isinstance(report.longrepr, tuple):
-            first = item.spec.first
-            rule = self.scan.catalog.get(first.rule_id) if self.scan else None
-            if first.path is not None:
-                where = (first.path, first.line or 0)
-            else:
-                where = (rule.source if rule else first.rule_id, 1)
-            report.longrepr = (where[0], where[1], report.longrepr[2])
+            path, line = item.skip_location(self.scan.catalog if self.scan else None)
+            report.longrepr = (path, line, report.longrepr[2])
         return report
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

@@ -48,22 +48,26 @@ def test_shares_are_contiguous_and_balanced(tmp_path: Path) -> None:
     assert len(shares) == 2 and files[4] in shares[1]
 
 
-def test_cli_json_report_is_the_same_with_jobs(corpus: Path, tmp_path: Path) -> None:
-    """Workers pre-encode their JSON lines; the file must not differ."""
-    import json
+@pytest.mark.parametrize("options", [[], ["--fail-on", "blocker"], ["-k", "apic-"]])
+def test_cli_json_report_is_the_same_with_jobs(corpus: Path, tmp_path: Path,
+                                               options: list[str]) -> None:
+    """Workers pre-encode their share of the JSON report (for the threshold the
+    front end passed, and only used when nothing was deselected): the bytes must
+    not differ from one process's."""
+    import re
     import subprocess
     import sys
 
-    def report(jobs: str) -> dict[str, object]:
+    def report(jobs: str) -> str:
         out = tmp_path / f"r{jobs}.json"
         subprocess.run([sys.executable, "-m", "checks.cli", "scan", str(corpus), "--json",
-                        str(out), "--jobs", jobs], capture_output=True, check=False, timeout=120)
-        data: dict[str, object] = json.loads(out.read_text())
-        data.pop("generated_at")
-        data.pop("duration_seconds")
-        return data
+                        str(out), "--jobs", jobs, *options], capture_output=True, check=False,
+                       timeout=120)
+        return re.sub(r'"generated_at":"[^"]*","duration_seconds":[0-9.]+', "", out.read_text())
 
-    assert report("2") == report("1")
+    one = report("1")
+    assert '"results":[{' in one
+    assert report("2") == one
 
 
 def test_templates_that_read_the_context_say_so() -> None:
@@ -87,3 +91,23 @@ def test_backup_evidence_is_inspected_once_with_jobs(corpus: Path,
     monkeypatch.setattr(backups, "inspect", lambda path: calls.append(path) or real(path))
     scan(corpus, jobs=2, backups={"kong": str(corpus / "none.yaml")})
     assert calls == [str(corpus / "none.yaml")]
+
+
+def test_workers_pre_encode_most_of_the_json_report(corpus: Path, tmp_path: Path) -> None:
+    from checks.model import Severity
+    from checks.reports import json_report
+    from checks.reports.model import Report
+
+    def written(jobs: int) -> tuple[str, int]:
+        result = scan(corpus, jobs=jobs, encode_results=json_report.encoder_for(Severity.ERROR))
+        pre = sum(count for count, _ in result.pre_encoded.pieces().values()) \
+            if result.pre_encoded else 0
+        out = tmp_path / f"{jobs}.json"
+        json_report.write(Report.build(result, result.results, Severity.ERROR, ["c"]), out)
+        text = out.read_text()
+        return text[text.index('"results"'):], pre * 100 // len(result.results)
+
+    one, none_pre_encoded = written(1)
+    two, percent_pre_encoded = written(2)
+    assert none_pre_encoded == 0 and percent_pre_encoded >= 90
+    assert two == one

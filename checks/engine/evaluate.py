@@ -142,10 +142,12 @@ class Evaluator:
 
     def results(self, pending: Sequence[_Pending]) -> list[Result]:
         """Pending outcomes -> Results, with every line looked up in one batch."""
-        located = [p for p in pending if p.resource is not None and p.path]
-        lines = iter(self.lines_of([(p.resource, p.path) for p in located  # type: ignore[misc]
-                                    ]))
-        line_of = {id(p): next(lines) for p in located}
+        return self.with_lines(pending, self.lines_of(line_requests(pending)))
+
+    def with_lines(self, pending: Sequence[_Pending], lines: Sequence[int]) -> list[Result]:
+        """Results, given the lines of ``line_requests(pending)`` (in that order)."""
+        found = iter(lines)
+        line_of = {id(p): next(found) for p in pending if p.resource is not None and p.path}
         results = []
         for p in pending:
             resource, verdict = p.resource, p.verdict
@@ -175,6 +177,11 @@ class Evaluator:
         for rule in self.catalog.rules:
             pending.extend(self.evaluate_rule(rule, index.matching(rule)))
         return self.results(pending)
+
+
+def line_requests(pending: Sequence[_Pending]) -> list[tuple[Resource, JsonPath]]:
+    """The (resource, path) pairs whose lines ``pending`` needs, in order."""
+    return [(p.resource, p.path) for p in pending if p.resource is not None and p.path]
 
 
 def input_error_results(errors: Iterable[InputError]) -> list[Result]:

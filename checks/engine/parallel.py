@@ -12,9 +12,13 @@ lines. The parent combines what needs the whole scan:
 2. the parent builds the upgrade context and the redaction set from all of
    them, decides the rule-level outcomes (no objects, live, path condition),
    and sends the context back;
-3. each worker evaluates the remaining object rules and returns Results; the
-   parent evaluates the set rules and assembles everything in catalog order,
-   which is exactly the order a single process produces.
+3. each worker evaluates the remaining object rules; meanwhile the parent
+   evaluates the set rules and asks each worker for the lines of their
+   findings in its files (the worker looks them up in the same batch as its
+   own, so no document is composed twice);
+4. each worker returns its Results and those lines, and the parent assembles
+   everything in catalog order, which is exactly the order a single process
+   produces.
 
 Results are identical to ``--jobs 1`` (tests/test_parallel.py).
 """
@@ -24,17 +28,25 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import IO, Any
 
 from checks.engine.catalog import Catalog, Rule
-from checks.engine.evaluate import Evaluator, ResourceIndex
+from checks.engine.evaluate import Evaluator, ResourceIndex, line_requests
 from checks.engine.redact import Scrubber, secret_values
 from checks.engine.registry import get_template
 from checks.engine.upgrade_path import PRODUCTS, UpgradeContext, declared
-from checks.model import InputError, JsonPath, Resource, Result
+from checks.model import (
+    InputError,
+    JsonPath,
+    Resource,
+    Result,
+    pack_results,
+    unpack_results,
+)
 from checks.sources.files import InputFile
 from checks.sources.locate import LineLocator
 from checks.sources.manifests import ScanInputs, load_files
@@ -55,6 +67,10 @@ class Share:
     secrets: list[str]
 
 
+#: Encodes results as one piece of a streamed report (``ScanRequest.encode_results``).
+EncodeResults = Callable[[Sequence[Result]], str]
+
+
 @dataclass
 class Combined:
     errors: list[InputError] = field(default_factory=list)
@@ -64,6 +80,9 @@ class Combined:
     results: list[Result] = field(default_factory=list)
     declarations: list[Resource] = field(default_factory=list)
     context: UpgradeContext = field(default_factory=UpgradeContext)
+    #: Runs of results as (start, count, worker, rule id), for PreEncoded.
+    segments: list[tuple[int, int, int, str]] = field(default_factory=list)
+    pre_encoded: PreEncoded | None = None
 
 
 def split(files: Sequence[InputFile], jobs: int) -> list[list[InputFile]]:
@@ -85,7 +104,7 @@ def split(files: Sequence[InputFile], jobs: int) -> list[list[InputFile]]:
 
 
 def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
-            catalog: Catalog) -> None:
+            catalog: Catalog, encode: EncodeResults | None, encoded: IO[bytes] | None) -> None:
     gc.disable()  # see scan._no_cyclic_gc
     try:
         manifests = load_files(files, inputs)
@@ -112,15 +131,39 @@ def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
         pending = [p for rule in catalog.rules if rule.id in object_rules
                    for p in (early[rule.id] if rule.id in early
                              else evaluator.object_pending(rule, matched[rule.id]))]
-        by_rule: dict[str, list[tuple[Any, ...]]] = {}
-        # One batch for all rules, so each document is composed once for lines.
-        for result in evaluator.results(pending):
-            by_rule.setdefault(result.rule_id, []).append(result.to_tuple())
-        conn.send(by_rule)
+        own = [(resource.origin, path) for resource, path in line_requests(pending)]
+        # The lines of whole-scan findings in this share's files, by (rule, position
+        # in what this worker sent): one batch with ours, so each document with
+        # findings is composed once.
+        theirs = [(matched[rule_id][position].origin, path)
+                  for rule_id, position, path in conn.recv()]
+        lines = locator.lines(own + theirs)
+        by_rule: dict[str, list[Result]] = {}
+        for result in evaluator.with_lines(pending, lines[:len(own)]):
+            by_rule.setdefault(result.rule_id, []).append(result)
+        conn.send(({rule_id: pack_results(results) for rule_id, results in by_rule.items()},
+                   lines[len(own):]))
+        if encode is not None and encoded is not None:
+            # The parent assembles results and runs the items meanwhile (see
+            # PreEncoded): on two cores the workers yield to it.
+            os.nice(10)
+            conn.send(_encode_by_rule(by_rule, encode, encoded))
     except BaseException as exc:  # the parent reports it; a worker never hangs it
         conn.send(exc)
     finally:
         conn.close()
+
+
+def _encode_by_rule(by_rule: dict[str, list[Result]], encode: EncodeResults,
+                    out: IO[bytes]) -> dict[str, tuple[int, int]]:
+    """Each rule's results, encoded into ``out``: rule id -> (offset, length)."""
+    where = {}
+    for rule_id, results in by_rule.items():
+        data = encode(results).encode("utf-8")
+        where[rule_id] = (out.tell(), len(data))
+        out.write(data)
+    out.flush()
+    return where
 
 
 def _context_free(rule: Rule, set_rules: set[str]) -> bool:
@@ -146,26 +189,39 @@ class Started:
     """Workers forked and parsing; ``finish`` combines their work."""
 
     def __init__(self, files: Sequence[InputFile], inputs: ScanInputs, catalog: Catalog,
-                 jobs: int) -> None:
+                 jobs: int, encode: EncodeResults | None = None) -> None:
         self.catalog = catalog
+        self.encode = encode
         context = multiprocessing.get_context("fork")
         self.pipes: list[Connection] = []
         self.processes = []
+        #: One anonymous file per worker for its pre-encoded report pieces.
+        self.encoded: list[IO[bytes]] = []
         for share in split(files, jobs):
             parent_end, child_end = context.Pipe()
-            process = context.Process(target=_worker, args=(child_end, share, inputs, catalog),
-                                      daemon=True)
+            # Closed by close(), after the parent read the pieces.
+            encoded = tempfile.TemporaryFile() if encode else None  # noqa: SIM115
+            process = context.Process(target=_worker, daemon=True,
+                                      args=(child_end, share, inputs, catalog, encode, encoded))
             process.start()
             child_end.close()
             self.pipes.append(parent_end)
             self.processes.append(process)
+            if encoded is not None:
+                self.encoded.append(encoded)
 
     def finish(self, make_context: Callable[[Sequence[Resource]], UpgradeContext],
                locator: LineLocator) -> Combined:
         try:
-            return _combine(self.pipes, self.catalog, make_context, locator)
-        finally:
+            combined = _combine(self.pipes, self.catalog, make_context, locator)
+        except BaseException:
             self.close()
+            raise
+        if self.encode is None:
+            self.close()
+        else:  # the workers are still encoding: PreEncoded waits for them
+            combined.pre_encoded = PreEncoded(self, combined.segments)
+        return combined
 
     def close(self) -> None:
         for conn in self.pipes:
@@ -174,6 +230,49 @@ class Started:
             process.join(timeout=30)
             if process.is_alive():  # pragma: no cover - only if a worker hangs
                 process.kill()
+        for encoded in self.encoded:
+            encoded.close()
+
+
+class PreEncoded:
+    """Report pieces the workers encoded while the parent ran the pytest items.
+
+    Encoding the JSON report's results costs as much as the items; done by the
+    workers (each for its own results, with the encoder the front end passed
+    in ``ScanRequest.encode_results``), it overlaps them instead of following
+    them. ``pieces`` waits for the workers and maps a run of results to its
+    encoding; the report writer encodes the other results itself.
+    """
+
+    def __init__(self, workers: Started, segments: list[tuple[int, int, int, str]]) -> None:
+        self.encode = workers.encode
+        self._workers = workers
+        self._segments = segments  # (start, count, worker, rule id)
+        self._offset = 0
+        self._pieces: dict[int, tuple[int, str]] | None = None
+
+    def shift(self, offset: int) -> None:
+        """Results were put in front of the combined ones (input errors)."""
+        self._offset += offset
+
+    def pieces(self) -> dict[int, tuple[int, str]]:
+        """Index of a run's first result -> (how many results, their encoding)."""
+        if self._pieces is None:
+            self._pieces = self._collect()
+        return self._pieces
+
+    def _collect(self) -> dict[int, tuple[int, str]]:
+        workers = self._workers
+        try:
+            where = [_receive(conn) for conn in workers.pipes]
+            out = {}
+            for start, count, worker, rule_id in self._segments:
+                offset, length = where[worker][rule_id]
+                data = os.pread(workers.encoded[worker].fileno(), length, offset)
+                out[start + self._offset] = (count, data.decode("utf-8"))
+            return out
+        finally:
+            workers.close()
 
 
 def _combine(pipes: list[Connection], catalog: Catalog,
@@ -199,24 +298,44 @@ def _combine(pipes: list[Connection], catalog: Catalog,
                     if level is None and rule_id not in set_rules}
     for conn in pipes:
         conn.send((ctx, secrets, object_rules))
-    # While the workers evaluate object rules, the parent does the set rules.
+    # While the workers evaluate object rules, the parent does the set rules;
+    # their lines are looked up by the workers that read the files.
     own: dict[str, list[Result]] = {}
+    set_pending = []
     for rule in catalog.rules:
         level = levels[rule.id]
         if level is not None:
-            own[rule.id] = evaluator.results([level])
+            own[rule.id] = evaluator.with_lines([level], [])
         elif rule.id in set_rules:
             matched = [r for part in parts for r in part.set_resources[rule.id]]
-            own[rule.id] = evaluator.results(evaluator.object_pending(rule, matched))
+            set_pending.append((rule.id, evaluator.object_pending(rule, matched)))
+    owner = {id(resource): (worker, rule_id, position)
+             for worker, part in enumerate(parts)
+             for rule_id, resources in part.set_resources.items()
+             for position, resource in enumerate(resources)}
+    asks: list[list[tuple[str, int, JsonPath]]] = [[] for _ in pipes]
+    answer_at = []
+    for resource, path in line_requests([p for _, group in set_pending for p in group]):
+        worker, rule_id, position = owner[id(resource)]
+        answer_at.append((worker, len(asks[worker])))
+        asks[worker].append((rule_id, position, path))
+    for conn, ask in zip(pipes, asks, strict=True):
+        conn.send(ask)
     mark("parallel: set rules done")
-    per_worker: list[dict[str, list[tuple[Any, ...]]]] = [_receive(conn) for conn in pipes]
+    answers = [_receive(conn) for conn in pipes]
     mark("parallel: phase 2 received")
+    lines = iter([answers[worker][1][index] for worker, index in answer_at])
+    for rule_id, group in set_pending:
+        own[rule_id] = evaluator.with_lines(group, [next(lines) for _ in line_requests(group)])
     for rule in catalog.rules:
         if rule.id in own:
             out.results += own[rule.id]
-        else:
-            for worker in per_worker:
-                out.results += map(Result.from_tuple, worker.get(rule.id, []))
+            continue
+        for worker, (by_rule, _) in enumerate(answers):
+            packed = by_rule.get(rule.id)
+            if packed:
+                out.segments.append((len(out.results), len(packed), worker, rule.id))
+                out.results += unpack_results(packed)
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from checks.engine.parallel import default_jobs
+from checks.engine.parallel import EncodeResults, default_jobs
 from checks.engine.scan import ScanRequest
 from checks.engine.upgrade_path import parse_assignment
 from checks.sources.backups import parse_duration
@@ -52,7 +52,8 @@ def build_request(paths: Sequence[str], *, values: Sequence[str] = (),
                   targets: Sequence[str] = (), currents: Sequence[str] = (),
                   backups: Sequence[str] = (), rules: str | None = None,
                   max_file_bytes: int, max_backup_age: str = "24h", jobs: str = "1",
-                  stdin_data: bytes | None = None) -> ScanRequest:
+                  stdin_data: bytes | None = None,
+                  encode_results: EncodeResults | None = None) -> ScanRequest:
     try:
         max_age = parse_duration(max_backup_age)
     except ValueError as exc:
@@ -64,4 +65,4 @@ def build_request(paths: Sequence[str], *, values: Sequence[str] = (),
         targets=product_pairs(targets, "--target"), currents=product_pairs(currents, "--from"),
         rules_dir=Path(rules) if rules else None, max_file_bytes=max_file_bytes,
         stdin_data=stdin_data, backups=product_pairs(backups, "--backup"),
-        max_backup_age_seconds=max_age, jobs=parse_jobs(jobs))
+        max_backup_age_seconds=max_age, jobs=parse_jobs(jobs), encode_results=encode_results)

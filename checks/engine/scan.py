@@ -44,6 +44,11 @@ class ScanRequest:
     max_backup_age_seconds: float = 24 * 3600
     careful_parser: bool = False
     jobs: int = 1
+    #: The encoder of a streamed report that will be written (the JSON
+    #: report's), passed by the front end: with ``jobs`` > 1 the workers encode
+    #: their own results with it while the parent runs the items. The engine
+    #: never imports reporters.
+    encode_results: parallel.EncodeResults | None = None
 
 
 @dataclass
@@ -59,6 +64,8 @@ class ScanResult:
     #: Objects scanned. ``resources`` holds them all in one process; with
     #: ``--jobs`` only those whole-scan rules and declarations needed.
     objects: int = 0
+    #: With ``--jobs`` and ``ScanRequest.encode_results``: the workers' encoding.
+    pre_encoded: parallel.PreEncoded | None = None
 
     def counts(self) -> Counter[tuple[Outcome, Severity]]:
         return Counter((r.outcome, r.severity) for r in self.results)
@@ -102,7 +109,8 @@ class PreparedScan:
                                  request.stdin_data, request.careful_parser)
         self.files, self.discovery_errors = discover_inputs(self.inputs)
         jobs = min(request.jobs, len(self.files))
-        self.workers = (parallel.Started(self.files, self.inputs, catalog, jobs)
+        self.workers = (parallel.Started(self.files, self.inputs, catalog, jobs,
+                                         request.encode_results)
                         if jobs > 1 and request.stdin_data is None else None)
 
     def finish(self) -> ScanResult:
@@ -128,11 +136,13 @@ class PreparedScan:
 
         if self.workers is not None:
             combined = self.workers.finish(make_context, locator)
+            errors = input_error_results(self.discovery_errors + combined.errors)
+            if combined.pre_encoded is not None:
+                combined.pre_encoded.shift(len(errors))
             return ScanResult(catalog, combined.context, combined.declarations,
-                              input_error_results(self.discovery_errors + combined.errors)
-                              + combined.results, combined.files, combined.documents,
+                              errors + combined.results, combined.files, combined.documents,
                               self.started_at, time.perf_counter() - self.clock,
-                              combined.objects)
+                              combined.objects, combined.pre_encoded)
         manifests = load_files(self.files, inputs)
         mark("scan: loaded")
         context = make_context(manifests.resources)

@@ -6,9 +6,10 @@ new fields may be added in minor versions.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,46 +87,98 @@ def write(report: Report, path: Path) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     head = build(report, with_results=False)
-    encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
     with path.open("w", encoding="utf-8") as out:
-        out.write(encode(head)[:-1] + ',"results":[')
+        out.write(_ENCODE(head)[:-1] + ',"results":[')
         separator = ""
-        for line in _ResultEncoder(encode).lines(report):
+        for piece in _pieces(report):
             out.write(separator)
-            out.write(line)
+            out.write(piece)
             separator = ","
         out.write("]}\n")
 
 
+def _pieces(report: Report) -> Iterator[str]:
+    """The encoded results, in runs the ``--jobs`` workers encoded when they could."""
+    results, encoder = report.results, _ResultEncoder(_ENCODE, report.fail_on)
+    pre = report.scan.pre_encoded
+    runs: dict[int, tuple[int, str]] = {}
+    if pre is not None:
+        runs = pre.pieces()  # always: it also releases the workers
+        # Only for the scan's own results (no -k selection) and this threshold.
+        if pre.encode is not encoder_for(report.fail_on) or not _same(results,
+                                                                    report.scan.results):
+            runs = {}
+    index = 0
+    while index < len(results):
+        run = runs.get(index)
+        if run is not None:
+            yield run[1]
+            index += run[0]
+        else:
+            yield encoder.line(results[index])
+            index += 1
+
+
+def _same(a: Sequence[Result], b: Sequence[Result]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+@functools.cache
+def encoder_for(fail_on: Severity) -> Callable[[Sequence[Result]], str]:
+    """The encoder front ends pass as ``ScanRequest.encode_results`` when they
+    will write this report at ``fail_on``: one object per threshold, so ``write``
+    can tell whether the workers' pieces fit."""
+
+    def encode(results: Sequence[Result]) -> str:
+        return ",".join(map(_ResultEncoder(_ENCODE, fail_on).line, results))
+
+    return encode
+
+
+def json_encoder(target: str | None, fail_on: str) -> Callable[[Sequence[Result]], str] | None:
+    """``encoder_for`` when a JSON report will be written (front ends' helper)."""
+    return encoder_for(Severity.parse(fail_on)) if target else None
+
+
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _encode_str = json.encoder.encode_basestring
 _GATING = (Outcome.FAILED, Outcome.INVALID_INPUT)
 
 
 class _ResultEncoder:
-    """Encodes results field by field, caching what repeats across results (a
-    rule's id, title and remediation; object refs; paths). Same bytes as
-    encoding ``result_dict``, at a fraction of the cost for large scans."""
+    """Encodes results piece by piece, caching what repeats across results: the
+    head (a rule's id, product, severity, outcome, title), an object with its
+    path, and the tail (remediation, with no observed/expected values). Same
+    bytes as encoding ``result_dict``, at a fraction of the cost (measured:
+    1.2 us a result against 2.7 us field by field and 9 us for json.dumps)."""
 
-    def __init__(self, encode: Any) -> None:
+    def __init__(self, encode: Any, fail_on: Severity) -> None:
         self.encode = encode
-        self.cache: dict[Any, str] = {}
+        self.fail_on = fail_on
+        self.heads: dict[tuple[Any, ...], str] = {}
+        self.places: dict[tuple[Any, ...], str] = {}
+        self.tails: dict[str, str] = {}
 
-    def cached(self, value: Any) -> str:
-        text = self.cache.get(value)
-        if text is None:
-            text = self.cache[value] = self.encode(_jsonable(value))
-        return text
+    def _head(self, r: Result) -> str:
+        gating = r.outcome in _GATING and r.severity >= self.fail_on
+        return "".join((
+            '{"rule_id":', _encode_str(r.rule_id), ',"product":', _encode_str(r.product),
+            ',"severity":', _encode_str(r.severity.label),
+            ',"outcome":', _encode_str(r.outcome.value),
+            ',"gating":', "true" if gating else "false",
+            ',"title":', _encode_str(r.title), ',"message":'))
 
-    def obj(self, result: Result) -> str:
-        ref = result.obj
-        if ref is None:
-            return "null"
-        text = self.cache.get(ref)
-        if text is None:
-            text = self.cache[ref] = self.encode({
-                "apiVersion": ref.api_version, "kind": ref.kind, "namespace": ref.namespace,
-                "name": ref.name})
-        return text
+    def _place(self, r: Result) -> str:
+        ref, value = r.obj, self.value
+        obj = "null" if ref is None else "".join((
+            '{"apiVersion":', _encode_str(ref.api_version), ',"kind":', _encode_str(ref.kind),
+            ',"namespace":', value(ref.namespace), ',"name":', _encode_str(ref.name), "}"))
+        return f',"object":{obj},"path":{value(r.path)},"line":'
+
+    def _tail(self, r: Result) -> str:
+        return "".join((',"remediation":', _encode_str(r.remediation),
+                        ',"observed":', self.value(r.observed),
+                        ',"expected":', self.value(r.expected), "}"))
 
     def value(self, value: Any) -> str:
         if value is None:
@@ -134,21 +187,21 @@ class _ResultEncoder:
             return _encode_str(value)
         return str(self.encode(_jsonable(value)))
 
-    def lines(self, report: Report) -> Iterator[str]:
-        for r in report.results:
-            yield self.line(r, report.fail_on)
-
-    def line(self, r: Result, fail_on: Severity) -> str:
-        cached, value = self.cached, self.value
-        return "".join((
-                '{"rule_id":', cached(r.rule_id), ',"product":', cached(r.product),
-                ',"severity":', cached(r.severity.label), ',"outcome":', cached(r.outcome.value),
-                ',"gating":', "true" if (r.outcome in _GATING and r.severity >= fail_on)
-                else "false",
-                ',"title":', cached(r.title), ',"message":', _encode_str(r.message),
-                ',"object":', self.obj(r), ',"path":', cached(r.path),
-                ',"line":', "null" if r.line is None else str(r.line),
-                ',"json_path":', value(r.json_path),
-                ',"remediation":', cached(r.remediation),
-                ',"observed":', value(r.observed), ',"expected":', value(r.expected), "}"))
-
+    def line(self, r: Result) -> str:
+        key = (r.rule_id, r.product, r.severity, r.outcome, r.title)
+        head = self.heads.get(key)
+        if head is None:
+            head = self.heads[key] = self._head(r)
+        where = (r.obj, r.path)
+        place = self.places.get(where)
+        if place is None:
+            place = self.places[where] = self._place(r)
+        if r.observed is None and r.expected is None:
+            tail = self.tails.get(r.remediation)
+            if tail is None:
+                tail = self.tails[r.remediation] = self._tail(r)
+        else:
+            tail = self._tail(r)
+        return "".join((head, _encode_str(r.message), place,
+                        "null" if r.line is None else str(r.line),
+                        ',"json_path":', self.value(r.json_path), tail))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from checks import __version__
 from checks.engine.catalog import Rule
@@ -27,13 +28,16 @@ class Report:
     fail_on: Severity
     paths: tuple[str, ...]
     tool_version: str = __version__
-    items: tuple[ItemSpec, ...] = field(default=())
 
     @classmethod
     def build(cls, scan: ScanResult, results: Sequence[Result], fail_on: Severity,
               paths: Sequence[str]) -> Report:
-        return cls(scan, tuple(results), fail_on, tuple(paths), __version__,
-                   tuple(group_items(results)))
+        return cls(scan, tuple(results), fail_on, tuple(paths), __version__)
+
+    @cached_property
+    def items(self) -> tuple[ItemSpec, ...]:
+        """The pytest items' grouping (JUnit's test cases); computed when asked for."""
+        return tuple(group_items(self.results))
 
     def gates(self, result: Result) -> bool:
         return (result.outcome in (Outcome.FAILED, Outcome.INVALID_INPUT)

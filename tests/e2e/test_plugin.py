@@ -150,3 +150,24 @@ def test_invalid_input_is_an_item_and_other_files_still_scanned(
     assert "apic-template-override" in result.stdout.str()
     assert "Traceback" not in result.stdout.str()
 
+
+
+def test_lean_item_protocol_reports_what_pytests_protocol_reports(
+        pytester: pytest.Pytester) -> None:
+    """``upgrade-lint scan`` (--upgrade-lint-only) runs rule items with run_lean:
+    every log report must match the one pytest's own protocol makes."""
+
+    def reports(*extra: str) -> list[tuple[object, ...]]:
+        recorded = pytester.inline_run("--upgrade-lint", "demo", "-p", "no:cacheprovider",
+                                       "-W", "ignore::UserWarning", *extra)
+        return [(r.nodeid, r.when, r.outcome, r.location, sorted(r.keywords),
+                 str(r.longrepr) if r.longrepr is not None else None, r.sections,
+                 r.user_properties, r.start > 0)  # only pytest's protocol times phases
+                for r in recorded.getreports("pytest_runtest_logreport")]
+
+    standard = reports()
+    lean = reports("--upgrade-lint-only")
+    assert len(standard) == 3 * 48  # 13 failed, 25 passed, 10 skipped
+    assert {r[2] for r in standard} == {"passed", "failed", "skipped"}
+    assert {r[-1] for r in standard} == {True} and {r[-1] for r in lean} == {False}
+    assert [r[:-1] for r in lean] == [r[:-1] for r in standard]

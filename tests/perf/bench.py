@@ -16,12 +16,16 @@ measures, each in a fresh process and in the same run:
 
 Wall time, CPU time (user+sys) and peak RSS come from ``os.wait4`` of each
 child; the median of ``--repeat`` runs is reported. Ratios are
-upgrade-lint / baseline wall time from the same run.
+upgrade-lint / baseline wall time from the same run. The ``checks`` package is
+byte-compiled first, as ``pip install`` leaves it (where
+``PYTHONDONTWRITEBYTECODE`` is set, every run would otherwise compile it).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
+import itertools
 import os
 import shutil
 import statistics
@@ -32,6 +36,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import checks
 from tests.perf.corpus import generate
 
 BASELINE = """
@@ -72,6 +77,11 @@ def median(runs: list[Run]) -> Run:
     middle = walls[len(walls) // 2]
     return Run(statistics.median(r.wall for r in runs), middle.cpu, max(r.rss_mb for r in runs),
                middle.code)
+
+
+def compile_package() -> None:
+    """Byte-compile ``checks`` as an install does, so runs do not compile it."""
+    compileall.compile_dir(Path(checks.__file__).parent, quiet=1)
 
 
 def upgrade_lint(corpus: Path, out: Path, jobs: int | None) -> list[str]:
@@ -144,18 +154,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--workdir", type=Path)
     ns = parser.parse_args(argv)
+    compile_package()
     workdir = ns.workdir or Path(tempfile.mkdtemp(prefix="upgrade-lint-bench-"))
     rows: list[Row] = []
     for documents in ns.documents:
         rows += bench(documents, ns.repeat, ns.jobs, ns.compare, workdir)
     print(table(rows, ns.markdown))
-    scans = [r for r in rows if r.label == "upgrade-lint scan"]
-    if len(scans) > 1:
-        per_doc = [r.run.wall / r.documents for r in scans]
-        print(f"\nwall per document, relative to {scans[0].documents} documents: "
-              + ", ".join(f"{r.documents}: {p / per_doc[0]:.2f}" for r, p in zip(
-                  scans, per_doc, strict=True)))
+    print()
+    for line in summary(rows):
+        print(line)
     return 0
+
+
+def summary(rows: list[Row]) -> list[str]:
+    """The figures the targets are stated in: speed-up of --jobs, growth."""
+    out = []
+    scans = {r.documents: r for r in rows if r.label == "upgrade-lint scan"}
+    for row in rows:
+        if row.label.startswith("upgrade-lint scan --jobs"):
+            one = scans[row.documents].run.wall
+            out.append(f"{row.label} at {row.documents} documents: {one / row.run.wall:.2f}x "
+                       "faster than one process")
+    sizes = sorted(scans)
+    if len(sizes) > 1:
+        first = scans[sizes[0]].run.wall / sizes[0]
+        out.append("wall per document, relative to the smallest run: " + ", ".join(
+            f"{n}: {scans[n].run.wall / n / first:.2f}" for n in sizes))
+        # Growth beyond a fixed start-up cost: the slope between successive sizes.
+        out.append("marginal ms per 1,000 documents: " + ", ".join(
+            f"{a}-{b}: {(scans[b].run.wall - scans[a].run.wall) / (b - a) * 1e6:.0f}"
+            for a, b in itertools.pairwise(sizes)))
+    return out
 
 
 if __name__ == "__main__":
