@@ -116,3 +116,15 @@ def test_streamed_json_file_is_the_compact_dump_of_the_report(demo_report: Repor
     written = (tmp_path / "r.json").read_text()
     assert written == json.dumps(json_report.build(demo_report), separators=(",", ":"),
                                  ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("batch", [1, 2, 1000])
+def test_json_report_is_the_same_whatever_the_write_batch(
+        demo_report: Report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
+    """Results are written in batches; batch edges (batch 1: the results end on
+    one) must not change a byte."""
+    json_report.write(demo_report, tmp_path / "default.json")
+    monkeypatch.setattr(json_report, "_BATCH", batch)
+    json_report.write(demo_report, tmp_path / "batched.json")
+    assert (tmp_path / "batched.json").read_bytes() == (tmp_path / "default.json").read_bytes()
+    json.loads((tmp_path / "batched.json").read_text())

@@ -33,3 +33,29 @@ def test_credential_env_and_helm_values_are_scrubbed() -> None:
 def test_credential_names() -> None:
     assert all(map(looks_like_credential, ["MYSQL_PASSWORD", "api_token", "TLS_KEY", "dsn"]))
     assert not any(map(looks_like_credential, ["MYSQL_USER", "KEYCLOAK_URL_PATH", "role"]))
+
+
+def test_trie_scrubbing_replaces_what_a_longest_first_alternation_replaces() -> None:
+    """The scrubber's regex is a trie (linear in the text, not in the number of
+    secrets); it must redact exactly what the plain alternation would."""
+    import random
+    import re
+
+    rng = random.Random(7)
+    alphabet = "ab$.*(x"  # few letters: many shared prefixes; regex metacharacters
+    for _ in range(300):
+        secrets = ["".join(rng.choice(alphabet) for _ in range(rng.randint(4, 9)))
+                   for _ in range(rng.randint(1, 12))]
+        secrets += [s + "".join(rng.choice(alphabet) for _ in range(3)) for s in secrets[:3]]
+        text = "".join(rng.choice(alphabet + " ") for _ in range(60)) + secrets[0]
+        flat = re.compile("|".join(re.escape(s) for s in sorted(set(secrets), key=len,
+                                                                  reverse=True)))
+        assert Scrubber(secrets).text(text) == flat.sub("<redacted>", text), (secrets, text)
+
+
+def test_scrubbing_a_long_secret_and_many_nested_ones() -> None:
+    long_secret = "k" * 5000
+    nested = ["n" * length for length in range(4, 1200)]
+    scrubber = Scrubber([long_secret, *nested])
+    assert scrubber.text(f"a {long_secret} b") == "a <redacted> b"
+    assert scrubber.text("x nnnnnnnnnn y") == "x <redacted> y"
