@@ -93,20 +93,27 @@ def test_backup_evidence_is_inspected_once_with_jobs(corpus: Path,
     assert calls == [str(corpus / "none.yaml")]
 
 
-def test_workers_pre_encode_most_of_the_json_report(corpus: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sendfile", [True, False])
+def test_workers_pre_encode_most_of_the_json_report(corpus: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    sendfile: bool) -> None:
     from checks.model import Severity
     from checks.reports import json_report
     from checks.reports.model import Report
 
     def written(jobs: int) -> tuple[str, int]:
         result = scan(corpus, jobs=jobs, encode_results=json_report.encoder_for(Severity.ERROR))
-        pre = sum(count for count, _ in result.pre_encoded.pieces().values()) \
+        pre = sum(piece[0] for piece in result.pre_encoded.pieces().values()) \
             if result.pre_encoded else 0
         out = tmp_path / f"{jobs}.json"
         json_report.write(Report.build(result, result.results, Severity.ERROR, ["c"]), out)
         text = out.read_text()
         return text[text.index('"results"'):], pre * 100 // len(result.results)
 
+    if not sendfile:  # as where the kernel cannot sendfile between files
+        def refuse(*args: object) -> int:
+            raise OSError("not supported")
+        monkeypatch.setattr("os.sendfile", refuse)
     one, none_pre_encoded = written(1)
     two, percent_pre_encoded = written(2)
     assert none_pre_encoded == 0 and percent_pre_encoded >= 90

@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Callable, Iterator, Sequence
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from checks.model import Outcome, Result, Severity
 from checks.reports.model import OUTCOME_ORDER, Report
@@ -87,42 +88,76 @@ def write(report: Report, path: Path) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     head = build(report, with_results=False)
-    with path.open("w", encoding="utf-8") as out:
-        out.write(_ENCODE(head)[:-1] + ',"results":[')
-        # Joined in batches: one write per result made the writes cost more than
-        # the encoding at 50,000 documents.
-        batch: list[str] = []
-        separator = ""
-        for piece in _pieces(report):
-            batch.append(piece)
-            if len(batch) == _BATCH:
-                out.write(separator + ",".join(batch))
-                batch, separator = [], ","
-        if batch:
-            out.write(separator + ",".join(batch))
-        out.write("]}\n")
+    pre = report.scan.pre_encoded
+    try:
+        with path.open("wb") as out:
+            out.write((_ENCODE(head)[:-1] + ',"results":[').encode())
+            _write_results(report, _ResultsOut(out))
+            out.write(b"]}\n")
+    finally:
+        if pre is not None:
+            pre.close()  # the workers and their encoded pieces
 
 
-def _pieces(report: Report) -> Iterator[str]:
+class _ResultsOut:
+    """The results array: our encodings joined in batches (one write per result
+    cost more than the encoding at 50,000 documents), the workers' encoded runs
+    copied from their files by the kernel."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.batch: list[str] = []
+        self.separator = b""
+
+    def text(self, encoded: str) -> None:
+        self.batch.append(encoded)
+        if len(self.batch) == _BATCH:
+            self.flush()
+
+    def copy(self, fd: int, offset: int, length: int) -> None:
+        self.flush()
+        self.out.write(self.separator)
+        self.separator = b","
+        self.out.flush()
+        _copy_range(fd, self.out.fileno(), offset, length)
+
+    def flush(self) -> None:
+        if self.batch:
+            self.out.write(self.separator + ",".join(self.batch).encode())
+            self.batch, self.separator = [], b","
+
+
+def _copy_range(source: int, target: int, offset: int, length: int) -> None:
+    try:
+        while length:
+            sent = os.sendfile(target, source, offset, length)
+            if not sent:
+                raise OSError("sendfile copied nothing")
+            offset, length = offset + sent, length - sent
+    except OSError:  # no file-to-file sendfile here: copy through memory
+        os.write(target, os.pread(source, length, offset))
+
+
+def _write_results(report: Report, out: _ResultsOut) -> None:
     """The encoded results, in runs the ``--jobs`` workers encoded when they could."""
     results, encoder = report.results, _ResultEncoder(_ENCODE, report.fail_on)
     pre = report.scan.pre_encoded
-    runs: dict[int, tuple[int, str]] = {}
-    if pre is not None:
-        runs = pre.pieces()  # always: it also releases the workers
-        # Only for the scan's own results (no -k selection) and this threshold.
-        if pre.encode is not encoder_for(report.fail_on) or not _same(results,
-                                                                    report.scan.results):
-            runs = {}
+    runs: dict[int, tuple[int, int, int, int]] = {}
+    # Only for the scan's own results (no -k selection) and this threshold.
+    if (pre is not None and pre.encode is encoder_for(report.fail_on)
+            and _same(results, report.scan.results)):
+        runs = pre.pieces()
     index = 0
     while index < len(results):
         run = runs.get(index)
         if run is not None:
-            yield run[1]
-            index += run[0]
+            count, fd, offset, length = run
+            out.copy(fd, offset, length)
+            index += count
         else:
-            yield encoder.line(results[index])
+            out.text(encoder.line(results[index]))
             index += 1
+    out.flush()
 
 
 def _same(a: Sequence[Result], b: Sequence[Result]) -> bool:
