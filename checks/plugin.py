@@ -15,15 +15,16 @@ from __future__ import annotations
 import argparse
 import importlib
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from checks.engine.catalog import CatalogError
+from checks.engine.catalog import CatalogError, load_catalog
 from checks.engine.items import group_items
 from checks.engine.request import build_request
-from checks.engine.scan import ScanRequest, ScanResult, ScanUsageError, run_scan
+from checks.engine.scan import ScanRequest, ScanResult, ScanUsageError, load_scan, run_scan
 from checks.engine.upgrade_path import UpgradeContext
 from checks.handoff import RunOutcome
 from checks.model import Outcome, Resource, Result, Severity
@@ -34,6 +35,7 @@ from checks.rule_items import RuleItem, ScanCollector, run_lean
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.helm import CHARTS
 from checks.timings import mark
+from checks.xdist_share import SharedScan, distributing, shared_scan_path
 
 PRODUCT_MARKERS = {
     "apiconnect": "IBM API Connect / DataPower rules",
@@ -67,9 +69,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--upgrade-junit", metavar="FILE", help="write the JUnit XML report")
     group.addoption("--upgrade-html", metavar="FILE", help="write the HTML report")
     group.addoption("--upgrade-rules", metavar="DIR", help="use this rule catalog directory")
-    group.addoption("--upgrade-jobs", default="1", metavar="N",
-                    help="worker processes sharing the scan (N or auto); the public fixtures "
-                         "need the objects in this process, so they require 1")
+    group.addoption("--upgrade-jobs", default=None, metavar="N",
+                    help="worker processes sharing the scan (N or auto; default 1, or the "
+                         "number of pytest-xdist workers); the public fixtures need the "
+                         "objects in this process, so they require 1 (xdist workers that "
+                         "use them read the manifests again)")
     group.addoption("--upgrade-max-file-size", type=int, default=DEFAULT_MAX_FILE_BYTES,
                     metavar="BYTES", help="skip (and report) larger input files")
     # Set by `upgrade-lint scan`: collect nothing but the rule items.
@@ -87,7 +91,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if not paths:
         return
     request = _request_from_options(config, paths)
-    config.pluginmanager.register(UpgradeLintSession(config, request), SESSION_PLUGIN)
+    session = UpgradeLintSession(config, request)
+    config.pluginmanager.register(session, SESSION_PLUGIN)
+    if distributing(config):
+        config.pluginmanager.register(SharedScan(session), "upgrade-lint-xdist")
 
 
 def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRequest:
@@ -104,11 +111,19 @@ def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRe
             paths, values=option("upgrade_values"), targets=option("upgrade_target"),
             currents=option("upgrade_from"), backups=option("upgrade_backup"),
             rules=option("upgrade_rules"), max_file_bytes=option("upgrade_max_file_size"),
-            max_backup_age=option("upgrade_max_backup_age"), jobs=option("upgrade_jobs"),
+            max_backup_age=option("upgrade_max_backup_age"), jobs=_jobs(config),
             stdin_data=stdin_data,
             encode_results=json_encoder(option("upgrade_json"), option("upgrade_fail_on")))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def _jobs(config: pytest.Config) -> str:
+    """--upgrade-jobs, by default one per xdist worker when xdist distributes."""
+    jobs = config.getoption("upgrade_jobs")
+    if jobs is not None:
+        return str(jobs)
+    return str(config.getoption("numprocesses")) if distributing(config) else "1"
 
 
 def _run_outcome(config: pytest.Config) -> RunOutcome | None:
@@ -129,13 +144,20 @@ class UpgradeLintSession:
         self.scan: ScanResult | None = None
         self.selected: list[Result] | None = None  # None: every result
         self.rule_items = 0
+        #: An xdist worker's copy of the controller's scan (see xdist_share).
+        self.shared = False
+        self._with_objects: ScanResult | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         mark("pytest: session start")
         outcome = _run_outcome(self.config)
+        shared = shared_scan_path(self.config)
         try:
-            if outcome is not None and outcome.prepared is not None:
+            if shared is not None:
+                self.scan = load_scan(shared, load_catalog(self.request.rules_dir))
+                self.shared = True
+            elif outcome is not None and outcome.prepared is not None:
                 self.scan = outcome.prepared.finish()
             else:
                 self.scan = run_scan(self.request)
@@ -154,7 +176,8 @@ class UpgradeLintSession:
     def pytest_collection_modifyitems(self, session: pytest.Session,
                                       items: list[pytest.Item]) -> None:
         assert self.scan is not None
-        parent = ScanCollector.from_parent(session, name="upgrade-lint", nodeid="upgrade-lint")
+        parent = ScanCollector.from_parent(session, name=ScanCollector.NODE_ID,
+                                           nodeid=ScanCollector.NODE_ID)
         rule_items = [RuleItem.from_parent(parent, name=spec.name, spec=spec,
                                            fail_on=self.fail_on, emit_warnings=not self.only)
                       for spec in group_items(self.scan.results)]
@@ -175,6 +198,35 @@ class UpgradeLintSession:
         kept = {id(r) for r in selected}
         self.selected = [r for r in self.scan.results
                          if id(r) in kept or r.outcome is Outcome.INVALID_INPUT]
+
+    def select_by_node_ids(self, node_ids: Sequence[str]) -> None:
+        """On the xdist controller, which collects nothing itself: the items the
+        workers kept after -k/-m (every worker reports the same)."""
+        assert self.scan is not None
+        prefix = f"{ScanCollector.NODE_ID}::"
+        names = {node_id[len(prefix):] for node_id in node_ids if node_id.startswith(prefix)}
+        specs = group_items(self.scan.results)
+        if len(names) == len(specs):
+            self.selected = None
+            return
+        kept = {id(r) for spec in specs if spec.name in names for r in spec.results}
+        self.selected = [r for r in self.scan.results
+                         if id(r) in kept or r.outcome is Outcome.INVALID_INPUT]
+
+    def with_objects(self) -> ScanResult:
+        """The scan, objects included, for the public fixtures."""
+        scan = self.scan
+        assert scan is not None
+        if scan.objects == len(scan.resources):
+            return scan
+        if not self.shared:
+            pytest.fail("the scan ran with --upgrade-jobs > 1, which keeps the objects in the "
+                        "workers; use --upgrade-jobs 1 for tests that read them", pytrace=False)
+        if self._with_objects is None:
+            # An xdist worker got results only: tests that read the objects
+            # make this worker read the manifests itself, once.
+            self._with_objects = run_scan(replace(self.request, jobs=1, encode_results=None))
+        return self._with_objects
 
     def report(self) -> Report:
         assert self.scan is not None
@@ -255,18 +307,13 @@ def _session(config: pytest.Config) -> UpgradeLintSession:
     plugin = config.pluginmanager.get_plugin(SESSION_PLUGIN)
     if not isinstance(plugin, UpgradeLintSession) or plugin.scan is None:
         pytest.skip("no upgrade-lint scan in this session (pass --upgrade-lint PATH)")
-    if plugin.scan.objects != len(plugin.scan.resources):
-        pytest.fail("the scan ran with --upgrade-jobs > 1, which keeps the objects in the "
-                    "workers; use --upgrade-jobs 1 for tests that read them", pytrace=False)
     return plugin
 
 
 @pytest.fixture(scope="session")
 def upgrade_scan(pytestconfig: pytest.Config) -> ScanResult:
     """The whole scan: ``.resources``, ``.results`` and ``.context`` (upgrade path)."""
-    scan = _session(pytestconfig).scan
-    assert scan is not None
-    return scan
+    return _session(pytestconfig).with_objects()
 
 
 @pytest.fixture(scope="session")

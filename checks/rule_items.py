@@ -91,6 +91,8 @@ class RuleItem(pytest.Item):
 class ScanCollector(pytest.Collector):
     """Parent node of the rule items (their node ids start ``upgrade-lint::``)."""
 
+    NODE_ID = "upgrade-lint"
+
     def collect(self) -> list[pytest.Item]:  # pragma: no cover - items are made directly
         return []
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import pickle
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,7 +21,15 @@ from checks.engine.catalog import Catalog, load_catalog
 from checks.engine.evaluate import Evaluator, input_error_results
 from checks.engine.redact import Scrubber
 from checks.engine.upgrade_path import UpgradeContext, build_context
-from checks.model import JsonPath, Outcome, Resource, Result, Severity
+from checks.model import (
+    JsonPath,
+    Outcome,
+    Resource,
+    Result,
+    Severity,
+    pack_results,
+    unpack_results,
+)
 from checks.sources import backups
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.manifests import ScanInputs, discover_inputs, load_files, locator_for
@@ -154,3 +163,21 @@ class PreparedScan:
         return ScanResult(catalog, context, manifests.resources, results, manifests.files,
                           manifests.documents, self.started_at,
                           time.perf_counter() - self.clock, len(manifests.resources))
+
+
+def save_scan(result: ScanResult, path: Path) -> None:
+    """The results of a finished scan, for processes that report them without
+    scanning again (pytest-xdist workers). The objects stay behind: workers
+    that need them scan on their own (see ``load_scan``)."""
+    with path.open("wb") as out:
+        pickle.dump((result.context, pack_results(result.results), result.files,
+                     result.documents, result.started_at, result.seconds, result.objects),
+                    out, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_scan(path: Path, catalog: Catalog) -> ScanResult:
+    """What ``save_scan`` wrote (a file this run made: it is unpickled)."""
+    with path.open("rb") as data:
+        context, packed, files, documents, started_at, seconds, objects = pickle.load(data)
+    return ScanResult(catalog, context, [], unpack_results(packed), files, documents,
+                      started_at, seconds, objects)

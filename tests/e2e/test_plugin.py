@@ -171,3 +171,50 @@ def test_lean_item_protocol_reports_what_pytests_protocol_reports(
     assert {r[2] for r in standard} == {"passed", "failed", "skipped"}
     assert {r[-1] for r in standard} == {True} and {r[-1] for r in lean} == {False}
     assert [r[:-1] for r in lean] == [r[:-1] for r in standard]
+
+
+@pytest.mark.parametrize("selection", [[], ["-k", "apic- or kong-role"]])
+def test_xdist_workers_share_the_controllers_scan(pytester: pytest.Pytester,
+                                                  selection: list[str]) -> None:
+    """With pytest-xdist the controller scans once and its workers load the
+    results: same outcomes and the same JSON report as one process, and no
+    worker reads a manifest (unless a test asks for the objects)."""
+    import re
+
+    pytester.makeconftest('''
+        from pathlib import Path
+
+        def pytest_sessionfinish(session):
+            workerid = getattr(session.config, "workerinput", {}).get("workerid")
+            plugin = session.config.pluginmanager.get_plugin("upgrade-lint-session")
+            if workerid:
+                Path(f"worker-{workerid}").write_text(str(plugin.shared))
+    ''')
+
+    def run(*extra: str) -> tuple[pytest.RunResult, str]:
+        result = pytester.runpytest_subprocess("--upgrade-lint", "demo", "--upgrade-json",
+                                               "r.json", "-p", "no:cacheprovider",
+                                               *selection, *extra)
+        report = (pytester.path / "r.json").read_text()
+        return result, re.sub(r'"generated_at":"[^"]*","duration_seconds":[0-9.]+', "", report)
+
+    alone, alone_report = run("-p", "no:xdist")
+    shared, shared_report = run("-n", "2")
+    assert shared.parseoutcomes()["failed"] == alone.parseoutcomes()["failed"]
+    assert shared.parseoutcomes().get("passed") == alone.parseoutcomes().get("passed")
+    assert shared_report == alone_report
+    assert sorted(p.read_text() for p in pytester.path.glob("worker-gw*")) == ["True", "True"]
+
+
+def test_xdist_worker_reads_the_objects_when_a_test_asks(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_own='''
+        def test_gateways(upgrade_resources, upgrade_scan):
+            assert [r.name for r in upgrade_resources.of_kind("GatewayCluster")] == ["gw1"]
+            assert upgrade_scan.objects == len(upgrade_scan.resources) > 0
+    ''')
+    result = pytester.runpytest_subprocess("--upgrade-lint", "demo", "-n", "2",
+                                           "-p", "no:cacheprovider", "test_own.py")
+    outcomes = result.parseoutcomes()
+    # The demo's rule items (13 failed, 25 passed) and the team's test, passed.
+    assert (outcomes["failed"], outcomes["passed"]) == (13, 26)
+    result.stdout.no_fnmatch_line("*FAILED test_own.py*")
