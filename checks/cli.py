@@ -15,7 +15,6 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
 from checks import __version__
@@ -103,7 +102,7 @@ UNUSED_PYTEST_PLUGINS = ("terminal", "cacheprovider", "doctest", "junitxml", "pa
 
 
 def _scan_args(ns: argparse.Namespace) -> list[str]:
-    ini = str(resources.files("checks").joinpath("scan.ini"))
+    ini = str(Path(__file__).resolve().parent / "scan.ini")
     args = ["-p", "checks.plugin"]
     for plugin in UNUSED_PYTEST_PLUGINS:
         args += ["-p", f"no:{plugin}"]

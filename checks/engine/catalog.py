@@ -17,7 +17,6 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -110,9 +109,13 @@ class Catalog:
         return self.by_id.get(rule_id)
 
 
+#: The installed ``checks`` package (a directory: the wheel is not zip-safe).
+_PACKAGE = Path(__file__).resolve().parents[1]
+
+
 def default_rules_dir() -> Path:
     """Rules ship in the wheel as ``checks/_rules``; a source checkout has ``rules/``."""
-    packaged = Path(str(resources.files("checks"))) / "_rules"
+    packaged = _PACKAGE / "_rules"
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / "rules"
@@ -122,7 +125,7 @@ def default_rules_dir() -> Path:
 def _rule_validator() -> Any:
     import jsonschema  # only when a catalog needs validating (see module docstring)
 
-    text = resources.files("checks.engine").joinpath("rule.schema.json").read_text("utf-8")
+    text = (_PACKAGE / "engine" / "rule.schema.json").read_text("utf-8")
     return jsonschema.Draft202012Validator(json.loads(text))
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -210,8 +209,7 @@ class Started:
         self.encoded: list[IO[bytes]] = []
         for share in split(files, jobs):
             parent_end, child_end = context.Pipe()
-            # Closed by close(), after the parent read the pieces.
-            encoded = tempfile.TemporaryFile() if encode else None  # noqa: SIM115
+            encoded = _anonymous_file() if encode else None
             process = context.Process(target=_worker_process, daemon=True,
                                       args=(child_end, share, inputs, catalog, encode, encoded))
             process.start()
@@ -243,6 +241,13 @@ class Started:
                 process.kill()
         for encoded in self.encoded:
             encoded.close()
+
+
+def _anonymous_file() -> IO[bytes]:
+    """A temporary file with no name (closed by ``Started.close``)."""
+    import tempfile  # here: scans without a JSON report do without it
+
+    return tempfile.TemporaryFile()
 
 
 class PreEncoded:

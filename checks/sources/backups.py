@@ -22,7 +22,6 @@ from __future__ import annotations
 import gzip
 import re
 import shutil
-import subprocess
 import time
 import zlib
 from dataclasses import dataclass
@@ -75,6 +74,8 @@ class BackupEvidence:
 
 
 def _pg_restore_list(path: Path) -> tuple[bool, str, bool]:
+    import subprocess  # here: only backup evidence needs it, and it costs start-up time
+
     tool = shutil.which("pg_restore")
     if tool is None:
         return False, "pg_restore is not installed, so the archive cannot be verified", False
