@@ -104,6 +104,7 @@ def split(files: Sequence[InputFile], jobs: int) -> list[list[InputFile]]:
 
 def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
             catalog: Catalog, encode: EncodeResults | None, encoded: IO[bytes] | None) -> None:
+    """One share, through the exchanges the module docstring lists."""
     gc.disable()  # see scan._no_cyclic_gc
     try:
         manifests = load_files(files, inputs)
@@ -130,18 +131,9 @@ def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
         pending = [p for rule in catalog.rules if rule.id in object_rules
                    for p in (early[rule.id] if rule.id in early
                              else evaluator.object_pending(rule, matched[rule.id]))]
-        own = [(resource.origin, path) for resource, path in line_requests(pending)]
-        # The lines of whole-scan findings in this share's files, by (rule, position
-        # in what this worker sent): one batch with ours, so each document with
-        # findings is composed once.
-        theirs = [(matched[rule_id][position].origin, path)
-                  for rule_id, position, path in conn.recv()]
-        lines = locator.lines(own + theirs)
-        by_rule: dict[str, list[Result]] = {}
-        for result in evaluator.with_lines(pending, lines[:len(own)]):
-            by_rule.setdefault(result.rule_id, []).append(result)
+        by_rule, their_lines = _located(pending, evaluator, locator, matched, conn.recv())
         conn.send(({rule_id: pack_results(results) for rule_id, results in by_rule.items()},
-                   lines[len(own):]))
+                   their_lines))
         if encode is not None and encoded is not None:
             # The parent assembles results and runs the items meanwhile (see
             # PreEncoded): on two cores the workers yield to it.
@@ -151,6 +143,21 @@ def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
         conn.send(exc)
     finally:
         conn.close()
+
+
+def _located(pending: Sequence[Any], evaluator: Evaluator, locator: LineLocator,
+             matched: dict[str, list[Resource]], asks: list[tuple[str, int, JsonPath]]
+             ) -> tuple[dict[str, list[Result]], list[int]]:
+    """This share's results by rule, and the lines the parent asked for: those of
+    whole-scan findings in this share's files, by (rule, position in what this
+    worker sent). One batch for both, so each document is composed once."""
+    own = [(resource.origin, path) for resource, path in line_requests(pending)]
+    theirs = [(matched[rule_id][position].origin, path) for rule_id, position, path in asks]
+    lines = locator.lines(own + theirs)
+    by_rule: dict[str, list[Result]] = {}
+    for result in evaluator.with_lines(pending, lines[:len(own)]):
+        by_rule.setdefault(result.rule_id, []).append(result)
+    return by_rule, lines[len(own):]
 
 
 def _worker_process(*args: Any) -> None:
