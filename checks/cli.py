@@ -10,11 +10,12 @@ Exit codes (also in ``--help`` and the README):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from checks import __version__
@@ -179,8 +180,7 @@ def scan(ns: argparse.Namespace) -> int:
         print("upgrade-lint: internal error: the scan produced no report", file=sys.stderr)
         return EXIT_INTERNAL
     mark("pytest: done")
-    for line in terminal.render(outcome.report):
-        print(line)
+    _print_lines(terminal.render(outcome.report))
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("upgrade-lint: -k/-m selected no rule items")
         return EXIT_OK
@@ -299,5 +299,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK
 
 
+def run() -> None:
+    """The ``upgrade-lint`` command: ``main``, then an exit that skips tearing
+    down the interpreter object by object (0.03 s after a 10,000-document
+    scan, for nothing: the reports are closed, the output is flushed here)."""
+    code = EXIT_OK
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `rules | head`: the reader has what it wanted
+        pass
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def _print_lines(lines: Iterable[str]) -> None:
+    """Print until the reader goes away (``scan ... | head``): the scan's result
+    and its exit code do not depend on how much of the listing was read."""
+    try:
+        for line in lines:
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Later flushes (at exit) must not fail again: stdout goes nowhere now.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

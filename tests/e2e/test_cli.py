@@ -144,3 +144,19 @@ def test_docs_rules_md_is_generated_from_the_catalog() -> None:
     generated = run("rules", "--format", "markdown").stdout
     committed = (REPO / "docs" / "rules.md").read_text()
     assert generated == committed, "docs/rules.md is stale: upgrade-lint rules --format markdown"
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    """`upgrade-lint scan ... | head`: the listing stops, the exit code does not
+    change, the reports are complete and nothing is printed about the pipe."""
+    for args, code in ((["scan", str(DEMO), "--json", str(tmp_path / "r.json")], 1),
+                       (["rules"], 0)):
+        proc = subprocess.Popen([*COMMAND, *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the reader is gone before the first line
+        with proc.stderr:
+            stderr = proc.stderr.read().decode()
+        assert proc.wait(timeout=60) == code, stderr
+        assert "Traceback" not in stderr and "Broken pipe" not in stderr, stderr
+    json.loads((tmp_path / "r.json").read_text())
