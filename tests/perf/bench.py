@@ -79,6 +79,25 @@ def median(runs: list[Run]) -> Run:
                middle.code)
 
 
+SPIN = "sum(range(25_000_000))"  # about 0.3 s of one core, no I/O, no memory
+
+
+def parallel_capacity(jobs: int, repeat: int) -> float:
+    """How much faster ``jobs`` CPU-bound processes finish than one after the
+    other: the ceiling for ``--jobs`` on this machine right now. (On a shared
+    VM it moves: 2 cores gave 1.5x to 1.95x within an hour.)"""
+    def spin(count: int) -> float:
+        start = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(count)]
+        for proc in procs:
+            proc.wait()
+        return time.perf_counter() - start
+
+    one = statistics.median(spin(1) for _ in range(repeat))
+    together = statistics.median(spin(jobs) for _ in range(repeat))
+    return jobs * one / together
+
+
 def compile_package() -> None:
     """Byte-compile ``checks`` as an install does, so runs do not compile it."""
     compileall.compile_dir(Path(checks.__file__).parent, quiet=1)
@@ -157,12 +176,18 @@ def main(argv: list[str] | None = None) -> int:
     compile_package()
     workdir = ns.workdir or Path(tempfile.mkdtemp(prefix="upgrade-lint-bench-"))
     rows: list[Row] = []
+    capacity = [parallel_capacity(ns.jobs, ns.repeat)] if ns.jobs else []
     for documents in ns.documents:
         rows += bench(documents, ns.repeat, ns.jobs, ns.compare, workdir)
+    if ns.jobs:
+        capacity.append(parallel_capacity(ns.jobs, ns.repeat))
     print(table(rows, ns.markdown))
     print()
     for line in summary(rows):
         print(line)
+    if capacity:
+        print(f"{ns.jobs} CPU-bound processes ran {min(capacity):.2f}x-{max(capacity):.2f}x "
+              "as fast as one (before and after the runs): the ceiling for --jobs here")
     return 0
 
 
