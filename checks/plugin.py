@@ -144,7 +144,7 @@ class UpgradeLintSession:
         self.scan: ScanResult | None = None
         self.selected: list[Result] | None = None  # None: every result
         self.rule_items = 0
-        #: An xdist worker's copy of the controller's scan (see xdist_share).
+        #: True on an xdist worker that loaded the controller's scan (see xdist_share).
         self.shared = False
         self._with_objects: ScanResult | None = None
 
