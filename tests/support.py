@@ -29,6 +29,13 @@ def scan(*paths: str | Path, **options: Any) -> ScanResult:
     return run_scan(request, catalog=catalog() if "rules_dir" not in options else None)
 
 
+def every_input() -> list[Path]:
+    """Every rule fixture case, the demo and the corpus: what the tests that
+    compare two readings of the same files run over."""
+    cases = sorted(p for p in FIXTURES.glob("*/*/*") if p.name.startswith(("fire", "dont-fire")))
+    return [*cases, DEMO, FIXTURES / "corpus"]
+
+
 def of_rule(results: Iterable[Result], rule_id: str, *outcomes: Outcome) -> list[Result]:
     return [r for r in results if r.rule_id == rule_id and (not outcomes or r.outcome in outcomes)]
 

@@ -13,13 +13,7 @@ import pytest
 
 from checks.sources import fastyaml
 from checks.sources.fastyaml import load_documents
-from tests.support import FIXTURES, scan
-
-
-def _inputs() -> list[Path]:
-    fixtures = sorted(p for p in FIXTURES.glob("*/*/*")
-                      if p.name.startswith(("fire", "dont-fire")))
-    return [*fixtures, FIXTURES / "demo", FIXTURES / "corpus"]
+from tests.support import FIXTURES, every_input, scan
 
 
 def _results(path: Path, careful: bool) -> list[tuple[object, ...]]:
@@ -27,7 +21,7 @@ def _results(path: Path, careful: bool) -> list[tuple[object, ...]]:
              r.observed, r.expected) for r in scan(path, careful_parser=careful).results]
 
 
-@pytest.mark.parametrize("path", _inputs(), ids=lambda p: str(p.relative_to(FIXTURES)))
+@pytest.mark.parametrize("path", every_input(), ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_fast_and_careful_paths_give_identical_results(path: Path) -> None:
     assert _results(path, careful=False) == _results(path, careful=True)
 

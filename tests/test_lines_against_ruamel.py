@@ -20,13 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from checks.model import JsonPath, Resource
 from checks.sources.manifests import ScanInputs, locator_for
-from tests.support import FIXTURES, scan
-
-
-def _inputs() -> list[Path]:
-    fixtures = sorted(p for p in FIXTURES.glob("*/*/*")
-                      if p.name.startswith(("fire", "dont-fire")))
-    return [*fixtures, FIXTURES / "demo", FIXTURES / "corpus"]
+from tests.support import FIXTURES, every_input, scan
 
 
 def _paths(node: Any, prefix: JsonPath = ()) -> Iterator[JsonPath]:
@@ -62,7 +56,7 @@ def _ruamel_line(document: Any, path: JsonPath) -> int | None:
     return line
 
 
-@pytest.mark.parametrize("path", _inputs(), ids=lambda p: str(p.relative_to(FIXTURES)))
+@pytest.mark.parametrize("path", every_input(), ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_every_key_line_matches_ruamel(path: Path) -> None:
     result = scan(path)
     locator = locator_for(ScanInputs([str(path)], {}, 1 << 24, None, False))
