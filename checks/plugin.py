@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from checks.engine.catalog import CatalogError, load_catalog
-from checks.engine.items import group_items
+from checks.engine.items import ItemSpec, group_items
 from checks.engine.request import build_request
 from checks.engine.scan import ScanRequest, ScanResult, ScanUsageError, load_scan, run_scan
 from checks.engine.upgrade_path import UpgradeContext
@@ -190,14 +190,8 @@ class UpgradeLintSession:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Reports cover what -k/-m selected (invalid input is always kept)."""
-        assert self.scan is not None
-        rule_items = [item for item in session.items if isinstance(item, RuleItem)]
-        if len(rule_items) == self.rule_items:
-            return  # nothing deselected: the reports cover every result
-        selected = [result for item in rule_items for result in item.spec.results]
-        kept = {id(r) for r in selected}
-        self.selected = [r for r in self.scan.results
-                         if id(r) in kept or r.outcome is Outcome.INVALID_INPUT]
+        self._keep([item.spec for item in session.items if isinstance(item, RuleItem)],
+                   self.rule_items)
 
     def select_by_node_ids(self, node_ids: Sequence[str]) -> None:
         """On the xdist controller, which collects nothing itself: the items the
@@ -206,12 +200,17 @@ class UpgradeLintSession:
         prefix = f"{ScanCollector.NODE_ID}::"
         names = {node_id[len(prefix):] for node_id in node_ids if node_id.startswith(prefix)}
         specs = group_items(self.scan.results)
-        if len(names) == len(specs):
-            self.selected = None
+        self._keep([spec for spec in specs if spec.name in names], len(specs))
+
+    def _keep(self, kept: Sequence[ItemSpec], items: int) -> None:
+        """The reports' results: those of the kept items of ``items`` in all."""
+        assert self.scan is not None
+        if len(kept) == items:
+            self.selected = None  # nothing deselected: the reports cover every result
             return
-        kept = {id(r) for spec in specs if spec.name in names for r in spec.results}
+        ids = {id(r) for spec in kept for r in spec.results}
         self.selected = [r for r in self.scan.results
-                         if id(r) in kept or r.outcome is Outcome.INVALID_INPUT]
+                         if id(r) in ids or r.outcome is Outcome.INVALID_INPUT]
 
     def with_objects(self) -> ScanResult:
         """The scan, objects included, for the public fixtures."""
