@@ -68,6 +68,12 @@ class Outcome(str, enum.Enum):
     INVALID_INPUT = "invalid-input"
 
 
+def gates(outcome: Outcome, severity: Severity, fail_on: Severity) -> bool:
+    """Does an outcome of this severity fail the run at threshold ``fail_on``?
+    Findings and unreadable input do, from ``fail_on`` up."""
+    return outcome in (Outcome.FAILED, Outcome.INVALID_INPUT) and severity >= fail_on
+
+
 @dataclass(frozen=True, slots=True)
 class Origin:
     """Where a Resource came from.

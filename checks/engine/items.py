@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from checks.model import Outcome, Result, Severity
+from checks.model import Outcome, Result, Severity, gates
 
 PER_OBJECT = frozenset({Outcome.FAILED, Outcome.WAIVED})
 
@@ -35,8 +35,7 @@ class ItemSpec:
 
     def gates(self, fail_on: Severity) -> bool:
         """Does this item fail the run at threshold ``fail_on``?"""
-        return (self.outcome in (Outcome.FAILED, Outcome.INVALID_INPUT)
-                and self.severity >= fail_on)
+        return gates(self.outcome, self.severity, fail_on)
 
 
 def _object_label(result: Result) -> str:

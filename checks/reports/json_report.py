@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from checks.model import Outcome, Result, Severity
+from checks.model import Result, Severity, gates
 from checks.reports.model import OUTCOME_ORDER, Report
 
 SCHEMA_VERSION = "1.0"
@@ -184,7 +184,6 @@ def json_encoder(target: str | None, fail_on: str) -> Callable[[Sequence[Result]
 _BATCH = 2048
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _encode_str = json.encoder.encode_basestring
-_GATING = (Outcome.FAILED, Outcome.INVALID_INPUT)
 
 
 class _ResultEncoder:
@@ -202,7 +201,7 @@ class _ResultEncoder:
         self.tails: dict[str, str] = {}
 
     def _head(self, r: Result) -> str:
-        gating = r.outcome in _GATING and r.severity >= self.fail_on
+        gating = gates(r.outcome, r.severity, self.fail_on)
         return "".join((
             '{"rule_id":', _encode_str(r.rule_id), ',"product":', _encode_str(r.product),
             ',"severity":', _encode_str(r.severity.label),

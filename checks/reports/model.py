@@ -15,7 +15,7 @@ from checks import __version__
 from checks.engine.catalog import Rule
 from checks.engine.items import ItemSpec, group_items
 from checks.engine.scan import ScanResult
-from checks.model import Outcome, Result, Severity
+from checks.model import Outcome, Result, Severity, gates
 
 OUTCOME_ORDER = (Outcome.FAILED, Outcome.INVALID_INPUT, Outcome.WAIVED, Outcome.NOT_EVALUATED,
                  Outcome.NOT_APPLICABLE, Outcome.PASSED)
@@ -40,8 +40,7 @@ class Report:
         return tuple(group_items(self.results))
 
     def gates(self, result: Result) -> bool:
-        return (result.outcome in (Outcome.FAILED, Outcome.INVALID_INPUT)
-                and result.severity >= self.fail_on)
+        return gates(result.outcome, result.severity, self.fail_on)
 
     @property
     def failed(self) -> bool:
