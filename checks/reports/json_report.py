@@ -140,7 +140,7 @@ def _copy_range(source: int, target: int, offset: int, length: int) -> None:
 
 def _write_results(report: Report, out: _ResultsOut) -> None:
     """The encoded results, in runs the ``--jobs`` workers encoded when they could."""
-    results, encoder = report.results, _ResultEncoder(_ENCODE, report.fail_on)
+    results, encoder = report.results, _ResultEncoder(report.fail_on)
     pre = report.scan.pre_encoded
     runs: dict[int, tuple[int, int, int, int]] = {}
     # Only for the scan's own results (no -k selection) and this threshold.
@@ -171,7 +171,7 @@ def encoder_for(fail_on: Severity) -> Callable[[Sequence[Result]], str]:
     can tell whether the workers' pieces fit."""
 
     def encode(results: Sequence[Result]) -> str:
-        return ",".join(map(_ResultEncoder(_ENCODE, fail_on).line, results))
+        return ",".join(map(_ResultEncoder(fail_on).line, results))
 
     return encode
 
@@ -191,10 +191,9 @@ class _ResultEncoder:
     head (a rule's id, product, severity, outcome, title), an object with its
     path, and the tail (remediation, with no observed/expected values). Same
     bytes as encoding ``result_dict``, at a fraction of the cost (measured:
-    1.2 us a result against 2.7 us field by field and 9 us for json.dumps)."""
+    1.6 us a result against 2.7 us field by field and 9 us for json.dumps)."""
 
-    def __init__(self, encode: Any, fail_on: Severity) -> None:
-        self.encode = encode
+    def __init__(self, fail_on: Severity) -> None:
         self.fail_on = fail_on
         self.heads: dict[tuple[Any, ...], str] = {}
         self.places: dict[tuple[Any, ...], str] = {}
@@ -226,7 +225,7 @@ class _ResultEncoder:
             return "null"
         if value.__class__ is str:
             return _encode_str(value)
-        return str(self.encode(_jsonable(value)))
+        return str(_ENCODE(_jsonable(value)))
 
     def line(self, r: Result) -> str:
         key = (r.rule_id, r.product, r.severity, r.outcome, r.title)
