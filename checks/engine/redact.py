@@ -38,10 +38,6 @@ def _is_map(node: Any) -> TypeGuard[Mapping[str, Any]]:
     return node.__class__ is dict or isinstance(node, Mapping)  # dicts skip the ABC check
 
 
-def _is_list(node: Any) -> TypeGuard[list[Any]]:
-    return node.__class__ is list or isinstance(node, list)
-
-
 def _pod_specs(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     spec = body.get("spec")
     if not _is_map(spec):
@@ -59,11 +55,11 @@ def _container_env_values(body: Mapping[str, Any]) -> Iterator[str]:
     for pod in _pod_specs(body):
         for group in ("containers", "initContainers"):
             containers = pod.get(group)
-            if not _is_list(containers):
+            if not isinstance(containers, list):
                 continue
             for container in containers:
                 env = container.get("env") if _is_map(container) else None
-                for var in env if _is_list(env) else ():
+                for var in env if isinstance(env, list) else ():
                     if not _is_map(var):
                         continue
                     name, value = var.get("name"), var.get("value")
@@ -79,7 +75,7 @@ def _values_credentials(node: Any) -> Iterator[str]:
                 yield value
             else:
                 yield from _values_credentials(value)
-    elif _is_list(node):
+    elif isinstance(node, list):
         for item in node:
             yield from _values_credentials(item)
 
