@@ -118,7 +118,7 @@ def default_rules_dir() -> Path:
     packaged = _PACKAGE / "_rules"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "rules"
+    return _PACKAGE.parent / "rules"
 
 
 @cache
