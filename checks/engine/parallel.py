@@ -332,14 +332,14 @@ def _combine(pipes: list[Connection], catalog: Catalog,
             own[rule.id] = evaluator.with_lines([level], [])
         elif rule.id in set_rules:
             matched = [r for part in parts for r in part.set_resources[rule.id]]
-            set_pending.append((rule.id, evaluator.object_pending(rule, matched)))
+            set_pending += evaluator.object_pending(rule, matched)
     owner = {id(resource): (worker, rule_id, position)
              for worker, part in enumerate(parts)
              for rule_id, resources in part.set_resources.items()
              for position, resource in enumerate(resources)}
     asks: list[list[tuple[str, int, JsonPath]]] = [[] for _ in pipes]
     answer_at = []
-    for resource, path in line_requests([p for _, group in set_pending for p in group]):
+    for resource, path in line_requests(set_pending):
         worker, rule_id, position = owner[id(resource)]
         answer_at.append((worker, len(asks[worker])))
         asks[worker].append((rule_id, position, path))
@@ -348,9 +348,9 @@ def _combine(pipes: list[Connection], catalog: Catalog,
     mark("parallel: set rules done")
     answers = [_receive(conn) for conn in pipes]
     mark("parallel: phase 2 received")
-    lines = iter([answers[worker][1][index] for worker, index in answer_at])
-    for rule_id, group in set_pending:
-        own[rule_id] = evaluator.with_lines(group, [next(lines) for _ in line_requests(group)])
+    set_lines = [answers[worker][1][index] for worker, index in answer_at]
+    for result in evaluator.with_lines(set_pending, set_lines):
+        own.setdefault(result.rule_id, []).append(result)
     for rule in catalog.rules:
         if rule.id in own:
             out.results += own[rule.id]
