@@ -28,7 +28,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import IO, Any
@@ -66,8 +66,9 @@ class Share:
     secrets: list[str]
 
 
-#: Encodes results as one piece of a streamed report (``ScanRequest.encode_results``).
-EncodeResults = Callable[[Sequence[Result]], str]
+#: Encodes each rule's results as one piece of a streamed report
+#: (``ScanRequest.encode_results``): rule id -> results -> rule id -> text.
+EncodeResults = Callable[[Mapping[str, Sequence[Result]]], dict[str, str]]
 
 
 @dataclass
@@ -175,8 +176,8 @@ def _encode_by_rule(by_rule: dict[str, list[Result]], encode: EncodeResults,
                     out: IO[bytes]) -> dict[str, tuple[int, int]]:
     """Each rule's results, encoded into ``out``: rule id -> (offset, length)."""
     where = {}
-    for rule_id, results in by_rule.items():
-        data = encode(results).encode("utf-8")
+    for rule_id, text in encode(by_rule).items():
+        data = text.encode("utf-8")
         where[rule_id] = (out.tell(), len(data))
         out.write(data)
     out.flush()

@@ -10,10 +10,11 @@ import functools
 import json
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from checks.engine.parallel import EncodeResults
 from checks.model import Result, Severity, gates
 from checks.reports.model import OUTCOME_ORDER, Report
 
@@ -165,18 +166,19 @@ def _same(a: Sequence[Result], b: Sequence[Result]) -> bool:
 
 
 @functools.cache
-def encoder_for(fail_on: Severity) -> Callable[[Sequence[Result]], str]:
+def encoder_for(fail_on: Severity) -> EncodeResults:
     """The encoder front ends pass as ``ScanRequest.encode_results`` when they
     will write this report at ``fail_on``: one object per threshold, so ``write``
     can tell whether the workers' pieces fit."""
 
-    def encode(results: Sequence[Result]) -> str:
-        return ",".join(map(_ResultEncoder(fail_on).line, results))
+    def encode(by_rule: Mapping[str, Sequence[Result]]) -> dict[str, str]:
+        line = _ResultEncoder(fail_on).line  # one for all rules: objects recur across them
+        return {rule_id: ",".join(map(line, results)) for rule_id, results in by_rule.items()}
 
     return encode
 
 
-def json_encoder(target: str | None, fail_on: str) -> Callable[[Sequence[Result]], str] | None:
+def json_encoder(target: str | None, fail_on: str) -> EncodeResults | None:
     """``encoder_for`` when a JSON report will be written (front ends' helper)."""
     return encoder_for(Severity.parse(fail_on)) if target else None
 
