@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support import FIXTURES, write
 
 #: Values planted in fixtures and below, as literals and inside Secrets.
@@ -14,7 +16,8 @@ SECRETS = ["s3cr3t-mysql-pw", "r00tpassw0rd", "n0t-in-any-report", "kong-pg-s3cr
            "plain-string-data-pw", "base64-only-pw"]
 
 
-def test_no_secret_value_in_any_report(tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])  # 2: workers scrub and pre-encode JSON
+def test_no_secret_value_in_any_report(tmp_path: Path, jobs: str) -> None:
     write(tmp_path / "in" / "secret.yaml", f"""\
 apiVersion: v1
 kind: Secret
@@ -48,7 +51,8 @@ spec:
     proc = subprocess.run(
         [sys.executable, "-m", "checks.cli", "scan", *map(str, inputs), "--fail-on", "info",
          "--json", str(out / "r.json"), "--junit", str(out / "r.xml"),
-         "--html", str(out / "r.html")], capture_output=True, text=True, timeout=120)
+         "--html", str(out / "r.html"), "--jobs", jobs], capture_output=True, text=True,
+        timeout=120)
     assert proc.returncode == 1
     texts = {"stdout": proc.stdout, "stderr": proc.stderr,
              **{p.name: p.read_text() for p in out.iterdir()}}
