@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -111,7 +112,7 @@ def test_broken_catalog_exits_2_listing_every_problem(tmp_path: Path) -> None:
     for args in (("rules",), ("scan", str(DEMO))):
         proc = run(*args, "--rules", str(tmp_path / "rules"))
         assert proc.returncode == 2, proc.stdout
-        assert "rules/kong/a.yaml:1: $: 'applies_to' is a required property" in proc.stderr
+        assert re.search(r"rules/kong/a.yaml:1: \$: .*applies_to", proc.stderr), proc.stderr
         assert "rules/kong/b.yaml:2: YAML error:" in proc.stderr
         assert "Traceback" not in proc.stderr
 

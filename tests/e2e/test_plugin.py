@@ -128,7 +128,7 @@ def test_broken_catalog_is_a_usage_error_without_traceback(pytester: pytest.Pyte
     result = pytester.runpytest("--upgrade-lint", "demo", "--upgrade-rules", str(rules))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: rule catalog is invalid:",
-                                 "rules/kong/bad.yaml:1: $: 'applies_to' is a required property"])
+                                 "rules/kong/bad.yaml:1: $: *applies_to*"])
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 

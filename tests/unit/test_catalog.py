@@ -34,14 +34,14 @@ def test_all_problems_at_once_with_lines_and_json_paths(tmp_path: Path) -> None:
                                                           "id: other-rule"),
         "kong/bad-yaml.yaml": "id: [unclosed\n",
     })
-    assert problems == [
-        "rules/apiconnect/apic-license-not-accepted.yaml:4: $.severity: 'fatal' is not one of "
-        "['blocker', 'error', 'warning', 'info']",
-        "rules/apiconnect/other-rule.yaml:18: $.params: Additional properties are not allowed "
-        "('colour' was unexpected)",
-        "rules/kong/bad-yaml.yaml:2: YAML error: "
-        "expected ',' or ']', but got '<stream end>'",
-    ]
+    # The text after each location is jsonschema's or the YAML parser's own
+    # wording: only the location and the value it names are ours to assert.
+    assert len(problems) == 3
+    assert problems[0].startswith("rules/apiconnect/apic-license-not-accepted.yaml:4: "
+                                  "$.severity: ") and "'fatal'" in problems[0]
+    assert problems[1].startswith("rules/apiconnect/other-rule.yaml:18: $.params: ")
+    assert "colour" in problems[1]
+    assert problems[2].startswith("rules/kong/bad-yaml.yaml:2: YAML error: ")
 
 
 def test_id_product_template_and_range_consistency(tmp_path: Path) -> None:
@@ -59,7 +59,7 @@ def test_id_product_template_and_range_consistency(tmp_path: Path) -> None:
 
 def test_missing_required_fields_point_at_the_file(tmp_path: Path) -> None:
     problems = broken_catalog(tmp_path, {"kong/x.yaml": "id: x\n"})
-    assert "rules/kong/x.yaml:1: $: 'applies_to' is a required property" in problems
+    assert any(p.startswith("rules/kong/x.yaml:1: $: ") and "applies_to" in p for p in problems)
 
 
 def test_empty_or_missing_directory(tmp_path: Path) -> None:
@@ -98,7 +98,7 @@ def test_an_edited_rule_is_validated_again(tmp_path: Path) -> None:
     shutil.copytree(REPO / "rules", tmp_path / "rules")
     edited = tmp_path / "rules" / "apiconnect" / "apic-license-not-accepted.yaml"
     edited.write_text(edited.read_text().replace("severity: blocker", "severity: fatal"))
-    with pytest.raises(CatalogError, match="'fatal' is not one of"):
+    with pytest.raises(CatalogError, match=r"apic-license-not-accepted.yaml:\d+: \$.severity: .*'fatal'"):
         load_catalog(tmp_path / "rules")
 
 
