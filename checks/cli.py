@@ -58,10 +58,17 @@ def _parser() -> argparse.ArgumentParser:
                       metavar="PRODUCT=VERSION", help="version running now (repeatable)")
     scan.add_argument("--values", action="append", default=[], metavar="CHART=FILE",
                       help=f"scan FILE as Helm values of CHART ({', '.join(CHARTS)})")
-    scan.add_argument("--backup", action="append", default=[], metavar="PRODUCT=PATH",
+    scan.add_argument("--backup", action="append", default=[],
+                      metavar="PRODUCT[@INSTALLATION]=PATH",
                       help="backup to verify for a product's backup rule: a pg_dump custom or "
                            "directory archive, a (gzip'd) SQL dump or pg_dumpall, or a decK "
-                           "file (repeatable)")
+                           "file (repeatable; @INSTALLATION when the scan holds several)")
+    scan.add_argument("--installation", action="append", default=[], metavar="NAME=GLOB",
+                      help="files matching GLOB belong to installation NAME, e.g. "
+                           "prod='envs/prod/*' (repeatable; see README, Installations)")
+    scan.add_argument("--require-evaluated", action="store_true",
+                      help="readiness gate: a blocker or error rule that could not be "
+                           "evaluated fails the run")
     scan.add_argument("--max-backup-age", default="24h", metavar="DURATION",
                       help="oldest acceptable backup, e.g. 24h, 90m, 2d (default 24h)")
     scan.add_argument("--fail-on", default="error", choices=[s.label for s in Severity],
@@ -112,7 +119,8 @@ def _scan_args(ns: argparse.Namespace) -> list[str]:
     for path in ns.paths:
         args += ["--upgrade-lint", path]
     for option, values in (("--upgrade-target", ns.target), ("--upgrade-from", ns.current),
-                           ("--upgrade-values", ns.values), ("--upgrade-backup", ns.backup)):
+                           ("--upgrade-values", ns.values), ("--upgrade-backup", ns.backup),
+                           ("--upgrade-installation", ns.installation)):
         for value in values:
             args += [option, value]
     for option, value in (("--upgrade-json", ns.json), ("--upgrade-junit", ns.junit),
@@ -120,6 +128,8 @@ def _scan_args(ns: argparse.Namespace) -> list[str]:
                           ("-k", ns.k), ("-m", ns.m)):
         if value:
             args += [option, value]
+    if ns.require_evaluated:
+        args.append("--upgrade-require-evaluated")
     if ns.max_file_size is not None:
         args += ["--upgrade-max-file-size", str(ns.max_file_size)]
     args += ["--upgrade-max-backup-age", ns.max_backup_age, "--upgrade-jobs", ns.jobs]
@@ -138,7 +148,8 @@ def _prepare(ns: argparse.Namespace, stdin_data: bytes | None) -> PreparedScan |
             backups=ns.backup, rules=ns.rules,
             max_file_bytes=ns.max_file_size or DEFAULT_MAX_FILE_BYTES,
             max_backup_age=ns.max_backup_age, jobs=ns.jobs, stdin_data=stdin_data,
-            encode_results=json_encoder(ns.json, ns.fail_on))
+            installations=ns.installation,
+            encode_results=json_encoder(ns.json, ns.fail_on, ns.require_evaluated))
     except ValueError:
         return None
     if request.jobs < 2 or stdin_data is not None:

@@ -68,10 +68,17 @@ class Outcome(str, enum.Enum):
     INVALID_INPUT = "invalid-input"
 
 
-def gates(outcome: Outcome, severity: Severity, fail_on: Severity) -> bool:
+def gates(outcome: Outcome, severity: Severity, fail_on: Severity,
+          require_evaluated: bool = False) -> bool:
     """Does an outcome of this severity fail the run at threshold ``fail_on``?
-    Findings and unreadable input do, from ``fail_on`` up."""
-    return outcome in (Outcome.FAILED, Outcome.INVALID_INPUT) and severity >= fail_on
+
+    Findings and unreadable input do, from ``fail_on`` up. A readiness gate
+    (``require_evaluated``) also fails on a blocker or error rule that could
+    not be evaluated: "unknown" is not "ready"."""
+    if outcome in (Outcome.FAILED, Outcome.INVALID_INPUT):
+        return severity >= fail_on
+    return (require_evaluated and outcome is Outcome.NOT_EVALUATED
+            and severity >= max(fail_on, Severity.ERROR))
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +226,9 @@ class Result(NamedTuple):
     remediation: str = ""
     observed: Any = None
     expected: Any = None
+    #: The installation (one running instance of a product) the result is
+    #: about; None for results about the whole scan (see engine.installations).
+    installation: str | None = None
 
     @property
     def location(self) -> str:

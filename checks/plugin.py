@@ -25,7 +25,7 @@ from checks.engine.catalog import CatalogError, load_catalog
 from checks.engine.items import ItemSpec, group_items
 from checks.engine.request import build_request
 from checks.engine.scan import ScanRequest, ScanResult, ScanUsageError, load_scan, run_scan
-from checks.engine.upgrade_path import UpgradeContext
+from checks.engine.upgrade_path import ScanContext
 from checks.handoff import RunOutcome
 from checks.model import Outcome, Resource, Result, Severity
 from checks.reports.json_report import json_encoder
@@ -65,6 +65,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--upgrade-fail-on", default="error",
                     choices=[s.label for s in Severity],
                     help="lowest severity that fails the run (default: error)")
+    group.addoption("--upgrade-require-evaluated", action="store_true",
+                    help="readiness gate: a blocker or error rule that could not be evaluated "
+                         "fails the run")
+    group.addoption("--upgrade-installation", action="append", default=[], metavar="NAME=GLOB",
+                    help="files matching GLOB belong to installation NAME (repeatable)")
     group.addoption("--upgrade-json", metavar="FILE", help="write the JSON report")
     group.addoption("--upgrade-junit", metavar="FILE", help="write the JUnit XML report")
     group.addoption("--upgrade-html", metavar="FILE", help="write the HTML report")
@@ -112,8 +117,9 @@ def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRe
             currents=option("upgrade_from"), backups=option("upgrade_backup"),
             rules=option("upgrade_rules"), max_file_bytes=option("upgrade_max_file_size"),
             max_backup_age=option("upgrade_max_backup_age"), jobs=_jobs(config),
-            stdin_data=stdin_data,
-            encode_results=json_encoder(option("upgrade_json"), option("upgrade_fail_on")))
+            stdin_data=stdin_data, installations=option("upgrade_installation"),
+            encode_results=json_encoder(option("upgrade_json"), option("upgrade_fail_on"),
+                                        option("upgrade_require_evaluated")))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
 
@@ -140,6 +146,7 @@ class UpgradeLintSession:
         self.config = config
         self.request = request
         self.fail_on = Severity.parse(config.getoption("upgrade_fail_on"))
+        self.require_evaluated = bool(config.getoption("upgrade_require_evaluated"))
         self.only = bool(config.getoption("upgrade_lint_only"))
         self.scan: ScanResult | None = None
         self.selected: list[Result] | None = None  # None: every result
@@ -179,7 +186,8 @@ class UpgradeLintSession:
         parent = ScanCollector.from_parent(session, name=ScanCollector.NODE_ID,
                                            nodeid=ScanCollector.NODE_ID)
         rule_items = [RuleItem.from_parent(parent, name=spec.name, spec=spec,
-                                           fail_on=self.fail_on, emit_warnings=not self.only)
+                                           fail_on=self.fail_on, emit_warnings=not self.only,
+                                           require_evaluated=self.require_evaluated)
                       for spec in group_items(self.scan.results)]
         self.rule_items = len(rule_items)
         if self.only:
@@ -230,7 +238,8 @@ class UpgradeLintSession:
     def report(self) -> Report:
         assert self.scan is not None
         results = self.selected if self.selected is not None else self.scan.results
-        return Report.build(self.scan, results, self.fail_on, self.request.paths)
+        return Report.build(self.scan, results, self.fail_on, self.request.paths,
+                            self.require_evaluated)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> bool | None:
@@ -326,6 +335,7 @@ def upgrade_resources(upgrade_scan: ScanResult) -> ResourceSet:
 
 
 @pytest.fixture(scope="session")
-def upgrade_path(upgrade_scan: ScanResult) -> UpgradeContext:
-    """Current and target version per product: ``upgrade_path.path("kong").target``."""
+def upgrade_path(upgrade_scan: ScanResult) -> ScanContext:
+    """Current and target version per product: ``upgrade_path.path("kong").target``;
+    per installation: ``upgrade_path.of("ns:kong").path("kong")``."""
     return upgrade_scan.context

@@ -40,17 +40,18 @@ class RuleItem(pytest.Item):
     """One report item: a failing/not-evaluated (rule x object), or a rule rollup."""
 
     def __init__(self, *, spec: ItemSpec, fail_on: Severity, emit_warnings: bool = True,
-                 **kwargs: Any) -> None:
+                 require_evaluated: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec = spec
         self.fail_on = fail_on
+        self.require_evaluated = require_evaluated
         self.emit_warnings = emit_warnings  # upgrade-lint scan prints findings itself
         for marker in (spec.product, spec.severity.label, "upgrade_lint"):
             self.add_marker(_marker(marker))
 
     def runtest(self) -> None:
         spec = self.spec
-        if spec.gates(self.fail_on):
+        if spec.gates(self.fail_on, self.require_evaluated):
             raise FindingFailed()
         if spec.outcome in (Outcome.FAILED, Outcome.INVALID_INPUT):
             if not self.emit_warnings:

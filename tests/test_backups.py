@@ -80,7 +80,9 @@ def _dump(pg: dict[str, str], out: Path, *args: str, tool: str = "pg_dump") -> P
 
 
 def _api7_backup_results(path: Path, **options: object) -> list:  # type: ignore[type-arg]
-    results = scan(API7_VALUES, backups={"api7": str(path)}, **options).results
+    # An upgrade from 3.6.0 is planned: the backup rule applies (the values say 3.7.3).
+    results = scan(API7_VALUES, backups={"api7": str(path)}, currents={"api7": "3.6.0"},
+                   **options).results
     return of_rule(results, "api7-database-backup-missing")
 
 

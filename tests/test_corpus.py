@@ -7,7 +7,9 @@ from tests.support import CORPUS, FIXTURES, of_rule, scan
 
 #: The backup rule needs evidence beside the manifests, as a pipeline gives it.
 KONG_BACKUP = FIXTURES / "kong" / "kong-declarative-backup-missing" / "backups" / "kong_backup.yaml"
-WITH_BACKUP = {"backups": {"kong": str(KONG_BACKUP)}, "max_backup_age_seconds": 1e12}
+#: The chart's default image is Kong 3.9; the pipeline plans the upgrade from 3.8.
+WITH_BACKUP = {"backups": {"kong": str(KONG_BACKUP)}, "max_backup_age_seconds": 1e12,
+               "currents": {"kong": "3.8.0"}}
 
 
 def test_no_error_or_blocker_fires_on_the_kong_chart_corpus() -> None:
@@ -19,12 +21,21 @@ def test_no_error_or_blocker_fires_on_the_kong_chart_corpus() -> None:
 
 
 def test_nothing_fails_and_only_path_rules_wait_for_versions() -> None:
-    """No warning fires either; only the upgrade-path rule waits for --from."""
+    """No warning fires either; without --from only the rules that need the
+    current version wait for it (the path, and the backup an upgrade needs)."""
     results = scan(CORPUS / "kong", **WITH_BACKUP).results
-    assert [r for r in results if r.outcome in (Outcome.FAILED, Outcome.INVALID_INPUT)] == []
-    waiting = {(r.rule_id, r.message) for r in results if r.outcome is Outcome.NOT_EVALUATED}
-    assert waiting == {("kong-upgrade-path-unsupported",
-                        "the current kong version is unknown; give --from kong=VERSION")}
+    assert [r for r in results if r.outcome in (Outcome.FAILED, Outcome.INVALID_INPUT,
+                                                Outcome.NOT_EVALUATED)] == []
+    unknown = scan(CORPUS / "kong", backups=WITH_BACKUP["backups"],
+                   max_backup_age_seconds=1e12).results
+    assert [r for r in unknown if r.outcome in (Outcome.FAILED, Outcome.INVALID_INPUT)] == []
+    waiting = {(r.rule_id, r.message) for r in unknown if r.outcome is Outcome.NOT_EVALUATED}
+    assert waiting == {
+        ("kong-upgrade-path-unsupported",
+         "the current kong version is unknown; give --from kong=VERSION"),
+        ("kong-declarative-backup-missing",
+         f"the current kong version of dir:{CORPUS / 'kong'} is unknown, so it is not known "
+         "whether an upgrade is planned; give --from kong=VERSION or --base REF")}
 
 
 def test_derived_fixtures_fire_where_the_real_files_do_not() -> None:
@@ -41,8 +52,15 @@ def test_derived_fixtures_fire_where_the_real_files_do_not() -> None:
 
 
 def test_without_a_backup_only_the_backup_rule_fires() -> None:
-    failed = {r.rule_id for r in scan(CORPUS / "kong").results if r.outcome is Outcome.FAILED}
-    assert failed == {"kong-declarative-backup-missing"}
+    """When an upgrade is planned; with none planned, no backup is needed."""
+    planned = scan(CORPUS / "kong", currents={"kong": "3.8.0"}).results
+    assert {r.rule_id for r in planned if r.outcome is Outcome.FAILED} == {
+        "kong-declarative-backup-missing"}
+    for current in (None, "3.9"):
+        results = scan(CORPUS / "kong", currents={"kong": current} if current else {}).results
+        assert [r for r in results if r.outcome is Outcome.FAILED] == [], current
+        [backup] = of_rule(results, "kong-declarative-backup-missing")
+        assert backup.outcome is (Outcome.NOT_APPLICABLE if current else Outcome.NOT_EVALUATED)
 
 
 def test_kong_rules_really_evaluated_every_corpus_file() -> None:

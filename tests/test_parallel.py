@@ -22,9 +22,11 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _all(path: Path, jobs: int, **options: object) -> list[object]:
     result = scan(path, jobs=jobs, **options)
     return [(r.rule_id, r.outcome, r.severity, r.message, r.path, r.line, r.json_path,
-             r.observed, r.expected) for r in result.results] + [
+             r.observed, r.expected, r.installation) for r in result.results] + [
         result.files, result.documents, result.objects,
-        {p: v.as_dict() for p, v in result.context.paths.items()}]
+        {p: v.as_dict() for p, v in result.context.paths.items()},
+        {name: {p: v.as_dict() for p, v in ctx.paths.items()}
+         for name, ctx in result.context.installations.items()}]
 
 
 @pytest.mark.parametrize("jobs", [2, 3])
@@ -32,8 +34,13 @@ def test_parallel_scan_equals_one_process(corpus: Path, jobs: int) -> None:
     assert _all(corpus, jobs) == _all(corpus, 1)
 
 
-def test_parallel_scan_of_the_fixtures_with_options() -> None:
-    options = {"targets": {"kubernetes": "1.25"}, "currents": {"apiconnect": "10.0.5.3"}}
+@pytest.mark.parametrize("options", [
+    {"targets": {"kubernetes": "1.25"}, "currents": {"apiconnect": "10.0.5.3"}},
+    # Installations whose upgrade is planned, unknown or not planned at all:
+    # every kind of rule is turned on or off per installation.
+    {"currents": {"kong": "3.4.1", "api7": "3.7.3"}, "targets": {"3scale": "2.5.0"}},
+])
+def test_parallel_scan_of_the_fixtures_with_options(options: dict[str, object]) -> None:
     assert _all(FIXTURES, 2, **options) == _all(FIXTURES, 1, **options)
 
 

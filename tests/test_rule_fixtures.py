@@ -6,8 +6,8 @@ for an input every result of the rule that is not ``passed``: outcome, line,
 JSON path, and optionally the file, severity and the exact message (or
 ``message_prefix``, where the rest quotes another library's wording). Anything
 the rule reports beyond that list fails the test, and so does a missing one.
-``options`` in expected.yaml gives scan options per input (or ``all``), such
-as ``currents`` and ``targets`` for the upgrade path.
+``options`` in expected.yaml gives scan options for ``all`` inputs, updated by
+those of one input, such as ``currents`` and ``targets`` for the upgrade path.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _cases() -> list[Any]:
                 if entry.name.startswith(("fire", "dont-fire")):
                     cases.append(pytest.param(
                         rule_dir.name, entry, expected.get(entry.name, []),
-                        options.get(entry.name, options.get("all", {})),
+                        {**options.get("all", {}), **options.get(entry.name, {})},
                         id=f"{rule_dir.name}/{entry.name}"))
     return cases
 

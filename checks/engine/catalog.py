@@ -88,6 +88,10 @@ class Rule:
     when: PathCondition | None = None
     tags: tuple[str, ...] = ()
     source: str = ""
+    #: When the rule applies (RULES.md, "When rules apply"): ``blocking-state``
+    #: (unless no upgrade is planned), ``upgrade-evidence`` (only when one is),
+    #: ``migration`` (when current and target are in ``when``'s ranges).
+    applicability: str = "blocking-state"
 
     def applies(self, resource: Resource) -> bool:
         return any(s.matches(resource) for s in self.applies_to)
@@ -197,7 +201,7 @@ def _build_rule(raw: Mapping[str, Any], source: str) -> Rule:
         check=raw["check"], params=raw.get("params", {}), description=raw["description"].strip(),
         rationale=raw["rationale"].strip(), remediation=raw["remediation"].strip(),
         references=tuple(Reference(r["title"], r["url"]) for r in raw["references"]),
-        when=when, tags=tuple(raw.get("tags", ())), source=source,
+        when=when, tags=tuple(raw.get("tags", ())), source=source, applicability=raw["applies"],
     )
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from checks.engine.catalog import Catalog, Rule
+from checks.engine.installations import group_by_installation, installation_of
 from checks.engine.redact import Scrubber
 from checks.engine.registry import get_template
-from checks.engine.upgrade_path import UpgradeContext
+from checks.engine.upgrade_path import ScanContext
 from checks.model import (
     InputError,
     JsonPath,
@@ -44,6 +45,9 @@ class _Pending:
     resource: Resource | None = None
     path: JsonPath = ()
     verdict: Violation | None = None
+    #: Set for outcomes about a whole installation (the rule does not apply
+    #: to it, or cannot be decided there); object results derive it.
+    installation: str | None = None
 
 
 class ResourceIndex:
@@ -74,25 +78,55 @@ class ResourceIndex:
         return sorted(found.values(), key=lambda r: self.position[id(r)])
 
 
-def _verdicts(rule: Rule, matched: Sequence[Resource], ctx: UpgradeContext
-              ) -> dict[int, list[Verdict]]:
+def _verdicts(rule: Rule, matched: Sequence[Resource], ctx: ScanContext,
+              everything: Sequence[Resource]) -> dict[int, list[Verdict]]:
+    """Each resource's verdicts. An object check sees one resource with its
+    installation's context; a whole-scan check sees one installation at a
+    time, and the rule's objects in the others (``everything``) as
+    ``elsewhere``, for components whose installation lacks their reference."""
     template = get_template(rule.check)
     assert template is not None, "catalog validation guarantees the template exists"
     by_resource: dict[int, list[Verdict]] = defaultdict(list)
     if template.scope == "set":
-        for verdict in template.func(matched, rule.params, ctx):
-            owner = verdict.resource
-            if owner is None:
-                raise RuntimeError(f"set check {rule.check!r} returned a verdict without a resource")
-            by_resource[id(owner)].append(verdict)
+        groups = group_by_installation(matched, ctx.mapping)
+        everywhere = group_by_installation(everything, ctx.mapping)
+        for name, group in groups.items():
+            elsewhere = {other: found for other, found in everywhere.items() if other != name}
+            for verdict in template.func(group, rule.params, replace(ctx.of(name),
+                                                                      elsewhere=elsewhere)):
+                owner = verdict.resource
+                if owner is None:
+                    raise RuntimeError(f"set check {rule.check!r} returned a verdict without a "
+                                       "resource")
+                by_resource[id(owner)].append(verdict)
     else:
         for resource in matched:
-            by_resource[id(resource)].extend(template.func(resource, rule.params, ctx))
+            by_resource[id(resource)].extend(
+                template.func(resource, rule.params, ctx.for_resource(resource)))
     return by_resource
 
 
+def installation_gate(rule: Rule, ctx: ScanContext, installation: str
+                      ) -> tuple[Outcome, str] | None:
+    """Whether ``rule`` applies to ``installation`` at all (RULES.md, "When rules
+    apply"), or the outcome that stands for all of its objects there."""
+    here = ctx.of(installation)
+    if rule.applicability == "migration" and rule.when is not None:
+        cond = here.check(rule.when)
+    elif rule.applicability == "upgrade-evidence":
+        cond = here.planned(rule.product)
+        if cond.holds and rule.when is not None:
+            cond = here.check(rule.when)
+    else:
+        reason = here.not_planned(rule.product)
+        return (Outcome.NOT_APPLICABLE, reason) if reason else None
+    if cond.holds is None:
+        return Outcome.NOT_EVALUATED, cond.reason
+    return None if cond.holds else (Outcome.NOT_APPLICABLE, cond.reason)
+
+
 class Evaluator:
-    def __init__(self, catalog: Catalog, ctx: UpgradeContext, lines_of: LinesOf,
+    def __init__(self, catalog: Catalog, ctx: ScanContext, lines_of: LinesOf,
                  scrubber: Scrubber) -> None:
         self.catalog = catalog
         self.ctx = ctx
@@ -110,19 +144,49 @@ class Evaluator:
             return _Pending(rule, Outcome.NOT_EVALUATED,
                             "live rule: needs a cluster or the product's API; "
                             "only manifests were scanned")
-        if rule.when is not None:
-            cond = self.ctx.check(rule.when)
-            if cond.holds is None:
-                return _Pending(rule, Outcome.NOT_EVALUATED, cond.reason)
-            if not cond.holds:
-                return _Pending(rule, Outcome.NOT_APPLICABLE, cond.reason)
         return None
 
-    def object_pending(self, rule: Rule, matched: Sequence[Resource]) -> list[_Pending]:
-        """One outcome per violation, or per object when it has none."""
-        verdicts = _verdicts(rule, matched, self.ctx)
-        out: list[_Pending] = []
+    def installation_of(self, resource: Resource) -> str:
+        return installation_of(resource, self.ctx.mapping)
+
+    def gate_pending(self, rule: Rule, installations: Iterable[str]) -> list[_Pending]:
+        """One outcome per installation the rule does not apply to, by name."""
+        out = []
+        for name in sorted(set(installations)):
+            gate = installation_gate(rule, self.ctx, name)
+            if gate is not None:
+                out.append(_Pending(rule, gate[0], gate[1], installation=name))
+        return out
+
+    def open_resources(self, rule: Rule, matched: Sequence[Resource]) -> list[Resource]:
+        """The matched objects in installations the rule applies to."""
+        verdict: dict[str, bool] = {}
+        out = []
         for resource in matched:
+            name = self.installation_of(resource)
+            if name not in verdict:
+                verdict[name] = installation_gate(rule, self.ctx, name) is None
+            if verdict[name]:
+                out.append(resource)
+        return out
+
+    def drop_gated(self, rule: Rule, pending: Sequence[_Pending]) -> list[_Pending]:
+        """Results evaluated before the context existed, less those of the
+        installations the rule turns out not to apply to."""
+        open_ = {id(r) for r in self.open_resources(rule, [p.resource for p in pending
+                                                           if p.resource is not None])}
+        return [p for p in pending if p.resource is None or id(p.resource) in open_]
+
+    def object_pending(self, rule: Rule, matched: Sequence[Resource],
+                       gates: bool = True, gated: bool = True) -> list[_Pending]:
+        """One outcome per installation the rule does not apply to (``gates``),
+        then one per violation, or per object when it has none. Without
+        ``gated`` every object is evaluated (``--jobs`` workers evaluate before
+        the context exists and drop the gated installations' results later)."""
+        out = self.gate_pending(rule, map(self.installation_of, matched)) if gates else []
+        evaluable = self.open_resources(rule, matched) if gated else matched
+        verdicts = _verdicts(rule, evaluable, self.ctx, matched)
+        for resource in evaluable:
             found = verdicts.get(id(resource), [])
             violations = [v for v in found if isinstance(v, Violation)]
             for v in violations:
@@ -149,6 +213,7 @@ class Evaluator:
         found = iter(lines)
         line_of = {id(p): next(found) for p in pending if p.resource is not None and p.path}
         results = []
+        installation = self.installation_of
         for p in pending:
             resource, verdict = p.resource, p.verdict
             line = None
@@ -168,6 +233,7 @@ class Evaluator:
                 remediation=rule.remediation,
                 observed=self.scrub.value(verdict.observed) if verdict else None,
                 expected=self.scrub.value(verdict.expected) if verdict else None,
+                installation=installation(resource) if resource is not None else p.installation,
             ))
         return results
 

@@ -33,9 +33,9 @@ class ItemSpec:
     def first(self) -> Result:
         return self.results[0]
 
-    def gates(self, fail_on: Severity) -> bool:
+    def gates(self, fail_on: Severity, require_evaluated: bool = False) -> bool:
         """Does this item fail the run at threshold ``fail_on``?"""
-        return gates(self.outcome, self.severity, fail_on)
+        return gates(self.outcome, self.severity, fail_on, require_evaluated)
 
 
 def _object_label(result: Result) -> str:
@@ -61,7 +61,8 @@ def group_items(results: Iterable[Result]) -> list[ItemSpec]:
         elif result.outcome in PER_OBJECT and result.obj is not None:
             name = f"{result.rule_id}[{_object_label(result)}]"
         else:
-            name = f"{result.rule_id}[{result.outcome.value}]"
+            where = f" @ {result.installation}" if result.installation else ""
+            name = f"{result.rule_id}[{result.outcome.value}{where}]"
         items.append(ItemSpec(name, result.rule_id, result.product, result.severity,
                               result.outcome, (result,)))
     for (rule_id, _), group in unevaluated.items():

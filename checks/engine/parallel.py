@@ -35,9 +35,10 @@ from typing import IO, Any
 
 from checks.engine.catalog import Catalog, Rule
 from checks.engine.evaluate import Evaluator, ResourceIndex, line_requests
+from checks.engine.installations import InstallationMap, installation_of
 from checks.engine.redact import Scrubber, secret_values
 from checks.engine.registry import get_template
-from checks.engine.upgrade_path import PRODUCTS, UpgradeContext, declared
+from checks.engine.upgrade_path import ScanContext, declaring_resources
 from checks.model import (
     InputError,
     JsonPath,
@@ -64,6 +65,8 @@ class Share:
     set_resources: dict[str, list[Resource]]
     declarations: list[Resource]
     secrets: list[str]
+    #: The installations each rule's objects belong to.
+    installations: dict[str, list[str]]
 
 
 #: Encodes each rule's results as one piece of a streamed report
@@ -79,7 +82,7 @@ class Combined:
     objects: int = 0
     results: list[Result] = field(default_factory=list)
     declarations: list[Resource] = field(default_factory=list)
-    context: UpgradeContext = field(default_factory=UpgradeContext)
+    context: ScanContext = field(default_factory=ScanContext)
     #: Runs of results as (start, count, worker, rule id), for PreEncoded.
     segments: list[tuple[int, int, int, str]] = field(default_factory=list)
     pre_encoded: PreEncoded | None = None
@@ -104,7 +107,8 @@ def split(files: Sequence[InputFile], jobs: int) -> list[list[InputFile]]:
 
 
 def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
-            catalog: Catalog, encode: EncodeResults | None, encoded: IO[bytes] | None) -> None:
+            catalog: Catalog, mapping: InstallationMap, encode: EncodeResults | None,
+            encoded: IO[bytes] | None) -> None:
     """One share, through the exchanges the module docstring lists."""
     gc.disable()  # see scan._no_cyclic_gc
     try:
@@ -113,25 +117,31 @@ def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
         matched = {rule.id: index.matching(rule) for rule in catalog.rules}
         set_rules = {rule.id for rule in catalog.rules
                      if (t := get_template(rule.check)) is not None and t.scope == "set"}
-        declarations = [found[1] for product in PRODUCTS
-                        if (found := declared(product, manifests.resources)) is not None]
         conn.send(Share(manifests.errors, manifests.files, manifests.documents,
                         len(manifests.resources), {k: len(v) for k, v in matched.items()},
                         {k: v for k, v in matched.items() if k in set_rules},
-                        declarations, secret_values(manifests.resources)))
+                        declaring_resources(manifests.resources, mapping),
+                        secret_values(manifests.resources),
+                        {k: list(dict.fromkeys(installation_of(r, mapping) for r in v))
+                         for k, v in matched.items()}))
         # While the parent builds the context: the object rules that do not need
-        # it. (Messages are scrubbed later, with every share's secrets.)
-        early_evaluator = Evaluator(catalog, UpgradeContext(), _no_lines, Scrubber([]))
-        early = {rule.id: early_evaluator.object_pending(rule, matched[rule.id])
+        # it, for every installation (the parent says later which ones the rule
+        # applies to). Messages are scrubbed later, with every share's secrets.
+        early_evaluator = Evaluator(catalog, ScanContext(mapping=mapping), _no_lines,
+                                    Scrubber([]))
+        early = {rule.id: early_evaluator.object_pending(rule, matched[rule.id], gates=False,
+                                                         gated=False)
                  for rule in catalog.rules if _context_free(rule, set_rules)
                  and matched[rule.id]}
         ctx, secrets, object_rules = conn.recv()
         locator = manifests.locator
         assert locator is not None
         evaluator = Evaluator(catalog, ctx, locator.resource_lines, Scrubber(secrets))
+        # The installations' own outcomes (not applicable, ...) come from the
+        # parent, once each; workers report only their objects.
         pending = [p for rule in catalog.rules if rule.id in object_rules
-                   for p in (early[rule.id] if rule.id in early
-                             else evaluator.object_pending(rule, matched[rule.id]))]
+                   for p in (evaluator.drop_gated(rule, early[rule.id]) if rule.id in early
+                             else evaluator.object_pending(rule, matched[rule.id], gates=False))]
         by_rule, their_lines = _located(pending, evaluator, locator, matched, conn.recv())
         conn.send(({rule_id: pack_results(results) for rule_id, results in by_rule.items()},
                    their_lines))
@@ -185,10 +195,12 @@ def _encode_by_rule(by_rule: dict[str, list[Result]], encode: EncodeResults,
 
 
 def _context_free(rule: Rule, set_rules: set[str]) -> bool:
-    """Evaluable before the scan's context exists: no path condition, not live,
-    an object template that does not read the context."""
+    """Evaluable before the scan's context exists: a blocking-state rule (which
+    only the installations' versions can turn off), not live, an object
+    template that does not read the context."""
     template = get_template(rule.check)
-    return (rule.when is None and rule.mode != "live" and rule.id not in set_rules
+    return (rule.applicability == "blocking-state" and rule.when is None and rule.mode != "live"
+            and rule.id not in set_rules
             and template is not None and not template.uses_context)
 
 
@@ -207,7 +219,8 @@ class Started:
     """Workers forked and parsing; ``finish`` combines their work."""
 
     def __init__(self, files: Sequence[InputFile], inputs: ScanInputs, catalog: Catalog,
-                 jobs: int, encode: EncodeResults | None = None) -> None:
+                 jobs: int, encode: EncodeResults | None = None,
+                 mapping: InstallationMap | None = None) -> None:
         self.catalog = catalog
         self.encode = encode
         context = multiprocessing.get_context("fork")
@@ -219,7 +232,8 @@ class Started:
             parent_end, child_end = context.Pipe()
             encoded = _anonymous_file() if encode else None
             process = context.Process(target=_worker_process, daemon=True,
-                                      args=(child_end, share, inputs, catalog, encode, encoded))
+                                      args=(child_end, share, inputs, catalog,
+                                            mapping or InstallationMap(), encode, encoded))
             process.start()
             child_end.close()
             self.pipes.append(parent_end)
@@ -227,7 +241,7 @@ class Started:
             if encoded is not None:
                 self.encoded.append(encoded)
 
-    def finish(self, make_context: Callable[[Sequence[Resource]], UpgradeContext],
+    def finish(self, make_context: Callable[[Sequence[Resource]], ScanContext],
                locator: LineLocator) -> Combined:
         try:
             combined = _combine(self.pipes, self.catalog, make_context, locator)
@@ -301,7 +315,7 @@ class PreEncoded:
 
 
 def _combine(pipes: list[Connection], catalog: Catalog,
-             make_context: Callable[[Sequence[Resource]], UpgradeContext],
+             make_context: Callable[[Sequence[Resource]], ScanContext],
              locator: LineLocator) -> Combined:
     parts: list[Share] = [_receive(conn) for conn in pipes]
     mark("parallel: phase 1 received")
@@ -356,6 +370,10 @@ def _combine(pipes: list[Connection], catalog: Catalog,
         if rule.id in own:
             out.results += own[rule.id]
             continue
+        # The installations the rule does not apply to, as one process puts them:
+        # before the objects' results.
+        names = [name for part in parts for name in part.installations[rule.id]]
+        out.results += evaluator.with_lines(evaluator.gate_pending(rule, names), [])
         for worker, (by_rule, _) in enumerate(answers):
             packed = by_rule.get(rule.id)
             if packed:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from checks.engine.installations import InstallationMap
 from checks.engine.parallel import EncodeResults, default_jobs
 from checks.engine.scan import ScanRequest
 from checks.engine.upgrade_path import parse_assignment
@@ -22,6 +23,20 @@ def product_pairs(values: Sequence[str], option: str) -> dict[str, str]:
     for text in values:
         product, value = parse_assignment(text, option)
         out[product] = value
+    return out
+
+
+def backup_pairs(values: Sequence[str]) -> dict[str, str]:
+    """``--backup PRODUCT=PATH`` or ``PRODUCT@INSTALLATION=PATH`` (the backup of
+    one installation, when the scan holds several of the product)."""
+    out = {}
+    for text in values:
+        head, _, path = text.partition("=")
+        product_text, at, name = head.partition("@")
+        product, _ = parse_assignment(f"{product_text}={path}", "--backup")
+        if at and not name.strip():
+            raise ValueError(f"--backup expects PRODUCT[@INSTALLATION]=PATH, got {text!r}")
+        out[f"{product}@{name.strip()}" if at else product] = path.strip()
     return out
 
 
@@ -52,7 +67,7 @@ def build_request(paths: Sequence[str], *, values: Sequence[str] = (),
                   targets: Sequence[str] = (), currents: Sequence[str] = (),
                   backups: Sequence[str] = (), rules: str | None = None,
                   max_file_bytes: int, max_backup_age: str = "24h", jobs: str = "1",
-                  stdin_data: bytes | None = None,
+                  stdin_data: bytes | None = None, installations: Sequence[str] = (),
                   encode_results: EncodeResults | None = None) -> ScanRequest:
     try:
         max_age = parse_duration(max_backup_age)
@@ -64,5 +79,6 @@ def build_request(paths: Sequence[str], *, values: Sequence[str] = (),
         paths=list(paths), values=chart_values(values),
         targets=product_pairs(targets, "--target"), currents=product_pairs(currents, "--from"),
         rules_dir=Path(rules) if rules else None, max_file_bytes=max_file_bytes,
-        stdin_data=stdin_data, backups=product_pairs(backups, "--backup"),
-        max_backup_age_seconds=max_age, jobs=parse_jobs(jobs), encode_results=encode_results)
+        stdin_data=stdin_data, backups=backup_pairs(backups),
+        max_backup_age_seconds=max_age, jobs=parse_jobs(jobs), encode_results=encode_results,
+        installations=InstallationMap.parse(installations))

@@ -19,8 +19,9 @@ from pathlib import Path
 from checks.engine import parallel
 from checks.engine.catalog import Catalog, load_catalog
 from checks.engine.evaluate import Evaluator, input_error_results
+from checks.engine.installations import InstallationMap
 from checks.engine.redact import Scrubber
-from checks.engine.upgrade_path import UpgradeContext, build_context
+from checks.engine.upgrade_path import ContextOptions, ScanContext, build_contexts
 from checks.model import (
     JsonPath,
     Outcome,
@@ -49,10 +50,13 @@ class ScanRequest:
     rules_dir: Path | None = None
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     stdin_data: bytes | None = None
-    backups: Mapping[str, str] = field(default_factory=dict)  # product -> path
+    #: ``PRODUCT`` or ``PRODUCT@INSTALLATION`` -> path of the backup.
+    backups: Mapping[str, str] = field(default_factory=dict)
     max_backup_age_seconds: float = 24 * 3600
     careful_parser: bool = False
     jobs: int = 1
+    #: ``--installation NAME=GLOB``: which files make up which installation.
+    installations: InstallationMap = field(default_factory=InstallationMap)
     #: The encoder of a streamed report that will be written (the JSON
     #: report's), passed by the front end: with ``jobs`` > 1 the workers encode
     #: their own results with it while the parent runs the items. The engine
@@ -63,7 +67,7 @@ class ScanRequest:
 @dataclass
 class ScanResult:
     catalog: Catalog
-    context: UpgradeContext
+    context: ScanContext
     resources: list[Resource]
     results: list[Result]
     files: int
@@ -119,7 +123,7 @@ class PreparedScan:
         self.files, self.discovery_errors = discover_inputs(self.inputs)
         jobs = min(request.jobs, len(self.files))
         self.workers = (parallel.Started(self.files, self.inputs, catalog, jobs,
-                                         request.encode_results)
+                                         request.encode_results, request.installations)
                         if jobs > 1 and request.stdin_data is None else None)
 
     def finish(self) -> ScanResult:
@@ -133,14 +137,14 @@ class PreparedScan:
         def where(resource: Resource, path: JsonPath) -> str:
             return f"{resource.origin.path}:{locator.line(resource.origin, path)}"
 
-        def make_context(resources: Sequence[Resource]) -> UpgradeContext:
-            context, problems = build_context(resources, request.targets, request.currents,
-                                              where)
+        def make_context(resources: Sequence[Resource]) -> ScanContext:
+            options = ContextOptions(
+                request.targets, request.currents,
+                {key: backups.inspect(path) for key, path in request.backups.items()},
+                request.max_backup_age_seconds, request.installations)
+            context, problems = build_contexts(resources, options, where)
             if problems:
                 raise ScanUsageError("; ".join(problems))
-            context.backups = {product: backups.inspect(path)
-                               for product, path in request.backups.items()}
-            context.max_backup_age_seconds = request.max_backup_age_seconds
             return context
 
         if self.workers is not None:

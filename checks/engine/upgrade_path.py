@@ -11,8 +11,9 @@ would supply it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from checks.engine.installations import InstallationMap, group_by_installation, installation_of
 from checks.engine.versions import Version, VersionError, VersionRange, parse_version
 from checks.model import JsonPath, Resource
 from checks.sources.backups import BackupEvidence
@@ -24,12 +25,21 @@ Declaration = tuple[object, Resource, JsonPath]
 DeclarationFinder = Callable[[Sequence[Resource]], Iterable[Declaration]]
 
 _TARGET_FINDERS: dict[str, DeclarationFinder] = {}
+_CURRENT_FINDERS: dict[str, DeclarationFinder] = {}
 
 
 def declares_target(product: str) -> Callable[[DeclarationFinder], DeclarationFinder]:
     """Register how a product's manifests declare the planned (target) version."""
     def decorate(func: DeclarationFinder) -> DeclarationFinder:
         _TARGET_FINDERS[product] = func
+        return func
+    return decorate
+
+
+def declares_current(product: str) -> Callable[[DeclarationFinder], DeclarationFinder]:
+    """Register how a product's objects say which version runs now (a status field)."""
+    def decorate(func: DeclarationFinder) -> DeclarationFinder:
+        _CURRENT_FINDERS[product] = func
         return func
     return decorate
 
@@ -68,11 +78,20 @@ class ConditionCheck:
 
 @dataclass
 class UpgradeContext:
-    """What checks may know beyond the objects: versions and backup evidence."""
+    """What checks may know beyond the objects, for one installation: its
+    versions and backup evidence (see ``checks.engine.installations``)."""
 
     paths: dict[str, ProductPath] = field(default_factory=dict)
     backups: dict[str, BackupEvidence] = field(default_factory=dict)
     max_backup_age_seconds: float = 24 * 3600
+    installation: str = ""
+    #: Why a product's backup evidence cannot be matched to this installation
+    #: (a product-wide ``--backup`` and several installations of the product).
+    backup_ambiguity: dict[str, str] = field(default_factory=dict)
+    #: For whole-scan checks: the rule's objects in the *other* installations,
+    #: so a component whose installation lacks its reference (a remote gateway)
+    #: can join the product's only reference in the scan.
+    elsewhere: Mapping[str, Sequence[Resource]] = field(default_factory=dict)
 
     def path(self, product: str) -> ProductPath:
         return self.paths.get(product) or ProductPath(product)
@@ -86,12 +105,85 @@ class UpgradeContext:
             if wanted is None:
                 continue
             if actual is None:
-                return ConditionCheck(None, f"the {label} {cond.product} version is unknown; "
-                                            f"give {option} {cond.product}=VERSION")
+                return ConditionCheck(None, f"the {label} {cond.product} version{self._of()} "
+                                            f"is unknown; give {option} {cond.product}=VERSION"
+                                            + (" or --base REF" if label == "current" else ""))
             if not wanted.contains(actual):
+                where = f" ({self.installation})" if self.installation else ""
                 return ConditionCheck(False, f"{label} {cond.product} version {actual} is not in "
-                                             f"{wanted.text!r}")
+                                             f"{wanted.text!r}{where}")
         return ConditionCheck(True, "")
+
+    def planned(self, product: str) -> ConditionCheck:
+        """Is an upgrade of ``product`` known to be planned here (current != target)?"""
+        path = self.path(product)
+        if path.target is None:
+            return ConditionCheck(None, f"the target {product} version{self._of()} is unknown; "
+                                        f"give --target {product}=VERSION")
+        if path.current is None:
+            return ConditionCheck(None, f"the current {product} version{self._of()} is unknown, "
+                                        "so it is not known whether an upgrade is planned; give "
+                                        f"--from {product}=VERSION or --base REF")
+        if path.current == path.target:
+            return ConditionCheck(False, f"no {product} upgrade planned{self._of()}: current and "
+                                         f"target are both {path.target}")
+        return ConditionCheck(True, "")
+
+    def not_planned(self, product: str) -> str | None:
+        """Why no upgrade is planned, when that is known (current == target)."""
+        check = self.planned(product)
+        return check.reason if check.holds is False else None
+
+    def _of(self) -> str:
+        return f" of {self.installation}" if self.installation else ""
+
+
+@dataclass
+class ScanContext:
+    """Every installation's context, and the command-line defaults for the
+    installations the manifests say nothing about."""
+
+    installations: dict[str, UpgradeContext] = field(default_factory=dict)
+    default: UpgradeContext = field(default_factory=UpgradeContext)
+    mapping: InstallationMap = field(default_factory=InstallationMap)
+
+    def of(self, installation: str) -> UpgradeContext:
+        found = self.installations.get(installation)
+        if found is None:
+            found = self.installations[installation] = replace(
+                self.default, installation=installation, paths=dict(self.default.paths),
+                backups=dict(self.default.backups),
+                backup_ambiguity=dict(self.default.backup_ambiguity))
+        return found
+
+    def for_resource(self, resource: Resource) -> UpgradeContext:
+        return self.of(installation_of(resource, self.mapping))
+
+    def path(self, product: str) -> ProductPath:
+        """The product's path, when the scan holds one installation of it (or
+        only the command line's); per installation: ``of(name).path(product)``."""
+        return self.paths.get(product) or self.default.path(product)
+
+    @property
+    def backups(self) -> dict[str, BackupEvidence]:
+        """The evidence given on the command line, every installation's."""
+        found = dict(self.default.backups)
+        for ctx in self.installations.values():
+            found.update(ctx.backups)
+        return found
+
+    @property
+    def paths(self) -> dict[str, ProductPath]:
+        """One path per product for a scan with a single installation of it (the
+        report's summary); with several, each installation's is in
+        ``installations``."""
+        merged = dict(self.default.paths)
+        seen: dict[str, int] = {}
+        for ctx in self.installations.values():
+            for product, path in ctx.paths.items():
+                seen[product] = seen.get(product, 0) + 1
+                merged[product] = path
+        return {p: path for p, path in merged.items() if seen.get(p, 0) <= 1}
 
 
 def parse_assignment(text: str, option: str) -> tuple[str, str]:
@@ -120,41 +212,144 @@ def _given(product: str, versions: Mapping[str, str], option: str,
         return None
 
 
-def declared(product: str, resources: Sequence[Resource]
+def declared(product: str, resources: Sequence[Resource], lowest: bool = False,
+             finders: Mapping[str, DeclarationFinder] | None = None
              ) -> tuple[Version, Resource, JsonPath] | None:
-    """The highest version the manifests declare for ``product``."""
+    """The highest (or ``lowest``) version the manifests declare for ``product``:
+    by default the planned versions, with ``finders=_CURRENT_FINDERS`` the running ones."""
     best: tuple[Version, Resource, JsonPath] | None = None
-    finder = _TARGET_FINDERS.get(product)
+    finder = (_TARGET_FINDERS if finders is None else finders).get(product)
     for text, resource, path in finder(resources) if finder else ():
         try:
             version = parse_version(product, text)
         except VersionError:
             continue  # malformed tags are reported by their own rules
-        if best is None or version > best[0]:
+        if best is None or (version < best[0] if lowest else version > best[0]):
             best = (version, resource, path)
     return best
 
 
-def build_context(resources: Sequence[Resource], targets: Mapping[str, str],
-                  currents: Mapping[str, str], locate: Callable[[Resource, JsonPath], str]
-                  ) -> tuple[UpgradeContext, list[str]]:
-    """Combine command-line versions with the manifests' declarations.
+def running(product: str, resources: Sequence[Resource]
+            ) -> tuple[Version, Resource, JsonPath] | None:
+    """The lowest version the objects say is running now (a status field)."""
+    return declared(product, resources, lowest=True, finders=_CURRENT_FINDERS)
+
+
+def declaring_resources(resources: Sequence[Resource], mapping: InstallationMap
+                        ) -> list[Resource]:
+    """The objects whose declarations decide every installation's versions: with
+    ``--jobs`` each worker sends only these, and the parent's ``build_contexts``
+    over them gives what it would give over everything."""
+    out: dict[int, Resource] = {}
+    for group in group_by_installation(resources, mapping).values():
+        for product in PRODUCTS:
+            for found in (declared(product, group), running(product, group)):
+                if found is not None:
+                    out.setdefault(id(found[1]), found[1])
+    return list(out.values())
+
+
+@dataclass(frozen=True)
+class ContextOptions:
+    """What the command line says about versions and backups."""
+
+    targets: Mapping[str, str] = field(default_factory=dict)
+    currents: Mapping[str, str] = field(default_factory=dict)
+    #: ``PRODUCT`` or ``PRODUCT@INSTALLATION`` -> verified evidence.
+    backups: Mapping[str, BackupEvidence] = field(default_factory=dict)
+    max_backup_age_seconds: float = 24 * 3600
+    mapping: InstallationMap = field(default_factory=InstallationMap)
+
+
+def _installation_paths(group: Sequence[Resource], cli_current: Mapping[str, Version],
+                        cli_target: Mapping[str, Version],
+                        locate: Callable[[Resource, JsonPath], str]) -> dict[str, ProductPath]:
+    """One installation's path per product (see RULES.md, "When rules apply"):
+    ``--target`` wins over a declared version; a declared version older than
+    ``--target`` is what runs now; a status field says what runs now."""
+    paths = {}
+    for product in PRODUCTS:
+        current, target = cli_current.get(product), cli_target.get(product)
+        current_src = "--from" if current else ""
+        target_src = "--target" if target else ""
+        found = declared(product, group)
+        if target is None and found is not None:
+            target, target_src = found[0], locate(found[1], found[2])
+        elif target is not None and found is not None and current is None and found[0] < target:
+            current = found[0]
+            current_src = f"{locate(found[1], found[2])} (declared; --target is newer)"
+        if current is None:
+            # Objects that carry a status are an export of what runs: what runs
+            # is then the lowest version reported or declared (a component that
+            # is not being upgraded declares the version it runs).
+            now = running(product, group)
+            oldest = declared(product, group, lowest=True)
+            if now is not None and oldest is not None and oldest[0] < now[0]:
+                now = oldest
+            if now is not None:
+                current, current_src = now[0], locate(now[1], now[2])
+        if current or target:
+            paths[product] = ProductPath(product, current, target, current_src, target_src)
+    return paths
+
+
+def _declares(ctx: UpgradeContext, product: str) -> bool:
+    """Do this installation's own objects declare a version of ``product``?"""
+    path = ctx.paths.get(product)
+    return path is not None and (path.target_source not in ("", "--target")
+                                 or path.current_source not in ("", "--from"))
+
+
+def _share_backups(ctx: ScanContext, evidence: Mapping[str, BackupEvidence]) -> None:
+    """``--backup PRODUCT@NAME`` backs up that installation; a product-wide
+    ``--backup PRODUCT`` the product's only installation. With several, a
+    backup of one must not pass for the others: they are told to name it."""
+    for key, found in evidence.items():
+        product, _, name = key.partition("@")
+        if name:
+            continue
+        holders = sorted(c.installation for c in ctx.installations.values()
+                         if _declares(c, product))
+        if len(holders) <= 1:
+            ctx.default.backups[product] = found
+        else:
+            ctx.default.backup_ambiguity[product] = (
+                f"--backup {product}=PATH does not say which of the {len(holders)} {product} "
+                f"installations ({', '.join(holders)}) it backs up; give "
+                f"--backup {product}@INSTALLATION=PATH for each")
+    for c in ctx.installations.values():
+        c.backups.update(ctx.default.backups)
+        c.backup_ambiguity.update(ctx.default.backup_ambiguity)
+    for key, found in evidence.items():
+        product, _, name = key.partition("@")
+        if name:
+            target = ctx.of(name)
+            target.backups[product] = found
+            target.backup_ambiguity.pop(product, None)
+
+
+def build_contexts(resources: Sequence[Resource], options: ContextOptions,
+                   locate: Callable[[Resource, JsonPath], str]) -> tuple[ScanContext, list[str]]:
+    """Every installation's versions and backups.
 
     Returns the context and problems with versions given on the command line
-    (which are usage errors). The highest declared version is the target when
-    several manifests declare one; the source names where it was found.
+    (which are usage errors).
     """
     problems: list[str] = []
-    ctx = UpgradeContext()
-    for product in PRODUCTS:
-        current = _given(product, currents, "--from", problems)
-        target = _given(product, targets, "--target", problems)
-        target_src = "--target" if target else ""
-        if product not in targets:
-            found = declared(product, resources)
-            if found is not None:
-                target, target_src = found[0], locate(found[1], found[2])
-        if current or target:
-            ctx.paths[product] = ProductPath(product, current, target,
-                                             "--from" if current else "", target_src)
+    cli_current = {p: v for p in PRODUCTS
+                   if (v := _given(p, options.currents, "--from", problems)) is not None}
+    cli_target = {p: v for p in PRODUCTS
+                  if (v := _given(p, options.targets, "--target", problems)) is not None}
+    default = UpgradeContext(
+        paths={p: ProductPath(p, cli_current.get(p), cli_target.get(p),
+                              "--from" if p in cli_current else "",
+                              "--target" if p in cli_target else "")
+               for p in PRODUCTS if p in cli_current or p in cli_target},
+        max_backup_age_seconds=options.max_backup_age_seconds)
+    ctx = ScanContext(default=default, mapping=options.mapping)
+    for name, group in group_by_installation(resources, options.mapping).items():
+        ctx.installations[name] = UpgradeContext(
+            paths=_installation_paths(group, cli_current, cli_target, locate),
+            max_backup_age_seconds=options.max_backup_age_seconds, installation=name)
+    _share_backups(ctx, options.backups)
     return ctx, problems

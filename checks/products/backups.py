@@ -52,6 +52,9 @@ def backup_evidence(resource: Resource, params: Params, ctx: UpgradeContext) -> 
     product, formats = params["product"], params["formats"]
     evidence = ctx.backups.get(product)
     accepted = ", ".join(formats)
+    if evidence is None and product in ctx.backup_ambiguity:
+        yield NotEvaluated(ctx.backup_ambiguity[product])
+        return
     if evidence is None:
         yield Violation(f"no backup given; take one and pass --backup {product}=PATH "
                         f"(accepted: {accepted})", expected=accepted)

@@ -173,7 +173,8 @@ def upgrade_path(resource: Resource, params: Params, ctx: UpgradeContext) -> Ite
     path = ctx.path(product)
     target = path.target
     where: JsonPath = ()
-    if params.get("version_fields"):
+    # --target wins over what the object declares (RULES.md, "When rules apply").
+    if params.get("version_fields") and path.target_source != "--target":
         value, where = first_present(resource.body, [split_path(f) for f in params["version_fields"]])
         if is_missing(value) or is_unresolved(resource, where, value):
             target = path.target

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from checks.engine.installations import how_to_name
 from checks.engine.registry import Params, set_check
 from checks.engine.upgrade_path import UpgradeContext
 from checks.engine.versions import Version, VersionError, parse_version
@@ -183,6 +184,35 @@ def _ahead(subject: Version, reference: Version, compare: str) -> str | None:
     return "a newer version" if subject > reference else None
 
 
+def _lowest(product: str, side: Mapping[str, Any], resources: Sequence[Resource]
+            ) -> Found | None:
+    found = [f for f in read_versions(product, side["sources"], resources)
+             if f.version is not None]
+    return min(found, key=lambda f: f.version or Version((0,))) if found else None
+
+
+def _reference(product: str, side: Mapping[str, Any], resources: Sequence[Resource],
+               ctx: UpgradeContext) -> tuple[Found | None, str]:
+    """The reference version of this installation or, when it has none (a
+    remote gateway, a data plane in its own namespace), of the product's only
+    installation that has one. Otherwise None and why, with ``{subject}`` left
+    for the caller."""
+    label = side["label"]
+    own = _lowest(product, side, resources)
+    if own is not None:
+        return own, ""
+    others = {name: found for name, group in sorted(ctx.elsewhere.items())
+              if (found := _lowest(product, side, group)) is not None}
+    if len(others) == 1:
+        return next(iter(others.values())), ""
+    if not others:
+        return None, f"no {label} version in the scan to compare the {{subject}} with"
+    names = ", ".join(others)
+    return None, (f"no {label} in installation {ctx.installation}, and {len(others)} other "
+                  f"installations have one ({names}), so the {{subject}} cannot be matched to "
+                  f"its {label}; {how_to_name('object')}")
+
+
 @set_check("version-order", {
     "required": ["subject", "reference", "product"],
     "additionalProperties": False,
@@ -204,18 +234,17 @@ def version_order(resources: Sequence[Resource], params: Params,
     product = params["product"]
     subject_label = params["subject"]["label"]
     reference_label = params["reference"]["label"]
-    references = [f for f in read_versions(product, params["reference"]["sources"], resources)
-                  if f.version is not None]
     subjects = read_versions(product, params["subject"]["sources"], resources)
-    lowest = min(references, key=lambda f: f.version or Version((0,))) if references else None
+    if not subjects:
+        return
+    lowest, why_none = _reference(product, params["reference"], resources, ctx)
     for found in subjects:
         if found.version is None:
             yield NotEvaluated(f"{subject_label} version {found.text!r} cannot be read: "
                                f"{found.problem}", found.path, found.resource)
             continue
         if lowest is None or lowest.version is None:
-            yield NotEvaluated(f"no {reference_label} version in the scan to compare the "
-                               f"{subject_label} version {found.version} with",
+            yield NotEvaluated(why_none.format(subject=f"{subject_label} version {found.version}"),
                                found.path, found.resource)
             continue
         compare = params.get("compare", "release")

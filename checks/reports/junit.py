@@ -31,17 +31,22 @@ def _case(item: ItemSpec, report: Report) -> TestCase:
     if item.outcome is Outcome.PASSED:
         objects = "\n".join(f"{r.obj} @ {r.location}" for r in item.results)
         case.stdout = f"{len(item.results)} object(s) passed:\n{objects}"
+    elif item.outcome in (Outcome.NOT_APPLICABLE, Outcome.NOT_EVALUATED) and report.gates(first):
+        case.add_failure_info(message=f"{item.outcome.value} (--require-evaluated): "
+                                      f"{finding_line(first, installation=True)}",
+                              failure_type=first.severity.label)
     elif item.outcome in (Outcome.NOT_APPLICABLE, Outcome.NOT_EVALUATED):
         case.add_skipped_info(message=f"{item.outcome.value}: {first.message}")
     elif item.outcome is Outcome.WAIVED:
-        case.stdout = f"waived: {finding_line(first)}"
+        case.stdout = f"waived: {finding_line(first, installation=True)}"
     elif report.gates(first):
-        text = finding_line(first)
+        text = finding_line(first, installation=True)
         case.add_failure_info(message=text, output=f"{text}\nremediation: {first.remediation}",
                               failure_type=first.severity.label)
     else:
         case.stdout = (f"{first.severity.label} below --fail-on {report.fail_on.label}: "
-                       f"{finding_line(first)}\nremediation: {first.remediation}")
+                       f"{finding_line(first, installation=True)}\n"
+                       f"remediation: {first.remediation}")
     return case
 
 

@@ -28,11 +28,13 @@ class Report:
     fail_on: Severity
     paths: tuple[str, ...]
     tool_version: str = __version__
+    #: A readiness gate: blocker and error rules that could not be evaluated fail.
+    require_evaluated: bool = False
 
     @classmethod
     def build(cls, scan: ScanResult, results: Sequence[Result], fail_on: Severity,
-              paths: Sequence[str]) -> Report:
-        return cls(scan, tuple(results), fail_on, tuple(paths), __version__)
+              paths: Sequence[str], require_evaluated: bool = False) -> Report:
+        return cls(scan, tuple(results), fail_on, tuple(paths), __version__, require_evaluated)
 
     @cached_property
     def items(self) -> tuple[ItemSpec, ...]:
@@ -40,7 +42,21 @@ class Report:
         return tuple(group_items(self.results))
 
     def gates(self, result: Result) -> bool:
-        return gates(result.outcome, result.severity, self.fail_on)
+        return gates(result.outcome, result.severity, self.fail_on, self.require_evaluated)
+
+    def unevaluated_gating(self) -> list[Result]:
+        """Results of rules that would gate, had they been evaluated: a verdict
+        with any of these is INCOMPLETE, never PASS."""
+        return [r for r in self.results if r.outcome is Outcome.NOT_EVALUATED
+                and gates(Outcome.FAILED, r.severity, self.fail_on)]
+
+    @property
+    def verdict(self) -> str:
+        """``fail``, ``incomplete`` (nothing gates, but gating rules could not be
+        evaluated) or ``pass``."""
+        if self.failed:
+            return "fail"
+        return "incomplete" if self.unevaluated_gating() else "pass"
 
     @property
     def failed(self) -> bool:

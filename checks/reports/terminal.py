@@ -10,14 +10,18 @@ from checks.model import Outcome, Result
 from checks.reports.model import Report
 
 
-def finding_line(result: Result) -> str:
-    """``path:line: rule-id (severity) message``; rule-level results have no location."""
+def finding_line(result: Result, installation: bool = False) -> str:
+    """``path:line: rule-id (severity) message``; rule-level results have no location.
+
+    ``installation`` appends ``[installation]`` (a scan of several installations
+    must say which one a finding is about); the contract prefix stays the same."""
     where = f"{result.location}: " if result.path is not None else ""
-    return f"{where}{result.rule_id} ({result.severity.label}) {result.message}"
+    line = f"{where}{result.rule_id} ({result.severity.label}) {result.message}"
+    return f"{line} [{result.installation}]" if installation and result.installation else line
 
 
-def finding_block(result: Result) -> list[str]:
-    lines = [finding_line(result)]
+def finding_block(result: Result, installation: bool = False) -> list[str]:
+    lines = [finding_line(result, installation)]
     if result.remediation:
         lines.append(f"    remediation: {result.remediation}")
     return lines
@@ -25,19 +29,20 @@ def finding_block(result: Result) -> list[str]:
 
 def render(report: Report) -> list[str]:
     lines: list[str] = []
+    several = len(report.scan.context.installations) > 1
     problems = report.with_outcome(Outcome.INVALID_INPUT, Outcome.FAILED)
     blocking = [r for r in problems if report.gates(r)]
     below = [r for r in problems if not report.gates(r)]
     for result in blocking:
-        lines.extend(finding_block(result))
+        lines.extend(finding_block(result, several))
     if below:
         lines.append(f"below --fail-on {report.fail_on.label} (reported, not failing):")
         for result in below:
-            lines.extend(finding_block(result))
+            lines.extend(finding_block(result, several))
     skipped = report.with_outcome(Outcome.NOT_EVALUATED)
     if skipped:
         lines.append("not evaluated:")
-        lines.extend(finding_line(r) for r in skipped)
+        lines.extend(finding_line(r, several) for r in skipped)
     lines.extend(summary_lines(report))
     return lines
 
@@ -54,8 +59,11 @@ def summary_lines(report: Report) -> list[str]:
             detail = f" ({', '.join(parts)})"
         lines.append(f"{outcome.value}: {total}{detail}")
     gating = sum(1 for r in report.results if report.gates(r))
-    verdict = "FAIL" if gating else "PASS"
-    lines.append(f"upgrade-lint {verdict}: {gating} finding(s) at or above "
+    unevaluated = len({r.rule_id for r in report.unevaluated_gating()})
+    lines.append(f"gating rules not evaluated: {unevaluated}"
+                 + (" (--require-evaluated fails on them)" if report.require_evaluated
+                    and unevaluated else ""))
+    lines.append(f"upgrade-lint {report.verdict.upper()}: {gating} finding(s) at or above "
                  f"{report.fail_on.label}; {report.scan.objects} object(s) in "
                  f"{report.scan.files} file(s), {len(report.rules())} rule(s)")
     return lines

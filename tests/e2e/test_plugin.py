@@ -22,11 +22,12 @@ def demo(pytester: pytest.Pytester) -> str:
 
 
 def test_demo_items_ids_outcomes_and_contract(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest("--upgrade-lint", "demo", "-v", "-p", "no:cacheprovider")
-    # 13 findings at or above error fail; the 3 below it pass with a warning; 22
-    # rules' passing objects share one item each; the 6 not-evaluated results share
-    # 4 items (one per rule and reason), plus 6 not applicable.
-    result.assert_outcomes(failed=13, passed=25, skipped=10, warnings=3)
+    result = pytester.runpytest("--upgrade-lint", "demo", "--upgrade-target", "3scale=2.5.0", "-v",
+                                "-p", "no:cacheprovider")
+    # 10 findings at or above error fail; the 3 below it pass with a warning; 23
+    # rules' passing objects share one item each; the 7 not-evaluated results share
+    # 6 items (one per rule and reason), plus 6 not applicable.
+    result.assert_outcomes(failed=10, passed=26, skipped=12, warnings=3)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines([
         "upgrade-lint::apic-license-not-accepted[[]1 object passed[]] PASSED*",
@@ -38,14 +39,16 @@ def test_demo_items_ids_outcomes_and_contract(pytester: pytest.Pytester) -> None
         "    remediation: Remove the `spec.template` section*",
     ])
     result.stdout.fnmatch_lines(["*= upgrade-lint =*",
-                                 "failed: 16 (blocker 12, error 1, warning 2, info 1)",
-                                 "not-evaluated: 6 (blocker 3, warning 3)", "not-applicable: 6",
-                                 "passed: 39", "upgrade-lint FAIL: 13 finding(s) at or above error*"])
+                                 "failed: 13 (blocker 9, error 1, warning 2, info 1)",
+                                 "not-evaluated: 7 (blocker 4, warning 3)", "not-applicable: 6",
+                                 "passed: 40", "gating rules not evaluated: 4",
+                                 "upgrade-lint FAIL: 10 finding(s) at or above error*"])
 
 
 def test_markers_and_keywords_select_items(pytester: pytest.Pytester) -> None:
-    blockers = pytester.runpytest("--upgrade-lint", "demo", "-m", "blocker and not kong")
-    blockers.assert_outcomes(failed=9, passed=5, skipped=4)
+    blockers = pytester.runpytest("--upgrade-lint", "demo", "--upgrade-target", "3scale=2.5.0",
+                                  "-m", "blocker and not kong")
+    blockers.assert_outcomes(failed=8, passed=6, skipped=5)
     apic = pytester.runpytest("--upgrade-lint", "demo", "-k", "apic- and template")
     apic.assert_outcomes(failed=1, passed=1)
     nothing = pytester.runpytest("--upgrade-lint", "demo", "-m", "info and kong")
@@ -56,7 +59,7 @@ def test_findings_below_fail_on_are_warnings(pytester: pytest.Pytester) -> None:
     kong = "demo/kong"
     result = pytester.runpytest("--upgrade-lint", kong, "--upgrade-fail-on", "blocker",
                                 "-W", "error")
-    result.assert_outcomes(failed=3, passed=8, skipped=31, warnings=1)
+    result.assert_outcomes(failed=1, passed=8, skipped=32, warnings=1)
     result.stdout.fnmatch_lines(["*UpgradeLintFinding*kong-role-database-mismatch (error)*"])
 
 
@@ -74,14 +77,15 @@ def test_not_applicable_and_not_evaluated_are_skips_with_reasons(
 
 def test_reports_written_from_pytest(pytester: pytest.Pytester) -> None:
     out = pytester.path / "out"
-    pytester.runpytest("--upgrade-lint", "demo", "--upgrade-json", str(out / "r.json"),
+    pytester.runpytest("--upgrade-lint", "demo", "--upgrade-target", "3scale=2.5.0",
+                       "--upgrade-json", str(out / "r.json"),
                        "--upgrade-junit", str(out / "r.xml"), "--upgrade-html", str(out / "r.html"),
                        "-k", "kong")
     report = json.loads((out / "r.json").read_text())
     rule_ids = {r["rule_id"] for r in report["results"]}
     assert {"kong-dp-ahead-of-cp", "kong-role-database-mismatch"} <= rule_ids
     assert all(rule_id.startswith("kong-") for rule_id in rule_ids)
-    assert (out / "r.xml").read_text().count("<testcase") == 12  # the selected items
+    assert (out / "r.xml").read_text().count("<testcase") == 11  # the selected items
     assert "<html" in (out / "r.html").read_text()
 
 
@@ -167,7 +171,7 @@ def test_lean_item_protocol_reports_what_pytests_protocol_reports(
 
     standard = reports()
     lean = reports("--upgrade-lint-only")
-    assert len(standard) == 3 * 48  # 13 failed, 25 passed, 10 skipped
+    assert len(standard) == 3 * 47  # 10 failed, 25 passed, 12 skipped
     assert {r[2] for r in standard} == {"passed", "failed", "skipped"}
     assert {r[-1] for r in standard} == {True} and {r[-1] for r in lean} == {False}
     assert [r[:-1] for r in lean] == [r[:-1] for r in standard]
@@ -212,9 +216,10 @@ def test_xdist_worker_reads_the_objects_when_a_test_asks(pytester: pytest.Pytest
             assert [r.name for r in upgrade_resources.of_kind("GatewayCluster")] == ["gw1"]
             assert upgrade_scan.objects == len(upgrade_scan.resources) > 0
     ''')
-    result = pytester.runpytest_subprocess("--upgrade-lint", "demo", "-n", "2",
+    result = pytester.runpytest_subprocess("--upgrade-lint", "demo", "--upgrade-target",
+                                           "3scale=2.5.0", "-n", "2",
                                            "-p", "no:cacheprovider", "test_own.py")
     outcomes = result.parseoutcomes()
-    # The demo's rule items (13 failed, 25 passed) and the team's test, passed.
-    assert (outcomes["failed"], outcomes["passed"]) == (13, 26)
+    # The demo's rule items (10 failed, 26 passed) and the team's test, passed.
+    assert (outcomes["failed"], outcomes["passed"]) == (10, 27)
     result.stdout.no_fnmatch_line("*FAILED test_own.py*")

@@ -29,7 +29,8 @@ SCHEMA = json.loads((REPO / "checks" / "reports" / "report.schema.json").read_te
 @pytest.fixture
 def demo_report(monkeypatch: pytest.MonkeyPatch) -> Report:
     monkeypatch.chdir(REPO)
-    scan = run_scan(ScanRequest(paths=["fixtures/demo"]), catalog=catalog())
+    scan = run_scan(ScanRequest(paths=["fixtures/demo"], targets={"3scale": "2.5.0"}),
+                    catalog=catalog())
     return Report.build(scan, scan.results, Severity.ERROR, ["fixtures/demo"])
 
 
@@ -62,9 +63,11 @@ def test_json_report_golden_and_schema(demo_report: Report) -> None:
 
 def test_json_report_keeps_every_object_outcome(demo_report: Report) -> None:
     data = json_report.build(demo_report)
-    assert data["verdict"] == "fail" and data["summary"]["failed"] == 16
+    assert data["verdict"] == "fail" and data["summary"]["failed"] == 13
     assert len(data["results"]) == len(demo_report.scan.results)
-    assert data["targets"]["apiconnect"] == {"from": None, "from_source": None, "to": "10.0.8.0",
+    assert data["targets"]["apiconnect"] == {
+        "from": "10.0.5.3-1234", "from_source": "fixtures/demo/apiconnect/management.yaml:16",
+        "to": "10.0.8.0",
                                             "to_source": "fixtures/demo/apiconnect/gateway.yaml:7"}
 
 
@@ -77,15 +80,15 @@ def test_junit_golden_and_jenkins_xunit_schema(demo_report: Report, tmp_path: Pa
 def test_junit_suites_per_product_and_counts(demo_report: Report) -> None:
     root = junit.build(demo_report)
     suites = {s.get("name"): (s.get("tests"), s.get("failures"), s.get("skipped")) for s in root}
-    assert suites == {"3scale": ("9", "3", "5"), "api7": ("10", "2", "2"),
-                      "apiconnect": ("16", "4", "2"), "kong": ("12", "4", "2"),
+    assert suites == {"3scale": ("9", "3", "5"), "api7": ("10", "1", "3"),
+                      "apiconnect": ("16", "4", "1"), "kong": ("11", "2", "3"),
                       "kubernetes": ("3", "0", "1")}
 
 
 def test_below_threshold_findings_do_not_fail_junit(demo_report: Report) -> None:
     lenient = Report.build(demo_report.scan, demo_report.results, Severity.BLOCKER, ["x"])
     kong = next(s for s in junit.build(lenient) if s.get("name") == "kong")
-    assert kong.get("failures") == "3"
+    assert kong.get("failures") == "1"
     assert "error below --fail-on blocker" in "".join(kong.itertext())
 
 

@@ -39,7 +39,7 @@ def test_all_problems_at_once_with_lines_and_json_paths(tmp_path: Path) -> None:
     assert len(problems) == 3
     assert problems[0].startswith("rules/apiconnect/apic-license-not-accepted.yaml:4: "
                                   "$.severity: ") and "'fatal'" in problems[0]
-    assert problems[1].startswith("rules/apiconnect/other-rule.yaml:18: $.params: ")
+    assert problems[1].startswith("rules/apiconnect/other-rule.yaml:19: $.params: ")
     assert "colour" in problems[1]
     assert problems[2].startswith("rules/kong/bad-yaml.yaml:2: YAML error: ")
 
@@ -47,13 +47,13 @@ def test_all_problems_at_once_with_lines_and_json_paths(tmp_path: Path) -> None:
 def test_id_product_template_and_range_consistency(tmp_path: Path) -> None:
     text = (GOOD.replace("id: apic-license-not-accepted", "id: wrong-name")
             .replace("check: field-equals", "check: no-such-template")
-            .replace("mode: both", "mode: both\nwhen:\n  to: '>>10'"))
+            .replace("applies: blocking-state", "applies: migration\nwhen:\n  to: '>>10'"))
     problems = broken_catalog(tmp_path, {"kong/rule-a.yaml": text})
     assert problems == [
         "rules/kong/rule-a.yaml:1: $.id: 'wrong-name' must match the file name 'rule-a'",
         "rules/kong/rule-a.yaml:3: $.product: 'apiconnect' must match the folder 'kong'",
-        "rules/kong/rule-a.yaml:7: $.when.to: bad version range clause '>>10'",
-        "rules/kong/rule-a.yaml:19: $.check: unknown check template 'no-such-template'",
+        "rules/kong/rule-a.yaml:8: $.when.to: bad version range clause '>>10'",
+        "rules/kong/rule-a.yaml:20: $.check: unknown check template 'no-such-template'",
     ]
 
 

@@ -8,7 +8,7 @@ from checks.engine.catalog import Catalog, Rule, Selector
 from checks.engine.evaluate import Evaluator
 from checks.engine.items import group_items
 from checks.engine.redact import Scrubber
-from checks.engine.upgrade_path import PathCondition, ProductPath, UpgradeContext
+from checks.engine.upgrade_path import PathCondition, ProductPath, ScanContext, UpgradeContext
 from checks.engine.versions import VersionRange, parse_version
 from checks.model import Origin, Outcome, Reference, Resource, Severity
 from tests.support import DEMO, of_rule, scan, write
@@ -31,8 +31,8 @@ def rule(**overrides: object) -> Rule:
 
 def evaluate(r: Rule, resources: list[Resource], ctx: UpgradeContext | None = None) -> list:  # type: ignore[type-arg]
     catalog = Catalog((r,), "sha256:0", "", {r.id: r})
-    return Evaluator(catalog, ctx or UpgradeContext(), lambda requests: [1] * len(requests),
-                     Scrubber([])).evaluate(resources)
+    return Evaluator(catalog, ScanContext(default=ctx or UpgradeContext()),
+                     lambda requests: [1] * len(requests), Scrubber([])).evaluate(resources)
 
 
 def gateway(accept: object = True) -> Resource:
@@ -50,11 +50,12 @@ def test_pass_fail_and_no_matching_objects() -> None:
 
 def test_path_conditions_not_applicable_and_not_evaluated() -> None:
     cond = PathCondition("apiconnect", to_range=VersionRange(">=10.0.7.0", "apiconnect"))
-    r = rule(when=cond)
+    r = rule(when=cond, applicability="migration")
     [unknown] = evaluate(r, [gateway(False)])
     assert unknown.outcome is Outcome.NOT_EVALUATED
-    assert unknown.message == ("the target apiconnect version is unknown; "
+    assert unknown.message == ("the target apiconnect version of dir:. is unknown; "
                                "give --target apiconnect=VERSION")
+    assert (unknown.installation, unknown.obj) == ("dir:.", None)
     old = UpgradeContext({"apiconnect": ProductPath("apiconnect",
                                                     target=parse_version("apiconnect", "10.0.6.0"))})
     [na] = evaluate(r, [gateway(False)], old)
@@ -111,6 +112,6 @@ def test_results_are_the_same_whatever_the_order_of_inputs() -> None:
 def test_credentials_never_reach_messages(tmp_path: Path) -> None:
     f = write(tmp_path / "dc.yaml", (DEMO.parent / "3scale" / "3scale-mysql-plaintext-credentials"
                                      / "fire-deploymentconfig.yaml").read_text())
-    results = scan(f).results
+    results = scan(f, currents={"3scale": "2.4.0"}, targets={"3scale": "2.5.0"}).results
     assert of_rule(results, "3scale-mysql-plaintext-credentials", Outcome.FAILED)
     assert all("s3cr3t" not in repr(r) for r in results)

@@ -42,9 +42,12 @@ def apic_license_id(resource: Resource, params: Params, ctx: UpgradeContext) -> 
         yield Violation(f"spec.license.license is {describe(value)}, not a License ID of the form "
                         "L-XXXX-XXXXXX", path, observed=value, expected=params["pattern"])
         return
+    planned = ctx.path("apiconnect")
     declared, _ = first_present(resource.body, [split_path("spec.version"),
                                                 split_path("spec.appVersion")])
-    version = try_parse("apiconnect", declared) or ctx.path("apiconnect").target
+    # --target wins over the CR's own version: the license must fit the target.
+    version = (planned.target if planned.target_source == "--target"
+               else try_parse("apiconnect", declared) or planned.target)
     if version is None:
         yield NotEvaluated("the version stream is unknown (no spec.version, no --target "
                            "apiconnect); cannot check the License ID against it", path)
