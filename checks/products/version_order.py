@@ -16,7 +16,7 @@ from typing import Any
 
 from checks.engine.registry import Params, set_check
 from checks.engine.upgrade_path import UpgradeContext
-from checks.engine.versions import Version, VersionError, parse_version
+from checks.engine.versions import Version, VersionError, is_unquoted_number, parse_version
 from checks.model import JsonPath, NotEvaluated, Resource, Severity, Verdict, Violation
 from checks.objects import (
     container_images,
@@ -166,6 +166,13 @@ def _parse(product: str, resource: Resource, path: JsonPath, value: Any) -> Foun
         return Found(resource, path, value, None, str(exc))
 
 
+def unreadable(label: str, found: Found) -> str:
+    """Why ``found`` has no version, for a message about the ``label`` component."""
+    if is_unquoted_number(found.text):
+        return f"{label} version {found.problem}"
+    return f"{label} version {found.text!r} cannot be read: {found.problem}"
+
+
 def _ahead(subject: Version, reference: Version, compare: str) -> str | None:
     """Why ``subject`` is ahead of (or, for ``equal``, apart from) ``reference``."""
     if compare == "equal":
@@ -204,17 +211,20 @@ def version_order(resources: Sequence[Resource], params: Params,
     product = params["product"]
     subject_label = params["subject"]["label"]
     reference_label = params["reference"]["label"]
-    references = [f for f in read_versions(product, params["reference"]["sources"], resources)
-                  if f.version is not None]
+    read = read_versions(product, params["reference"]["sources"], resources)
+    references = [f for f in read if f.version is not None]
+    # With no readable reference, the first unreadable one says why nothing is compared.
+    why_none = next((unreadable(reference_label, f) for f in read if f.problem), None)
     subjects = read_versions(product, params["subject"]["sources"], resources)
     lowest = min(references, key=lambda f: f.version or Version((0,))) if references else None
     for found in subjects:
         if found.version is None:
-            yield NotEvaluated(f"{subject_label} version {found.text!r} cannot be read: "
-                               f"{found.problem}", found.path, found.resource)
+            yield NotEvaluated(unreadable(subject_label, found), found.path, found.resource)
             continue
         if lowest is None or lowest.version is None:
-            yield NotEvaluated(f"no {reference_label} version in the scan to compare the "
+            yield NotEvaluated(f"{subject_label} version {found.version} cannot be compared; "
+                               f"the {why_none}" if why_none else
+                               f"no {reference_label} version in the scan to compare the "
                                f"{subject_label} version {found.version} with",
                                found.path, found.resource)
             continue
