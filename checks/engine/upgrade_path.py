@@ -51,6 +51,11 @@ class ProductPath:
     target: Version | None = None
     current_source: str = ""
     target_source: str = ""
+    #: The lowest version the installation's objects declare: when it differs
+    #: from the current version some component still moves (a downgrade, a
+    #: component left behind), so an upgrade is under way even if the highest
+    #: declared version is the current one.
+    floor: Version | None = None
 
     def as_dict(self) -> dict[str, str | None]:
         return {
@@ -124,7 +129,7 @@ class UpgradeContext:
             return ConditionCheck(None, f"the current {product} version{self._of()} is unknown, "
                                         "so it is not known whether an upgrade is planned; give "
                                         f"--from {product}=VERSION or --base REF")
-        if path.current == path.target:
+        if path.current == path.target and path.floor in (None, path.current):
             return ConditionCheck(False, f"no {product} upgrade planned{self._of()}: current and "
                                          f"target are both {path.target}")
         return ConditionCheck(True, "")
@@ -243,7 +248,8 @@ def declaring_resources(resources: Sequence[Resource], mapping: InstallationMap
     out: dict[int, Resource] = {}
     for group in group_by_installation(resources, mapping).values():
         for product in PRODUCTS:
-            for found in (declared(product, group), running(product, group)):
+            for found in (declared(product, group), declared(product, group, lowest=True),
+                          running(product, group)):
                 if found is not None:
                     out.setdefault(id(found[1]), found[1])
     return list(out.values())
@@ -289,7 +295,9 @@ def _installation_paths(group: Sequence[Resource], cli_current: Mapping[str, Ver
             if now is not None:
                 current, current_src = now[0], locate(now[1], now[2])
         if current or target:
-            paths[product] = ProductPath(product, current, target, current_src, target_src)
+            floor = declared(product, group, lowest=True)
+            paths[product] = ProductPath(product, current, target, current_src, target_src,
+                                         floor[0] if floor else None)
     return paths
 
 

@@ -9,6 +9,7 @@ import yaml
 
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
+from checks.engine.versions import Version, try_parse
 from checks.model import NotEvaluated, Resource, Verdict, Violation, format_json_path
 from checks.objects import describe, expand, is_missing, is_unresolved, lookup, split_path
 
@@ -139,6 +140,14 @@ def embedded_yaml_values(resource: Resource, params: Params,
                         expected=wanted, inner_line=_line_within(text, where))
 
 
+def _names_version(value: object, params: Params, target: Version) -> bool:
+    """Does ``value`` fill the format with a text of the target version (2.5 for 2.5.0)?"""
+    prefix, _, suffix = params["format"].partition("{target}")
+    if not isinstance(value, str) or not value.startswith(prefix) or not value.endswith(suffix):
+        return False
+    return try_parse(params["product"], value[len(prefix):len(value) - len(suffix)]) == target
+
+
 @object_check("field-references-target", {
     "required": ["product", "field", "format"],
     "additionalProperties": False,
@@ -161,7 +170,7 @@ def field_references_target(resource: Resource, params: Params,
     value = lookup(resource.body, path)
     if is_unresolved(resource, path, value):
         yield NotEvaluated(f"{params['field']} holds an unrendered placeholder {value!r}", path)
-    elif value != expected:
+    elif value != expected and not _names_version(value, params, target):
         yield Violation(f"{params['field']} is {describe(value)}; it must be {expected!r} for the "
                         f"{target} upgrade", path, observed=None if is_missing(value) else value,
                         expected=expected)

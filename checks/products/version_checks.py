@@ -9,7 +9,14 @@ from typing import Any
 
 from checks.engine.registry import Params, object_check, set_check
 from checks.engine.upgrade_path import UpgradeContext
-from checks.engine.versions import Version, VersionRange, parse_version
+from checks.engine.versions import (
+    UnquotedNumberError,
+    Version,
+    VersionError,
+    VersionRange,
+    is_unquoted_number,
+    parse_version,
+)
 from checks.model import (
     JsonPath,
     NotEvaluated,
@@ -42,14 +49,17 @@ def version_valid(resources: Sequence[Resource], params: Params,
                                include_empty=True):
         if found.problem and found.problem.startswith("unrendered"):
             yield NotEvaluated(f"{label} holds an {found.problem}", found.path, found.resource)
+        elif is_unquoted_number(found.text):
+            yield Violation(f"{label} {found.problem}", found.path, observed=found.text,
+                            resource=found.resource)
         elif found.text is None:
             yield Violation("the image has no tag, so it runs whatever 'latest' is; pin a "
                             "full version", found.path, resource=found.resource)
         elif found.version is None:
             yield Violation(f"{label} {found.text!r} is not a full version: {found.problem}",
                             found.path, observed=found.text, resource=found.resource)
-        elif len(str(found.text).lstrip("vV").split("-")[0].split(".")) < params.get("min_parts", 1):
-            yield Violation(f"{label} {found.text!r} is not a full version (at least "
+        elif len(str(found.version).split("-")[0].split(".")) < params.get("min_parts", 1):
+            yield Violation(f"{label} {found.version} is not a full version (at least "
                             f"{params['min_parts']} parts, e.g. 3.7.3)", found.path,
                             observed=found.text, resource=found.resource)
 
@@ -66,8 +76,11 @@ def version_valid(resources: Sequence[Resource], params: Params,
 def versions_agree(resources: Sequence[Resource], params: Params,
                    ctx: UpgradeContext) -> Iterator[Verdict]:
     """All versions the sources find must be the same (components of one release)."""
-    found = [f for f in read_versions(params["product"], params["sources"], resources)
-             if f.version is not None]
+    read = read_versions(params["product"], params["sources"], resources)
+    for f in read:
+        if is_unquoted_number(f.text):  # 3.10 read as 3.1: comparing it would mislead
+            yield NotEvaluated(f"{params['label']} {f.problem}", f.path, f.resource)
+    found = [f for f in read if f.version is not None]
     if len({f.version for f in found}) <= 1:
         return
     counts = Counter(f.version for f in found)
@@ -77,10 +90,10 @@ def versions_agree(resources: Sequence[Resource], params: Params,
     for f in found:
         if f.version != reference:
             yield Violation(
-                f"{params['label']} {f.text} differs from {reference} used by "
+                f"{params['label']} {f.version} differs from {reference} used by "
                 f"{where.resource.ref} at {format_json_path(where.path)}; "
                 "all components must run the same release",
-                f.path, observed=str(f.text), expected=str(reference), resource=f.resource)
+                f.path, observed=str(f.version), expected=str(reference), resource=f.resource)
 
 
 PATH_TABLE_SCHEMA: Mapping[str, Any] = {
@@ -111,15 +124,24 @@ class PathVerdict:
 
 
 def path_problem(current: Version, target: Version, params: Params) -> PathVerdict | None:
-    """Why (current -> target) is not a supported direct path, or None."""
+    """Why (current -> target) is not a supported direct path, or None.
+
+    Equal versions are no upgrade, so no path to judge. A downgrade is never
+    a supported path: no vendor here migrates data back to an older release.
+    """
     product = params["product"]
+    if target == current:
+        return None
+    if target < current:
+        return PathVerdict(f"downgrade from {current} to {target} is not supported; data is "
+                           "migrated only forward, so going back means restoring the backup "
+                           "taken before the upgrade (or the current or target version is "
+                           "wrong)", Severity.ERROR)
     for row in params.get("forbidden", ()):
         if (VersionRange(row["from"], product).contains(current)
                 and VersionRange(row["to"], product).contains(target)):
             severity = row.get("severity")
             return PathVerdict(row["message"], Severity.parse(severity) if severity else None)
-    if target <= current:
-        return None
     stream = params.get("stream_parts", 2)
     if params.get("allow_patch", True) and current.release[:stream] == target.release[:stream]:
         return None
@@ -181,7 +203,10 @@ def upgrade_path(resource: Resource, params: Params, ctx: UpgradeContext) -> Ite
         else:
             try:
                 target = parse_version(product, value)
-            except ValueError:
+            except UnquotedNumberError as exc:  # 3.10 read as 3.1: comparing would mislead
+                yield NotEvaluated(f"the planned {product} version {exc}", where)
+                return
+            except VersionError:
                 return  # malformed versions are other rules' findings
     if path.current is None or target is None:
         missing = "current" if path.current is None else "target"

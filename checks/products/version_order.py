@@ -17,7 +17,7 @@ from typing import Any
 from checks.engine.installations import how_to_name
 from checks.engine.registry import Params, set_check
 from checks.engine.upgrade_path import UpgradeContext
-from checks.engine.versions import Version, VersionError, parse_version
+from checks.engine.versions import Version, VersionError, is_unquoted_number, parse_version
 from checks.model import JsonPath, NotEvaluated, Resource, Severity, Verdict, Violation
 from checks.objects import (
     container_images,
@@ -167,6 +167,13 @@ def _parse(product: str, resource: Resource, path: JsonPath, value: Any) -> Foun
         return Found(resource, path, value, None, str(exc))
 
 
+def unreadable(label: str, found: Found) -> str:
+    """Why ``found`` has no version, for a message about the ``label`` component."""
+    if is_unquoted_number(found.text):
+        return f"{label} version {found.problem}"
+    return f"{label} version {found.text!r} cannot be read: {found.problem}"
+
+
 def _ahead(subject: Version, reference: Version, compare: str) -> str | None:
     """Why ``subject`` is ahead of (or, for ``equal``, apart from) ``reference``."""
     if compare == "equal":
@@ -201,6 +208,11 @@ def _reference(product: str, side: Mapping[str, Any], resources: Sequence[Resour
     own = _lowest(product, side, resources)
     if own is not None:
         return own, ""
+    # An unreadable reference here says why nothing is compared (never another's).
+    unread = next((f for f in read_versions(product, side["sources"], resources) if f.problem),
+                  None)
+    if unread is not None:
+        return None, f"{{subject}} cannot be compared; the {unreadable(label, unread)}"
     others = {name: found for name, group in sorted(ctx.elsewhere.items())
               if (found := _lowest(product, side, group)) is not None}
     if len(others) == 1:
@@ -240,8 +252,7 @@ def version_order(resources: Sequence[Resource], params: Params,
     lowest, why_none = _reference(product, params["reference"], resources, ctx)
     for found in subjects:
         if found.version is None:
-            yield NotEvaluated(f"{subject_label} version {found.text!r} cannot be read: "
-                               f"{found.problem}", found.path, found.resource)
+            yield NotEvaluated(unreadable(subject_label, found), found.path, found.resource)
             continue
         if lowest is None or lowest.version is None:
             yield NotEvaluated(why_none.format(subject=f"{subject_label} version {found.version}"),

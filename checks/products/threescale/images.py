@@ -7,6 +7,7 @@ from typing import Any
 
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
+from checks.engine.versions import try_parse
 from checks.model import NotEvaluated, Resource, Verdict, Violation, format_json_path
 from checks.objects import expand, lookup
 
@@ -31,8 +32,12 @@ def imagestream_target(resource: Resource, params: Params,
                            f"{params['product']}=VERSION", ("spec", "tags"))
         return
     wanted = str(target)
+
+    def is_target(name: str) -> bool:  # 2.5 names the same release as 2.5.0
+        return name == wanted or try_parse(params["product"], name) == target
+
     tags = {str(t.get("name")): (i, t) for i, t in _tags(resource)}
-    if wanted not in tags:
+    if not any(is_target(name) for name in tags):
         yield Violation(f"image stream {resource.name!r} has no tag {wanted!r}; add it before "
                         "repointing latest", ("spec", "tags"), observed=sorted(tags),
                         expected=wanted)
@@ -44,7 +49,8 @@ def imagestream_target(resource: Resource, params: Params,
     if not isinstance(source, Mapping):
         source = {}
     points_at = f"{source.get('kind')} {source.get('name')}"
-    if source.get("kind") != "ImageStreamTag" or str(source.get("name")).split(":")[-1] != wanted:
+    if source.get("kind") != "ImageStreamTag" or not is_target(
+            str(source.get("name")).split(":")[-1]):
         yield Violation(f"latest of image stream {resource.name!r} points at {points_at}, not at "
                         f"ImageStreamTag {wanted}", ("spec", "tags", index, "from"),
                         observed=points_at, expected=f"ImageStreamTag {wanted}")
