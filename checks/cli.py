@@ -238,12 +238,22 @@ def _when_text(rule: Rule) -> str | None:
     return f"{rule.product} {' '.join(parts)}"
 
 
+#: RULES.md, "When rules apply", in the words of ``explain`` and docs/rules.md.
+APPLIES_WHEN = {
+    "blocking-state": "blocking state: any upgrade, unless it is known that none is planned",
+    "upgrade-evidence": "evidence needed at upgrade time: only when an upgrade is known to be "
+                        "planned (current version older than the target)",
+    "migration": "version-specific migration: only on the upgrade path below",
+}
+
+
 def explain_text(rule: Rule) -> str:
     when = _when_text(rule)
     lines = [
         f"{rule.id}: {rule.title}", "",
         f"Product: {rule.product}    Severity: {rule.severity.label}    Mode: {rule.mode}",
         f"Applies to: {rule.scope_description()}",
+        f"Applies when: {APPLIES_WHEN[rule.applicability]}",
         *([f"Upgrade path: {when}"] if when else []),
         *([f"Tags: {', '.join(rule.tags)}"] if rule.tags else []),
         "", "What it checks:", rule.description,
@@ -257,7 +267,8 @@ def explain_text(rule: Rule) -> str:
 def explain_markdown(rule: Rule) -> str:
     when = _when_text(rule)
     facts = [f"**Product** {rule.product} · **Severity** {rule.severity.label} · "
-             f"**Mode** {rule.mode}", f"**Applies to** {rule.scope_description()}"]
+             f"**Mode** {rule.mode}", f"**Applies to** {rule.scope_description()}",
+             f"**Applies when** {APPLIES_WHEN[rule.applicability]}"]
     if when:
         facts.append(f"**Upgrade path** {when}")
     if rule.tags:
