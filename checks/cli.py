@@ -66,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--installation", action="append", default=[], metavar="NAME=GLOB",
                       help="files matching GLOB belong to installation NAME, e.g. "
                            "prod='envs/prod/*' (repeatable; see README, Installations)")
+    scan.add_argument("--base", metavar="REF",
+                      help="merge-request gating: each installation's versions at git REF "
+                           "(the target branch) are what runs now, and findings REF already "
+                           "had are reported as existing, not failing")
+    scan.add_argument("--baseline", metavar="FILE",
+                      help="findings in this earlier --json report are existing, not failing")
+    scan.add_argument("--gate-all", action="store_true",
+                      help="with --base or --baseline: existing findings fail too")
     scan.add_argument("--require-evaluated", action="store_true",
                       help="readiness gate: a blocker or error rule that could not be "
                            "evaluated fails the run")
@@ -125,11 +133,14 @@ def _scan_args(ns: argparse.Namespace) -> list[str]:
             args += [option, value]
     for option, value in (("--upgrade-json", ns.json), ("--upgrade-junit", ns.junit),
                           ("--upgrade-html", ns.html), ("--upgrade-rules", ns.rules),
+                          ("--upgrade-base", ns.base), ("--upgrade-baseline", ns.baseline),
                           ("-k", ns.k), ("-m", ns.m)):
         if value:
             args += [option, value]
-    if ns.require_evaluated:
-        args.append("--upgrade-require-evaluated")
+    for flag, on in (("--upgrade-require-evaluated", ns.require_evaluated),
+                     ("--upgrade-gate-all", ns.gate_all)):
+        if on:
+            args.append(flag)
     if ns.max_file_size is not None:
         args += ["--upgrade-max-file-size", str(ns.max_file_size)]
     args += ["--upgrade-max-backup-age", ns.max_backup_age, "--upgrade-jobs", ns.jobs]
@@ -148,7 +159,8 @@ def _prepare(ns: argparse.Namespace, stdin_data: bytes | None) -> PreparedScan |
             backups=ns.backup, rules=ns.rules,
             max_file_bytes=ns.max_file_size or DEFAULT_MAX_FILE_BYTES,
             max_backup_age=ns.max_backup_age, jobs=ns.jobs, stdin_data=stdin_data,
-            installations=ns.installation,
+            installations=ns.installation, base=ns.base, baseline=ns.baseline,
+            gate_all=ns.gate_all,
             encode_results=json_encoder(ns.json, ns.fail_on, ns.require_evaluated))
     except ValueError:
         return None

@@ -229,6 +229,9 @@ class Result(NamedTuple):
     #: The installation (one running instance of a product) the result is
     #: about; None for results about the whole scan (see engine.installations).
     installation: str | None = None
+    #: The merge request's base (``--base``) or a baseline report already had
+    #: this finding: reported, but it does not fail the gate.
+    existing: bool = False
 
     @property
     def location(self) -> str:

@@ -70,6 +70,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "fails the run")
     group.addoption("--upgrade-installation", action="append", default=[], metavar="NAME=GLOB",
                     help="files matching GLOB belong to installation NAME (repeatable)")
+    group.addoption("--upgrade-base", metavar="REF",
+                    help="merge-request gating: versions at git REF are what runs now, and "
+                         "findings REF already had do not fail")
+    group.addoption("--upgrade-baseline", metavar="FILE",
+                    help="findings in this earlier JSON report do not fail")
+    group.addoption("--upgrade-gate-all", action="store_true",
+                    help="with --upgrade-base/--upgrade-baseline: existing findings fail too")
     group.addoption("--upgrade-json", metavar="FILE", help="write the JSON report")
     group.addoption("--upgrade-junit", metavar="FILE", help="write the JUnit XML report")
     group.addoption("--upgrade-html", metavar="FILE", help="write the HTML report")
@@ -118,6 +125,8 @@ def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRe
             rules=option("upgrade_rules"), max_file_bytes=option("upgrade_max_file_size"),
             max_backup_age=option("upgrade_max_backup_age"), jobs=_jobs(config),
             stdin_data=stdin_data, installations=option("upgrade_installation"),
+            base=option("upgrade_base"), baseline=option("upgrade_baseline"),
+            gate_all=option("upgrade_gate_all"),
             encode_results=json_encoder(option("upgrade_json"), option("upgrade_fail_on"),
                                         option("upgrade_require_evaluated")))
     except ValueError as exc:

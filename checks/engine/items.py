@@ -35,7 +35,8 @@ class ItemSpec:
 
     def gates(self, fail_on: Severity, require_evaluated: bool = False) -> bool:
         """Does this item fail the run at threshold ``fail_on``?"""
-        return gates(self.outcome, self.severity, fail_on, require_evaluated)
+        return not self.first.existing and gates(self.outcome, self.severity, fail_on,
+                                                 require_evaluated)
 
 
 def _object_label(result: Result) -> str:

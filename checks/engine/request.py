@@ -68,6 +68,7 @@ def build_request(paths: Sequence[str], *, values: Sequence[str] = (),
                   backups: Sequence[str] = (), rules: str | None = None,
                   max_file_bytes: int, max_backup_age: str = "24h", jobs: str = "1",
                   stdin_data: bytes | None = None, installations: Sequence[str] = (),
+                  base: str | None = None, baseline: str | None = None, gate_all: bool = False,
                   encode_results: EncodeResults | None = None) -> ScanRequest:
     try:
         max_age = parse_duration(max_backup_age)
@@ -81,4 +82,5 @@ def build_request(paths: Sequence[str], *, values: Sequence[str] = (),
         rules_dir=Path(rules) if rules else None, max_file_bytes=max_file_bytes,
         stdin_data=stdin_data, backups=backup_pairs(backups),
         max_backup_age_seconds=max_age, jobs=parse_jobs(jobs), encode_results=encode_results,
-        installations=InstallationMap.parse(installations))
+        installations=InstallationMap.parse(installations), base=base or None,
+        baseline=baseline or None, gate_all=bool(gate_all))

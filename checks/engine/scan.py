@@ -12,13 +12,14 @@ import pickle
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from checks.engine import parallel
 from checks.engine.catalog import Catalog, load_catalog
 from checks.engine.evaluate import Evaluator, input_error_results
+from checks.engine.existing import BaselineError, FindingKey, finding_keys, mark_existing, read_baseline
 from checks.engine.installations import InstallationMap
 from checks.engine.redact import Scrubber
 from checks.engine.upgrade_path import ContextOptions, ScanContext, build_contexts
@@ -33,6 +34,7 @@ from checks.model import (
 )
 from checks.sources import backups
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
+from checks.sources.git_base import BaseRevisionError, BaseSnapshot, load_base
 from checks.sources.manifests import ScanInputs, discover_inputs, load_files, locator_for
 from checks.timings import mark
 
@@ -57,6 +59,12 @@ class ScanRequest:
     jobs: int = 1
     #: ``--installation NAME=GLOB``: which files make up which installation.
     installations: InstallationMap = field(default_factory=InstallationMap)
+    #: ``--base REF``: the merge request's target revision (git).
+    base: str | None = None
+    #: ``--baseline FILE``: a previous JSON report whose findings are known.
+    baseline: str | None = None
+    #: ``--gate-all``: existing findings fail the gate too.
+    gate_all: bool = False
     #: The encoder of a streamed report that will be written (the JSON
     #: report's), passed by the front end: with ``jobs`` > 1 the workers encode
     #: their own results with it while the parent runs the items. The engine
@@ -122,26 +130,58 @@ class PreparedScan:
                                  request.stdin_data, request.careful_parser)
         self.files, self.discovery_errors = discover_inputs(self.inputs)
         jobs = min(request.jobs, len(self.files))
+        # Findings are marked existing after the workers encoded them: with a
+        # base or a baseline the report encodes every result itself.
+        encode = None if request.base or request.baseline else request.encode_results
         self.workers = (parallel.Started(self.files, self.inputs, catalog, jobs,
-                                         request.encode_results, request.installations)
+                                         encode, request.installations)
                         if jobs > 1 and request.stdin_data is None else None)
 
     def finish(self) -> ScanResult:
         with _no_cyclic_gc():
             return self._finish()
 
+    def _before(self) -> tuple[BaseSnapshot | None, set[FindingKey]]:
+        """The base revision's objects and the baseline's findings, read before the
+        scan so that a wrong ``--base`` or ``--baseline`` fails fast."""
+        request = self.request
+        try:
+            base = load_base(request.base, self.files, self.inputs) if request.base else None
+            known = read_baseline(request.baseline) if request.baseline else set()
+        except (BaseRevisionError, BaselineError) as exc:
+            if self.workers is not None:
+                self.workers.close()
+            raise ScanUsageError(str(exc)) from None
+        return base, known
+
+    def _existing(self, base: BaseSnapshot | None, known: set[FindingKey],
+                  options: ContextOptions) -> set[FindingKey]:
+        """Findings that are not the change's: the baseline's, and those the base
+        revision already had (evaluated as the base, with its own context)."""
+        if self.request.gate_all:
+            return set()
+        if base is None:
+            return known
+        base_options = replace(options, base_ref="", base_resources=())
+        context, _ = build_contexts(base.resources, base_options, lambda r, p: r.origin.path)
+        evaluator = Evaluator(self.catalog, context, lambda asked: [0] * len(asked),
+                              Scrubber([]))
+        return known | finding_keys(evaluator.evaluate(base.resources))
+
     def _finish(self) -> ScanResult:
         request, catalog, inputs = self.request, self.catalog, self.inputs
         locator = locator_for(inputs)
+        base, known = self._before()
+        options = ContextOptions(
+            request.targets, request.currents,
+            {key: backups.inspect(path) for key, path in request.backups.items()},
+            request.max_backup_age_seconds, request.installations,
+            request.base or "", base.resources if base else ())
 
         def where(resource: Resource, path: JsonPath) -> str:
             return f"{resource.origin.path}:{locator.line(resource.origin, path)}"
 
         def make_context(resources: Sequence[Resource]) -> ScanContext:
-            options = ContextOptions(
-                request.targets, request.currents,
-                {key: backups.inspect(path) for key, path in request.backups.items()},
-                request.max_backup_age_seconds, request.installations)
             context, problems = build_contexts(resources, options, where)
             if problems:
                 raise ScanUsageError("; ".join(problems))
@@ -152,8 +192,10 @@ class PreparedScan:
             errors = input_error_results(self.discovery_errors + combined.errors)
             if combined.pre_encoded is not None:
                 combined.pre_encoded.shift(len(errors))
+            existing = self._existing(base, known, options)
             return ScanResult(catalog, combined.context, combined.declarations,
-                              errors + combined.results, combined.files, combined.documents,
+                              mark_existing(errors + combined.results, existing),
+                              combined.files, combined.documents,
                               self.started_at, time.perf_counter() - self.clock,
                               combined.objects, combined.pre_encoded)
         manifests = load_files(self.files, inputs)
@@ -162,8 +204,9 @@ class PreparedScan:
 
         scrubber = Scrubber.from_resources(manifests.resources)
         evaluator = Evaluator(catalog, context, locator.resource_lines, scrubber)
-        results = (input_error_results(self.discovery_errors + manifests.errors)
-                   + evaluator.evaluate(manifests.resources))
+        results = mark_existing(input_error_results(self.discovery_errors + manifests.errors)
+                                + evaluator.evaluate(manifests.resources),
+                                self._existing(base, known, options))
         return ScanResult(catalog, context, manifests.resources, results, manifests.files,
                           manifests.documents, self.started_at,
                           time.perf_counter() - self.clock, len(manifests.resources))

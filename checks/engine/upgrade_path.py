@@ -265,18 +265,37 @@ class ContextOptions:
     backups: Mapping[str, BackupEvidence] = field(default_factory=dict)
     max_backup_age_seconds: float = 24 * 3600
     mapping: InstallationMap = field(default_factory=InstallationMap)
+    #: ``--base REF``: the objects at the merge request's base revision.
+    base_ref: str = ""
+    base_resources: Sequence[Resource] = ()
+
+
+def _base_versions(options: ContextOptions) -> dict[str, dict[str, tuple[Version, str]]]:
+    """Each installation's declared versions at ``--base``: what runs now."""
+    out: dict[str, dict[str, tuple[Version, str]]] = {}
+    for name, group in group_by_installation(options.base_resources, options.mapping).items():
+        for product in PRODUCTS:
+            found = declared(product, group)
+            if found is not None:
+                out.setdefault(name, {})[product] = (
+                    found[0], f"{found[1].origin.path} at --base {options.base_ref}")
+    return out
 
 
 def _installation_paths(group: Sequence[Resource], cli_current: Mapping[str, Version],
                         cli_target: Mapping[str, Version],
-                        locate: Callable[[Resource, JsonPath], str]) -> dict[str, ProductPath]:
+                        locate: Callable[[Resource, JsonPath], str],
+                        at_base: Mapping[str, tuple[Version, str]]) -> dict[str, ProductPath]:
     """One installation's path per product (see RULES.md, "When rules apply"):
+    ``--from``, then the version declared at ``--base``, is what runs now;
     ``--target`` wins over a declared version; a declared version older than
     ``--target`` is what runs now; a status field says what runs now."""
     paths = {}
     for product in PRODUCTS:
         current, target = cli_current.get(product), cli_target.get(product)
         current_src = "--from" if current else ""
+        if current is None and product in at_base:
+            current, current_src = at_base[product]
         target_src = "--target" if target else ""
         found = declared(product, group)
         if target is None and found is not None:
@@ -355,9 +374,11 @@ def build_contexts(resources: Sequence[Resource], options: ContextOptions,
                for p in PRODUCTS if p in cli_current or p in cli_target},
         max_backup_age_seconds=options.max_backup_age_seconds)
     ctx = ScanContext(default=default, mapping=options.mapping)
+    at_base = _base_versions(options)
     for name, group in group_by_installation(resources, options.mapping).items():
         ctx.installations[name] = UpgradeContext(
-            paths=_installation_paths(group, cli_current, cli_target, locate),
+            paths=_installation_paths(group, cli_current, cli_target, locate,
+                                      at_base.get(name, {})),
             max_backup_age_seconds=options.max_backup_age_seconds, installation=name)
     _share_backups(ctx, options.backups)
     return ctx, problems

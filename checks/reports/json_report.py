@@ -48,6 +48,7 @@ def result_dict(result: Result, gating: bool) -> dict[str, Any]:
         "message": result.message,
         "object": obj,
         "installation": result.installation,
+        "existing": result.existing,
         "path": result.path,
         "line": result.line,
         "json_path": result.json_path,
@@ -211,7 +212,8 @@ class _ResultEncoder:
         self.tails: dict[str, str] = {}
 
     def _head(self, r: Result) -> str:
-        gating = gates(r.outcome, r.severity, self.fail_on, self.require_evaluated)
+        gating = not r.existing and gates(r.outcome, r.severity, self.fail_on,
+                                          self.require_evaluated)
         return "".join((
             '{"rule_id":', _encode_str(r.rule_id), ',"product":', _encode_str(r.product),
             ',"severity":', _encode_str(r.severity.label),
@@ -225,7 +227,7 @@ class _ResultEncoder:
             '{"apiVersion":', _encode_str(ref.api_version), ',"kind":', _encode_str(ref.kind),
             ',"namespace":', value(ref.namespace), ',"name":', _encode_str(ref.name), "}"))
         return (f',"object":{obj},"installation":{value(r.installation)},'
-                f'"path":{value(r.path)},"line":')
+                f'"existing":{"true" if r.existing else "false"},"path":{value(r.path)},"line":')
 
     def _tail(self, r: Result) -> str:
         return "".join((',"remediation":', _encode_str(r.remediation),
@@ -244,7 +246,7 @@ class _ResultEncoder:
         head = self.heads.get(key)
         if head is None:
             head = self.heads[key] = self._head(r)
-        where = (r.obj, r.path, r.installation)
+        where = (r.obj, r.path, r.installation, r.existing)
         place = self.places.get(where)
         if place is None:
             place = self.places[where] = self._place(r)

@@ -43,6 +43,10 @@ def _case(item: ItemSpec, report: Report) -> TestCase:
         text = finding_line(first, installation=True)
         case.add_failure_info(message=text, output=f"{text}\nremediation: {first.remediation}",
                               failure_type=first.severity.label)
+    elif first.existing:
+        case.stdout = (f"existing (already in the --base revision or --baseline), not failing: "
+                       f"{finding_line(first, installation=True)}\n"
+                       f"remediation: {first.remediation}")
     else:
         case.stdout = (f"{first.severity.label} below --fail-on {report.fail_on.label}: "
                        f"{finding_line(first, installation=True)}\n"

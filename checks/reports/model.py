@@ -42,7 +42,8 @@ class Report:
         return tuple(group_items(self.results))
 
     def gates(self, result: Result) -> bool:
-        return gates(result.outcome, result.severity, self.fail_on, self.require_evaluated)
+        return not result.existing and gates(result.outcome, result.severity, self.fail_on,
+                                             self.require_evaluated)
 
     def unevaluated_gating(self) -> list[Result]:
         """Results of rules that would gate, had they been evaluated: a verdict

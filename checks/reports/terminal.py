@@ -32,12 +32,17 @@ def render(report: Report) -> list[str]:
     several = len(report.scan.context.installations) > 1
     problems = report.with_outcome(Outcome.INVALID_INPUT, Outcome.FAILED)
     blocking = [r for r in problems if report.gates(r)]
-    below = [r for r in problems if not report.gates(r)]
+    existing = [r for r in problems if r.existing]
+    below = [r for r in problems if not report.gates(r) and not r.existing]
     for result in blocking:
         lines.extend(finding_block(result, several))
     if below:
         lines.append(f"below --fail-on {report.fail_on.label} (reported, not failing):")
         for result in below:
+            lines.extend(finding_block(result, several))
+    if existing:
+        lines.append("existing (already in the --base revision or --baseline; not failing):")
+        for result in existing:
             lines.extend(finding_block(result, several))
     skipped = report.with_outcome(Outcome.NOT_EVALUATED)
     if skipped:
@@ -58,6 +63,9 @@ def summary_lines(report: Report) -> list[str]:
             parts = [f"{sev.label} {n}" for sev, n in sorted(severities.items(), reverse=True)]
             detail = f" ({', '.join(parts)})"
         lines.append(f"{outcome.value}: {total}{detail}")
+        if outcome is Outcome.FAILED and any(r.existing for r in report.results):
+            lines.append(f"existing: {sum(1 for r in report.results if r.existing)} "
+                         "(not failing)")
     gating = sum(1 for r in report.results if report.gates(r))
     unevaluated = len({r.rule_id for r in report.unevaluated_gating()})
     lines.append(f"gating rules not evaluated: {unevaluated}"

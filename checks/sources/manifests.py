@@ -202,3 +202,10 @@ def load(inputs: ScanInputs) -> ManifestSet:
     out = load_files(files, inputs)
     out.errors[:0] = errors
     return out
+
+
+def load_text(text: str, path: str, chart: str | None, out: ManifestSet,
+              careful: bool = False) -> None:
+    """Objects of one file's text into ``out`` (for text that is not on disk:
+    the ``--base`` revision's)."""
+    _load_text(text, path, chart, out, careful)

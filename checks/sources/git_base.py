@@ -1,0 +1,112 @@
+"""``--base REF``: the scanned files as they were at a git revision.
+
+In a merge-request pipeline REF is the target branch. Its manifests say what
+runs now (the version each installation declares there is its current
+version), and a finding that the base already had was not introduced by the
+change. The files are read with one ``git cat-file --batch`` per repository,
+never checked out, so the working tree is untouched and a shallow clone with
+the base fetched is enough.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checks.model import Resource
+from checks.sources.files import InputFile, decode
+from checks.sources.manifests import ManifestSet, ScanInputs, load_text
+
+
+class BaseRevisionError(Exception):
+    """``--base`` cannot be used (not a git repository, unknown revision): a usage error."""
+
+
+@dataclass
+class BaseSnapshot:
+    ref: str
+    resources: list[Resource] = field(default_factory=list)
+    #: Scanned files that did not exist at the base (new in the change).
+    new_files: list[str] = field(default_factory=list)
+
+
+def _git(root: str, *args: str, data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["git", "-C", root, *args], input=data, capture_output=True,
+                          timeout=300, check=False)
+
+
+def _toplevel(directory: str, cache: dict[str, str | None]) -> str | None:
+    if directory not in cache:
+        try:
+            proc = _git(directory, "rev-parse", "--show-toplevel")
+        except (OSError, subprocess.SubprocessError):
+            cache[directory] = None
+        else:
+            cache[directory] = (proc.stdout.decode().strip() or None) if proc.returncode == 0 \
+                else None
+    return cache[directory]
+
+
+def _commit(root: str, ref: str) -> str:
+    proc = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if proc.returncode != 0:
+        raise BaseRevisionError(
+            f"--base {ref}: no such commit in the git repository at {root}; in a shallow CI "
+            f"clone fetch it first (for example: git fetch --depth=50 origin <target-branch>)")
+    return proc.stdout.decode().strip()
+
+
+def _read_batch(root: str, commit: str, relative: Sequence[str]) -> list[bytes | None]:
+    """Each file's content at ``commit`` (None where it did not exist)."""
+    request = "".join(f"{commit}:{path}\n" for path in relative).encode()
+    proc = _git(root, "cat-file", "--batch", data=request)
+    if proc.returncode != 0:
+        raise BaseRevisionError(f"--base: git cat-file failed in {root}: "
+                                f"{proc.stderr.decode(errors='replace').strip()}")
+    out, position = proc.stdout, 0
+    contents: list[bytes | None] = []
+    for _ in relative:
+        end = out.index(b"\n", position)
+        header = out[position:end].split()
+        position = end + 1
+        if len(header) < 3 or header[-1] == b"missing" or header[1] != b"blob":
+            contents.append(None)
+            continue
+        size = int(header[2])
+        contents.append(out[position:position + size])
+        position += size + 1
+    return contents
+
+
+def load_base(ref: str, files: Iterable[InputFile], inputs: ScanInputs) -> BaseSnapshot:
+    """The objects of ``files`` as they were at ``ref``. Raises BaseRevisionError
+    when a file is outside a git repository or the revision is unknown there."""
+    snapshot = BaseSnapshot(ref)
+    by_root: dict[str, list[tuple[InputFile, str]]] = {}
+    roots: dict[str, str | None] = {}
+    for item in files:
+        if item.fs_path is None:
+            continue  # standard input has no history
+        real = os.path.realpath(item.fs_path)
+        root = _toplevel(os.path.dirname(real), roots)
+        if root is None:
+            raise BaseRevisionError(f"--base {ref}: {item.display} is not in a git repository")
+        by_root.setdefault(root, []).append((item, os.path.relpath(real, root)))
+    out = ManifestSet()
+    charts = {str(Path(p)): chart for p, chart in inputs.values.items()}
+    for root, entries in by_root.items():
+        commit = _commit(root, ref)
+        for (item, _), data in zip(entries, _read_batch(root, commit, [r for _, r in entries]),
+                                   strict=True):
+            if data is None:
+                snapshot.new_files.append(item.display)
+                continue
+            text = decode(data, item.display)
+            if isinstance(text, str):  # a base that did not parse had nothing to compare
+                load_text(text, item.display, charts.get(str(Path(item.display))), out,
+                          inputs.careful)
+    snapshot.resources = out.resources
+    return snapshot
