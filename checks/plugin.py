@@ -76,6 +76,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "use them read the manifests again)")
     group.addoption("--upgrade-max-file-size", type=int, default=DEFAULT_MAX_FILE_BYTES,
                     metavar="BYTES", help="skip (and report) larger input files")
+    group.addoption("--upgrade-exclude", action="append", default=[], metavar="GLOB",
+                    help="leave out files below a scanned directory matching this "
+                         "gitignore-style pattern (repeatable; .upgradelintignore adds more)")
     # Set by `upgrade-lint scan`: collect nothing but the rule items.
     group.addoption("--upgrade-lint-only", action="store_true", help=argparse.SUPPRESS)
 
@@ -113,7 +116,8 @@ def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRe
             rules=option("upgrade_rules"), max_file_bytes=option("upgrade_max_file_size"),
             max_backup_age=option("upgrade_max_backup_age"), jobs=_jobs(config),
             stdin_data=stdin_data,
-            encode_results=json_encoder(option("upgrade_json"), option("upgrade_fail_on")))
+            encode_results=json_encoder(option("upgrade_json"), option("upgrade_fail_on")),
+            exclude=option("upgrade_exclude"))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
 

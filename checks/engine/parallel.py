@@ -43,6 +43,7 @@ from checks.model import (
     JsonPath,
     Resource,
     Result,
+    Skipped,
     pack_results,
     unpack_results,
 )
@@ -64,6 +65,7 @@ class Share:
     set_resources: dict[str, list[Resource]]
     declarations: list[Resource]
     secrets: list[str]
+    skipped: list[Skipped]
 
 
 #: Encodes each rule's results as one piece of a streamed report
@@ -74,6 +76,7 @@ EncodeResults = Callable[[Mapping[str, Sequence[Result]]], dict[str, str]]
 @dataclass
 class Combined:
     errors: list[InputError] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     files: int = 0
     documents: int = 0
     objects: int = 0
@@ -118,7 +121,7 @@ def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
         conn.send(Share(manifests.errors, manifests.files, manifests.documents,
                         len(manifests.resources), {k: len(v) for k, v in matched.items()},
                         {k: v for k, v in matched.items() if k in set_rules},
-                        declarations, secret_values(manifests.resources)))
+                        declarations, secret_values(manifests.resources), manifests.skipped))
         # While the parent builds the context: the object rules that do not need
         # it. (Messages are scrubbed later, with every share's secrets.)
         early_evaluator = Evaluator(catalog, UpgradeContext(), _no_lines, Scrubber([]))
@@ -308,6 +311,7 @@ def _combine(pipes: list[Connection], catalog: Catalog,
     out = Combined()
     for part in parts:
         out.errors += part.errors
+        out.skipped += part.skipped
         out.files += part.files
         out.documents += part.documents
         out.objects += part.objects

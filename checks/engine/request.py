@@ -53,7 +53,8 @@ def build_request(paths: Sequence[str], *, values: Sequence[str] = (),
                   backups: Sequence[str] = (), rules: str | None = None,
                   max_file_bytes: int, max_backup_age: str = "24h", jobs: str = "1",
                   stdin_data: bytes | None = None,
-                  encode_results: EncodeResults | None = None) -> ScanRequest:
+                  encode_results: EncodeResults | None = None,
+                  exclude: Sequence[str] = ()) -> ScanRequest:
     try:
         max_age = parse_duration(max_backup_age)
     except ValueError as exc:
@@ -65,4 +66,5 @@ def build_request(paths: Sequence[str], *, values: Sequence[str] = (),
         targets=product_pairs(targets, "--target"), currents=product_pairs(currents, "--from"),
         rules_dir=Path(rules) if rules else None, max_file_bytes=max_file_bytes,
         stdin_data=stdin_data, backups=product_pairs(backups, "--backup"),
-        max_backup_age_seconds=max_age, jobs=parse_jobs(jobs), encode_results=encode_results)
+        max_backup_age_seconds=max_age, jobs=parse_jobs(jobs), encode_results=encode_results,
+        exclude=list(exclude))

@@ -22,17 +22,25 @@ from checks.engine.evaluate import Evaluator, input_error_results
 from checks.engine.redact import Scrubber
 from checks.engine.upgrade_path import UpgradeContext, build_context
 from checks.model import (
+    InputError,
     JsonPath,
     Outcome,
     Resource,
     Result,
     Severity,
+    Skipped,
     pack_results,
     unpack_results,
 )
 from checks.sources import backups
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
-from checks.sources.manifests import ScanInputs, discover_inputs, load_files, locator_for
+from checks.sources.manifests import (
+    ScanInputs,
+    discover_inputs,
+    load_files,
+    locator_for,
+    nothing_found,
+)
 from checks.timings import mark
 
 
@@ -53,6 +61,8 @@ class ScanRequest:
     max_backup_age_seconds: float = 24 * 3600
     careful_parser: bool = False
     jobs: int = 1
+    #: gitignore-style globs of files to leave out below scanned directories.
+    exclude: Sequence[str] = ()
     #: The encoder of a streamed report that will be written (the JSON
     #: report's), passed by the front end: with ``jobs`` > 1 the workers encode
     #: their own results with it while the parent runs the items. The engine
@@ -75,6 +85,10 @@ class ScanResult:
     objects: int = 0
     #: With ``--jobs`` and ``ScanRequest.encode_results``: the workers' encoding.
     pre_encoded: parallel.PreEncoded | None = None
+    #: Well-formed files and documents that are not objects, with the reason.
+    skipped: list[Skipped] = field(default_factory=list)
+    #: Files below scanned directories left out by --exclude / .upgradelintignore.
+    excluded: int = 0
 
     def counts(self) -> Counter[tuple[Outcome, Severity]]:
         return Counter((r.outcome, r.severity) for r in self.results)
@@ -115,8 +129,8 @@ class PreparedScan:
         self.catalog = catalog
         self.started_at, self.clock = datetime.now(timezone.utc), time.perf_counter()
         self.inputs = ScanInputs(request.paths, request.values, request.max_file_bytes,
-                                 request.stdin_data, request.careful_parser)
-        self.files, self.discovery_errors = discover_inputs(self.inputs)
+                                 request.stdin_data, request.careful_parser, request.exclude)
+        self.files, self.discovery_errors, self.excluded = discover_inputs(self.inputs)
         jobs = min(request.jobs, len(self.files))
         self.workers = (parallel.Started(self.files, self.inputs, catalog, jobs,
                                          request.encode_results)
@@ -145,24 +159,34 @@ class PreparedScan:
 
         if self.workers is not None:
             combined = self.workers.finish(make_context, locator)
-            errors = input_error_results(self.discovery_errors + combined.errors)
+            errors = input_error_results(self._errors(self.discovery_errors + combined.errors,
+                                                      combined.objects, combined.skipped))
             if combined.pre_encoded is not None:
                 combined.pre_encoded.shift(len(errors))
             return ScanResult(catalog, combined.context, combined.declarations,
                               errors + combined.results, combined.files, combined.documents,
                               self.started_at, time.perf_counter() - self.clock,
-                              combined.objects, combined.pre_encoded)
+                              combined.objects, combined.pre_encoded, combined.skipped,
+                              self.excluded)
         manifests = load_files(self.files, inputs)
         mark("scan: loaded")
         context = make_context(manifests.resources)
 
         scrubber = Scrubber.from_resources(manifests.resources)
         evaluator = Evaluator(catalog, context, locator.resource_lines, scrubber)
-        results = (input_error_results(self.discovery_errors + manifests.errors)
-                   + evaluator.evaluate(manifests.resources))
+        unread = self._errors(self.discovery_errors + manifests.errors,
+                              len(manifests.resources), manifests.skipped)
+        results = input_error_results(unread) + evaluator.evaluate(manifests.resources)
         return ScanResult(catalog, context, manifests.resources, results, manifests.files,
                           manifests.documents, self.started_at,
-                          time.perf_counter() - self.clock, len(manifests.resources))
+                          time.perf_counter() - self.clock, len(manifests.resources),
+                          skipped=manifests.skipped, excluded=self.excluded)
+
+    def _errors(self, errors: list[InputError], objects: int,
+                skipped: list[Skipped]) -> list[InputError]:
+        """The input errors, and one more when the scan found nothing to check."""
+        empty = nothing_found(self.request.paths, objects, errors, skipped, self.excluded)
+        return errors if empty is None else [*errors, empty]
 
 
 def save_scan(result: ScanResult, path: Path) -> None:
@@ -171,13 +195,15 @@ def save_scan(result: ScanResult, path: Path) -> None:
     that need them scan on their own (see ``load_scan``)."""
     with path.open("wb") as out:
         pickle.dump((result.context, pack_results(result.results), result.files,
-                     result.documents, result.started_at, result.seconds, result.objects),
+                     result.documents, result.started_at, result.seconds, result.objects,
+                     result.skipped, result.excluded),
                     out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def load_scan(path: Path, catalog: Catalog) -> ScanResult:
     """What ``save_scan`` wrote (a file this run made: it is unpickled)."""
     with path.open("rb") as data:
-        context, packed, files, documents, started_at, seconds, objects = pickle.load(data)
+        (context, packed, files, documents, started_at, seconds, objects, skipped,
+         excluded) = pickle.load(data)
     return ScanResult(catalog, context, [], unpack_results(packed), files, documents,
-                      started_at, seconds, objects)
+                      started_at, seconds, objects, skipped=skipped, excluded=excluded)

@@ -18,7 +18,7 @@ from checks.engine.parallel import EncodeResults
 from checks.model import Result, Severity, gates
 from checks.reports.model import OUTCOME_ORDER, Report
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 def _jsonable(value: Any) -> Any:
@@ -66,7 +66,9 @@ def build(report: Report, with_results: bool = True) -> dict[str, Any]:
         "generated_at": scan.started_at.isoformat(timespec="seconds"),
         "duration_seconds": round(scan.seconds, 3),
         "inputs": {"paths": list(report.paths), "files": scan.files,
-                   "documents": scan.documents, "objects": scan.objects},
+                   "documents": scan.documents, "objects": scan.objects,
+                   "skipped": len(scan.skipped), "excluded": scan.excluded},
+        "skipped": [{"path": s.path, "line": s.line, "reason": s.reason} for s in scan.skipped],
         "fail_on": report.fail_on.label,
         "verdict": "fail" if report.failed else "pass",
         "targets": {p: path.as_dict() for p, path in sorted(scan.context.paths.items())},

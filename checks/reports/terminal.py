@@ -34,10 +34,13 @@ def render(report: Report) -> list[str]:
         lines.append(f"below --fail-on {report.fail_on.label} (reported, not failing):")
         for result in below:
             lines.extend(finding_block(result))
-    skipped = report.with_outcome(Outcome.NOT_EVALUATED)
-    if skipped:
+    not_evaluated = report.with_outcome(Outcome.NOT_EVALUATED)
+    if not_evaluated:
         lines.append("not evaluated:")
-        lines.extend(finding_line(r) for r in skipped)
+        lines.extend(finding_line(r) for r in not_evaluated)
+    if report.scan.skipped:
+        lines.append("skipped (not checked, not failing):")
+        lines.extend(f"{s.path}:{s.line}: {s.reason}" for s in report.scan.skipped)
     lines.extend(summary_lines(report))
     return lines
 
@@ -55,9 +58,11 @@ def summary_lines(report: Report) -> list[str]:
         lines.append(f"{outcome.value}: {total}{detail}")
     gating = sum(1 for r in report.results if report.gates(r))
     verdict = "FAIL" if gating else "PASS"
+    left_out = "".join(f", {n} {what}" for n, what in ((len(report.scan.skipped), "skipped"),
+                                                        (report.scan.excluded, "excluded")) if n)
     lines.append(f"upgrade-lint {verdict}: {gating} finding(s) at or above "
                  f"{report.fail_on.label}; {report.scan.objects} object(s) in "
-                 f"{report.scan.files} file(s), {len(report.rules())} rule(s)")
+                 f"{report.scan.files} file(s){left_out}, {len(report.rules())} rule(s)")
     return lines
 
 
