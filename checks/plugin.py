@@ -30,7 +30,7 @@ from checks.handoff import RunOutcome
 from checks.model import Outcome, Resource, Result, Severity
 from checks.reports.json_report import json_encoder
 from checks.reports.model import Report
-from checks.reports.terminal import summary_lines
+from checks.reports.terminal import skipped_lines, summary_lines
 from checks.rule_items import RuleItem, ScanCollector, run_lean
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.helm import CHARTS
@@ -275,7 +275,8 @@ class UpgradeLintSession:
         if self.scan is None:
             return
         terminalreporter.section("upgrade-lint")
-        for line in summary_lines(self.report()):
+        report = self.report()
+        for line in [*skipped_lines(report), *summary_lines(report)]:
             terminalreporter.write_line(line)
 
 

@@ -38,11 +38,18 @@ def render(report: Report) -> list[str]:
     if not_evaluated:
         lines.append("not evaluated:")
         lines.extend(finding_line(r) for r in not_evaluated)
-    if report.scan.skipped:
-        lines.append("skipped (not checked, not failing):")
-        lines.extend(f"{s.path}:{s.line}: {s.reason}" for s in report.scan.skipped)
+    lines.extend(skipped_lines(report))
     lines.extend(summary_lines(report))
     return lines
+
+
+def skipped_lines(report: Report) -> list[str]:
+    """The files and documents that are not objects, each with its reason: a file
+    named on purpose that turns out not to be a manifest is visible here."""
+    if not report.scan.skipped:
+        return []
+    return ["skipped (not checked, not failing):",
+            *(f"{s.path}:{s.line}: {s.reason}" for s in report.scan.skipped)]
 
 
 def summary_lines(report: Report) -> list[str]:

@@ -18,11 +18,11 @@ Broken YAML is never skipped: it stays ``invalid-input``.
 
 from __future__ import annotations
 
-import fnmatch
+import os
 import re
 from collections.abc import Mapping
 from functools import cache
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Any
 
 CHART_TEMPLATE = "Helm chart template: render with helm template and scan the output"
@@ -47,37 +47,38 @@ A_SCALAR = "a single value, not a Kubernetes object"
 _TOOLING_DIRS = {".github": CI, ".gitlab": CI, ".circleci": CI, ".buildkite": CI,
                  ".woodpecker": CI, ".vscode": EDITOR, ".devcontainer": EDITOR,
                  ".idea": EDITOR}
-#: File name globs (case-sensitive, as the tools that read them are).
-_BY_NAME: tuple[tuple[str, str], ...] = (
-    ("Chart.yaml", CHART_METADATA), ("Chart.yml", CHART_METADATA),
-    ("values.schema.json", CHART_METADATA),
-    ("kustomization.yaml", KUSTOMIZE), ("kustomization.yml", KUSTOMIZE),
-    ("kustomizeconfig.yaml", KUSTOMIZE), ("kustomizeconfig.yml", KUSTOMIZE),
-    ("helmfile.yaml", HELMFILE), ("helmfile.yml", HELMFILE), ("helmfile.*.yaml", HELMFILE),
-    (".gitlab-ci.yml", CI), (".gitlab-ci.yaml", CI), (".travis.yml", CI),
-    ("azure-pipelines.yml", CI), ("azure-pipelines.yaml", CI), ("bitbucket-pipelines.yml", CI),
-    (".drone.yml", CI), (".woodpecker.yml", CI), ("cloudbuild.yaml", CI), ("cloudbuild.yml", CI),
-    ("appveyor.yml", CI), ("buildspec.yml", CI), ("codecov.yml", CI), (".codecov.yml", CI),
-    ("renovate.json", DEPENDENCY_BOT), (".renovaterc.json", DEPENDENCY_BOT),
-    ("dependabot.yml", DEPENDENCY_BOT),
-    ("package.json", PACKAGE), ("package-lock.json", PACKAGE), ("composer.json", PACKAGE),
-    ("lerna.json", PACKAGE), ("nx.json", PACKAGE), ("turbo.json", PACKAGE),
-    ("pnpm-lock.yaml", PACKAGE), ("pnpm-workspace.yaml", PACKAGE), (".yarnrc.yml", PACKAGE),
-    ("tsconfig*.json", TOOL), ("jsconfig.json", TOOL), (".eslintrc*", TOOL),
-    (".prettierrc*", TOOL), (".stylelintrc*", TOOL), ("babel.config.json", TOOL),
-    (".releaserc*", TOOL), (".markdownlint*", TOOL), (".yamllint*", TOOL),
-    (".pre-commit-config.yaml", TOOL), (".pre-commit-hooks.yaml", TOOL),
-    (".golangci.yml", TOOL), (".golangci.yaml", TOOL), (".goreleaser.yml", TOOL),
-    (".goreleaser.yaml", TOOL), ("mkdocs.yml", TOOL), ("mkdocs.yaml", TOOL),
-    ("Taskfile.yml", TOOL), ("Taskfile.yaml", TOOL), (".sops.yaml", TOOL),
-    ("ct.yaml", TOOL), ("lintconf.yaml", TOOL), (".readthedocs.yaml", TOOL),
-    (".readthedocs.yml", TOOL), (".gitpod.yml", TOOL), (".copier-answers.yml", TOOL),
-    ("cookiecutter.json", TOOL), ("skaffold.yaml", TOOL), ("devfile.yaml", TOOL),
-    (".spectral.yaml", TOOL), (".checkov.yaml", TOOL), (".kube-linter.yaml", TOOL),
-    ("docker-compose*.yml", COMPOSE), ("docker-compose*.yaml", COMPOSE),
-    ("compose.yml", COMPOSE), ("compose.yaml", COMPOSE),
-)
-_NAME_PATTERNS = tuple((re.compile(fnmatch.translate(glob)), reason) for glob, reason in _BY_NAME)
+#: File names (case-sensitive, as the tools that read them are).
+_BY_NAME = {
+    **dict.fromkeys(("Chart.yaml", "Chart.yml", "values.schema.json"), CHART_METADATA),
+    **dict.fromkeys(("kustomization.yaml", "kustomization.yml", "kustomizeconfig.yaml",
+                     "kustomizeconfig.yml"), KUSTOMIZE),
+    **dict.fromkeys(("helmfile.yaml", "helmfile.yml"), HELMFILE),
+    **dict.fromkeys((".gitlab-ci.yml", ".gitlab-ci.yaml", ".travis.yml", "azure-pipelines.yml",
+                     "azure-pipelines.yaml", "bitbucket-pipelines.yml", ".drone.yml",
+                     ".woodpecker.yml", "cloudbuild.yaml", "cloudbuild.yml", "appveyor.yml",
+                     "buildspec.yml", "codecov.yml", ".codecov.yml"), CI),
+    **dict.fromkeys(("renovate.json", ".renovaterc.json", "dependabot.yml"), DEPENDENCY_BOT),
+    **dict.fromkeys(("package.json", "package-lock.json", "composer.json", "lerna.json",
+                     "nx.json", "turbo.json", "pnpm-lock.yaml", "pnpm-workspace.yaml",
+                     ".yarnrc.yml"), PACKAGE),
+    **dict.fromkeys(("jsconfig.json", "babel.config.json", ".pre-commit-config.yaml",
+                     ".pre-commit-hooks.yaml", ".golangci.yml", ".golangci.yaml",
+                     ".goreleaser.yml", ".goreleaser.yaml", "mkdocs.yml", "mkdocs.yaml",
+                     "Taskfile.yml", "Taskfile.yaml", ".sops.yaml", "ct.yaml", "lintconf.yaml",
+                     ".readthedocs.yaml", ".readthedocs.yml", ".gitpod.yml",
+                     ".copier-answers.yml", "cookiecutter.json", "skaffold.yaml",
+                     "devfile.yaml", ".spectral.yaml", ".checkov.yaml", ".kube-linter.yaml"),
+                    TOOL),
+    **dict.fromkeys(("compose.yml", "compose.yaml"), COMPOSE),
+}
+#: Families of names: one pattern each (``tsconfig.build.json``, ``.eslintrc.yml``).
+_BY_PATTERN = tuple((re.compile(pattern), reason) for pattern, reason in (
+    (r"helmfile\..+\.ya?ml", HELMFILE),
+    (r"tsconfig.*\.json", TOOL),
+    (r"\.(?:eslintrc|prettierrc|stylelintrc|releaserc|markdownlint|yamllint)\b.*", TOOL),
+    (r"docker-compose.*\.ya?ml", COMPOSE),
+))
+_ANY_PATTERN = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _BY_PATTERN))
 #: How values files are usually named: values.yaml, values-prod.yaml, prod-values.yaml.
 _VALUES_NAME = re.compile(r"(?:values(?:[-_.][^/]*)?|[^/]*[-_.]values)\.(?:ya?ml|json)")
 
@@ -85,34 +86,38 @@ _VALUES_NAME = re.compile(r"(?:values(?:[-_.][^/]*)?|[^/]*[-_.]values)\.(?:ya?ml
 @cache
 def is_chart_directory(directory: str) -> bool:
     """Does this directory hold a Helm chart (a ``Chart.yaml``)?"""
-    return (Path(directory) / "Chart.yaml").is_file()
+    return os.path.isfile(os.path.join(directory, "Chart.yaml"))
 
 
-def _under_chart_templates(path: PurePath) -> bool:
-    parents = path.parents
-    return any(parent.name == "templates" and is_chart_directory(str(parent.parent))
-               for parent in parents)
+def _split(display: str) -> list[str]:
+    """Path segments with plain string operations: this runs for every file of
+    a 10,000-file scan, where building PurePaths costs a measurable 0.3 s."""
+    return display.replace(os.sep, "/").split("/") if os.sep != "/" else display.split("/")
 
 
 def skip_reason_by_name(display: str) -> str | None:
     """Why a file is not read at all, known from its name and place (or None)."""
-    path = PurePath(display)
-    for part in path.parts[:-1]:
-        reason = _TOOLING_DIRS.get(part)
+    parts = _split(display)
+    name, folders = parts[-1], parts[:-1]
+    for folder in folders:
+        reason = _TOOLING_DIRS.get(folder)
         if reason is not None:
             return reason
-    for pattern, reason in _NAME_PATTERNS:
-        if pattern.match(path.name):
-            return reason
-    if _under_chart_templates(path):
-        return CHART_TEMPLATE
+    reason = _BY_NAME.get(name)
+    if reason is not None:
+        return reason
+    if _ANY_PATTERN.fullmatch(name):
+        return next(reason for pattern, reason in _BY_PATTERN if pattern.fullmatch(name))
+    for index, folder in enumerate(folders):
+        if folder == "templates" and is_chart_directory("/".join(folders[:index]) or "."):
+            return CHART_TEMPLATE
     return None
 
 
 def skip_reason_by_text(display: str, text: str) -> str | None:
     """A file below a ``templates/`` directory holding Go template actions is a
     chart template even without a ``Chart.yaml`` above it (a chart being built)."""
-    if "{{" in text and "templates" in PurePath(display).parts[:-1]:
+    if "templates" in _split(display)[:-1] and "{{" in text:
         return CHART_TEMPLATE
     return None
 
