@@ -35,9 +35,8 @@ DEPENDENCY_BOT = "dependency update bot configuration, not a Kubernetes object"
 PACKAGE = "package manager metadata, not a Kubernetes object"
 TOOL = "development tool configuration, not a Kubernetes object"
 COMPOSE = "Docker Compose file, not a Kubernetes object"
-UNSUPPORTED_VALUES = ("Helm values of a chart upgrade-lint has no rules for (Kong, API7 and "
-                      "API7 gateway values are recognised by their keys; name one with "
-                      "--values CHART=FILE)")
+UNSUPPORTED_VALUES = ("Helm values not recognised as Kong, API7 or API7 gateway values: not "
+                      "checked (name a supported chart's values file with --values CHART=FILE)")
 NOT_AN_OBJECT = ("no apiVersion and no kind: not a Kubernetes object, Helm values of a "
                  "supported chart or declarative gateway config")
 A_LIST = "a YAML list, not a Kubernetes object"
@@ -67,7 +66,8 @@ _BY_NAME = {
                      "Taskfile.yml", "Taskfile.yaml", ".sops.yaml", "ct.yaml", "lintconf.yaml",
                      ".readthedocs.yaml", ".readthedocs.yml", ".gitpod.yml",
                      ".copier-answers.yml", "cookiecutter.json", "skaffold.yaml",
-                     "devfile.yaml", ".spectral.yaml", ".checkov.yaml", ".kube-linter.yaml"),
+                     "devfile.yaml", ".spectral.yaml", ".chartsnap.yaml", ".checkov.yaml",
+                     ".kube-linter.yaml"),
                     TOOL),
     **dict.fromkeys(("compose.yml", "compose.yaml"), COMPOSE),
 }
@@ -123,10 +123,14 @@ def skip_reason_by_text(display: str, text: str) -> str | None:
 
 
 def looks_like_values_file(display: str) -> bool:
-    """Named like Helm values, or next to a ``Chart.yaml``."""
+    """Named like Helm values (``values.yaml``, ``prod-values.yaml``), in a
+    folder of values (``values/``, ``example-values/``), next to a
+    ``Chart.yaml`` or in a chart's ``ci/`` folder (chart-testing's values)."""
     path = PurePath(display)
-    return (_VALUES_NAME.fullmatch(path.name) is not None or path.parent.name == "values"
-            or is_chart_directory(str(path.parent)))
+    parent = path.parent
+    return (_VALUES_NAME.fullmatch(path.name) is not None or "values" in parent.name
+            or is_chart_directory(str(parent))
+            or (parent.name == "ci" and is_chart_directory(str(parent.parent))))
 
 
 def document_skip_reason(body: Any, display: str) -> str | None:

@@ -92,10 +92,17 @@ def test_other_charts_values_are_skipped_supported_charts_still_recognised(
           "controller:\n  replicaCount: 3\n")
     write(tmp_path / "envs" / "prod" / "values" / "redis.yaml", "architecture: standalone\n")
     write(tmp_path / "docs" / "openapi.yaml", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\n")
+    # chart-testing's values in a chart's ci/, and a folder of example values
+    write(chart / "ci" / "pdb.yaml", "podDisruptionBudget:\n  enabled: true\n")
+    write(chart / "ci" / ".chartsnap.yaml", "dynamicFields: []\n")
+    write(chart / "example-values" / "minimal.yaml", "replicaCount: 1\n")
     out = load(ScanInputs([str(tmp_path)]))
     assert [(r.chart, r.origin.path) for r in out.resources] == [("kong", str(kong))]
     assert [(Path(s.path).name, s.line, s.reason) for s in out.skipped] == [
         ("Chart.yaml", 1, repo_files.CHART_METADATA),
+        (".chartsnap.yaml", 1, repo_files.TOOL),
+        ("pdb.yaml", 1, repo_files.UNSUPPORTED_VALUES),
+        ("minimal.yaml", 1, repo_files.UNSUPPORTED_VALUES),
         ("openapi.yaml", 1, repo_files.NOT_AN_OBJECT),
         ("ingress-nginx-values.yaml", 1, repo_files.UNSUPPORTED_VALUES),
         ("redis.yaml", 1, repo_files.UNSUPPORTED_VALUES),
