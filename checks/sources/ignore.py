@@ -71,6 +71,8 @@ def compile_pattern(line: str) -> Pattern | None:
     text = text.rstrip("/")
     if not text:
         return None
+    while text.startswith("./"):  # users write paths the shell way: same as "/ci/*.yml"
+        text = "/" + text[2:].lstrip("/")
     anchored = "/" in text
     text = text.lstrip("/")
     parts = text.split("/")

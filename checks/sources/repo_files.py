@@ -11,7 +11,9 @@ unreadable input. Two ways to know:
   a chart's ``templates/`` holds Go templates, not YAML;
 - by content, after parsing (``document_skip_reason``): a document with
   neither ``apiVersion`` nor ``kind`` that is not Helm values of a supported
-  chart nor declarative gateway config, a list, or a plain value.
+  chart nor declarative gateway config, an ``apiVersion`` alone (a Helm
+  repository's ``index.yaml``), a list, or a plain value. A document with a
+  ``kind`` or ``metadata`` is meant as an object: what it lacks is an error.
 
 Broken YAML is never skipped: it stays ``invalid-input``.
 """
@@ -39,6 +41,8 @@ UNSUPPORTED_VALUES = ("Helm values not recognised as Kong, API7 or API7 gateway 
                       "checked (name a supported chart's values file with --values CHART=FILE)")
 NOT_AN_OBJECT = ("no apiVersion and no kind: not a Kubernetes object, Helm values of a "
                  "supported chart or declarative gateway config")
+VERSION_ONLY = ("apiVersion without kind and metadata (like a Helm repository index): not a "
+                "Kubernetes object")
 A_LIST = "a YAML list, not a Kubernetes object"
 A_SCALAR = "a single value, not a Kubernetes object"
 
@@ -142,6 +146,8 @@ def document_skip_reason(body: Any, display: str) -> str | None:
         return A_LIST
     if not isinstance(body, Mapping):
         return A_SCALAR
-    if "apiVersion" in body or "kind" in body:
-        return None
+    if "kind" in body:
+        return None  # meant as an object: what is missing is an error
+    if "apiVersion" in body:
+        return None if "metadata" in body else VERSION_ONLY
     return UNSUPPORTED_VALUES if looks_like_values_file(display) else NOT_AN_OBJECT

@@ -77,6 +77,19 @@ def test_templates_dir_without_chart_yaml_needs_template_actions(tmp_path: Path)
         ("ConfigMap", "app-config", str(oc))]
 
 
+def test_apiversion_alone_is_skipped_half_an_object_is_invalid(tmp_path: Path) -> None:
+    index = write(tmp_path / "index.yaml", "apiVersion: v1\nentries:\n  shop:\n  - version: 1.0.0\n"
+                                           "generated: '2024-05-01T10:00:00Z'\n")
+    half = write(tmp_path / "svc.yaml", "apiVersion: v1\nmetadata: {name: shop}\nspec: {}\n")
+    # Values of a chart that has a top-level metadata key: still values.
+    values = write(tmp_path / "values.yaml", "metadata:\n  team: shop\n")
+    out = load(ScanInputs([str(tmp_path)]))
+    assert out.skipped == [Skipped(str(index), 1, repo_files.VERSION_ONLY),
+                           Skipped(str(values), 1, repo_files.UNSUPPORTED_VALUES)]
+    assert out.errors == [InputError(str(half), 1,
+                                     "document 1 has no kind; not a Kubernetes object")]
+
+
 def test_broken_yaml_outside_templates_stays_invalid_input(tmp_path: Path) -> None:
     f = write(tmp_path / "deploy.yaml", "metadata:\n  name: {{ .Release.Name }}\n  x: [\n")
     out = load(ScanInputs([str(tmp_path)]))
@@ -150,6 +163,8 @@ def test_not_utf8_and_duplicate_keys_stay_invalid_in_a_repository(tmp_path: Path
     (["*.json"], "a/b/package.json", True),  # no slash: any depth
     (["/envs/dev"], "envs/dev/x.yaml", True),
     (["/envs/dev"], "other/envs/dev/x.yaml", False),
+    (["./ci/*.yml"], "ci/test.yml", True),  # written the shell way
+    (["./ci/*.yml"], "x/ci/test.yml", False),
     (["**/templates/**"], "charts/x/templates/d.yaml", True),
     (["**/templates/**"], "templates/d.yaml", True),
     (["**/templates/**"], "templates.yaml", False),
