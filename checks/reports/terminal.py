@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from checks.model import Outcome, Result
 from checks.reports.model import Report
+from checks.sources.files import STDIN_PATH
 
 
 def finding_line(result: Result) -> str:
@@ -63,6 +64,11 @@ def summary_lines(report: Report) -> list[str]:
             parts = [f"{sev.label} {n}" for sev, n in sorted(severities.items(), reverse=True)]
             detail = f" ({', '.join(parts)})"
         lines.append(f"{outcome.value}: {total}{detail}")
+    # A file the user named on purpose and that is not checked must not go
+    # unnoticed in a long listing: it is repeated next to the verdict.
+    named = {STDIN_PATH if path == "-" else path for path in report.paths}
+    lines.extend(f"named but not checked: {s.path}: {s.reason}" for s in report.scan.skipped
+                 if s.path in named)
     gating = sum(1 for r in report.results if report.gates(r))
     verdict = "FAIL" if gating else "PASS"
     left_out = "".join(f", {n} {what}" for n, what in ((len(report.scan.skipped), "skipped"),

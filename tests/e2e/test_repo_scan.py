@@ -156,6 +156,10 @@ def test_a_scan_that_finds_no_object_fails_as_input(tmp_path: Path) -> None:
             "chart or declarative gateway config found") in proc.stdout.splitlines()
     stdin = run("scan", "-", stdin=b"")
     assert stdin.returncode == 1 and "<stdin>: invalid-input (error) no Kubernetes" in stdin.stdout
+    listed = run("scan", "-", stdin=b"- a\n- b\n")
+    assert listed.returncode == 1
+    assert ("named but not checked: <stdin>: a YAML list, not a Kubernetes object"
+            in listed.stdout.splitlines())
 
 
 def test_explicit_non_manifest_file_is_skipped_and_shown(tmp_path: Path) -> None:
@@ -165,7 +169,11 @@ def test_explicit_non_manifest_file_is_skipped_and_shown(tmp_path: Path) -> None
     assert (f"fixtures/repos/gitops/envs/prod/ingress-nginx-values.yaml:1: "
             f"{repo_files.UNSUPPORTED_VALUES}") in proc.stdout.splitlines()
     assert "invalid-input" not in proc.stdout
-    assert ", 1 skipped," in proc.stdout.splitlines()[-1]
+    assert proc.stdout.splitlines()[-2:] == [
+        "named but not checked: fixtures/repos/gitops/envs/prod/ingress-nginx-values.yaml: "
+        + repo_files.UNSUPPORTED_VALUES,
+        "upgrade-lint FAIL: 1 finding(s) at or above error; 1 object(s) in 2 file(s), "
+        "1 skipped, 1 rule(s)"]
 
 
 def test_pytest_twin_option_and_xdist_sharing(pytester: pytest.Pytester) -> None:
