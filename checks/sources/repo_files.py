@@ -13,7 +13,8 @@ unreadable input. Two ways to know:
   neither ``apiVersion`` nor ``kind`` that is not Helm values of a supported
   chart nor declarative gateway config, an ``apiVersion`` alone (a Helm
   repository's ``index.yaml``), a list, or a plain value. A document with a
-  ``kind`` or ``metadata`` is meant as an object: what it lacks is an error.
+  ``kind``, or an ``apiVersion`` and ``metadata``, is meant as an object: what
+  it lacks is an error.
 
 Broken YAML is never skipped: it stays ``invalid-input``.
 """
@@ -138,10 +139,9 @@ def looks_like_values_file(display: str) -> bool:
 
 
 def document_skip_reason(body: Any, display: str) -> str | None:
-    """Why a parsed top-level document is skipped: not a mapping, or a mapping
-    with neither ``apiVersion`` nor ``kind`` (call it only for those that are
-    not recognised values or declarative config). None: it is meant as an
-    object, so what is wrong with it is invalid input."""
+    """Why a parsed top-level document is skipped (see the module docstring; call
+    it once values and declarative config were ruled out). None: it is meant as
+    an object, so what is wrong with it is invalid input."""
     if isinstance(body, list):
         return A_LIST
     if not isinstance(body, Mapping):
