@@ -2,7 +2,7 @@
 
 Exit codes (also in ``--help`` and the README):
   0  nothing at or above --fail-on
-  1  findings at or above --fail-on (unreadable input counts as error)
+  1  findings at or above --fail-on (unreadable input, or no object found, counts as error)
   2  usage, configuration or rule-catalog error
   3  internal error (a bug: please report it)
 """
@@ -34,7 +34,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 EPILOG = """exit codes:
   0  nothing at or above --fail-on
-  1  findings at or above --fail-on (unreadable input counts as error)
+  1  findings at or above --fail-on (unreadable input, or no object found, counts as error)
   2  usage, configuration or rule-catalog error
   3  internal error (a bug)
 """
@@ -92,6 +92,11 @@ def _parser() -> argparse.ArgumentParser:
                            "core); results are identical to one process")
     scan.add_argument("--max-file-size", type=int, metavar="BYTES",
                       help="inputs larger than this are reported, not read (default 16 MiB)")
+    scan.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                      help="leave out files below a scanned directory that match this "
+                           "gitignore-style pattern, e.g. 'ci/*.yml' or '**/templates/**' "
+                           "(repeatable; a .upgradelintignore file at the directory's root "
+                           "adds more)")
 
     rules = sub.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=["table", "markdown", "json", "digest"],
@@ -126,6 +131,8 @@ def _scan_args(ns: argparse.Namespace) -> list[str]:
              "--upgrade-fail-on", ns.fail_on]
     for path in ns.paths:
         args += ["--upgrade-lint", path]
+    for pattern in ns.exclude:
+        args += [f"--upgrade-exclude={pattern}"]
     for option, values in (("--upgrade-target", ns.target), ("--upgrade-from", ns.current),
                            ("--upgrade-values", ns.values), ("--upgrade-backup", ns.backup),
                            ("--upgrade-installation", ns.installation)):
@@ -160,7 +167,7 @@ def _prepare(ns: argparse.Namespace, stdin_data: bytes | None) -> PreparedScan |
             max_file_bytes=ns.max_file_size or DEFAULT_MAX_FILE_BYTES,
             max_backup_age=ns.max_backup_age, jobs=ns.jobs, stdin_data=stdin_data,
             installations=ns.installation, base=ns.base, baseline=ns.baseline,
-            gate_all=ns.gate_all,
+            gate_all=ns.gate_all, exclude=ns.exclude,
             encode_results=json_encoder(ns.json, ns.fail_on, ns.require_evaluated))
     except ValueError:
         return None

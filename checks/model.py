@@ -166,6 +166,20 @@ class InputError:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A file or document that is well formed but not something the rules read
+    (a CI pipeline, a chart template, another chart's values): listed in every
+    report with the reason, never a finding and never gating."""
+
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+@dataclass(frozen=True)
 class Violation:
     """What a check template found wrong.
 

@@ -30,7 +30,7 @@ from checks.handoff import RunOutcome
 from checks.model import Outcome, Resource, Result, Severity
 from checks.reports.json_report import json_encoder
 from checks.reports.model import Report
-from checks.reports.terminal import summary_lines
+from checks.reports.terminal import skipped_lines, summary_lines
 from checks.rule_items import RuleItem, ScanCollector, run_lean
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.helm import CHARTS
@@ -88,6 +88,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "use them read the manifests again)")
     group.addoption("--upgrade-max-file-size", type=int, default=DEFAULT_MAX_FILE_BYTES,
                     metavar="BYTES", help="skip (and report) larger input files")
+    group.addoption("--upgrade-exclude", action="append", default=[], metavar="GLOB",
+                    help="leave out files below a scanned directory matching this "
+                         "gitignore-style pattern (repeatable; .upgradelintignore adds more)")
     # Set by `upgrade-lint scan`: collect nothing but the rule items.
     group.addoption("--upgrade-lint-only", action="store_true", help=argparse.SUPPRESS)
 
@@ -126,7 +129,7 @@ def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRe
             max_backup_age=option("upgrade_max_backup_age"), jobs=_jobs(config),
             stdin_data=stdin_data, installations=option("upgrade_installation"),
             base=option("upgrade_base"), baseline=option("upgrade_baseline"),
-            gate_all=option("upgrade_gate_all"),
+            gate_all=option("upgrade_gate_all"), exclude=option("upgrade_exclude"),
             encode_results=json_encoder(option("upgrade_json"), option("upgrade_fail_on"),
                                         option("upgrade_require_evaluated")))
     except ValueError as exc:
@@ -289,7 +292,8 @@ class UpgradeLintSession:
         if self.scan is None:
             return
         terminalreporter.section("upgrade-lint")
-        for line in summary_lines(self.report()):
+        report = self.report()
+        for line in [*skipped_lines(report), *summary_lines(report)]:
             terminalreporter.write_line(line)
 
 

@@ -23,7 +23,7 @@ def _all(path: Path, jobs: int, **options: object) -> list[object]:
     result = scan(path, jobs=jobs, **options)
     return [(r.rule_id, r.outcome, r.severity, r.message, r.path, r.line, r.json_path,
              r.observed, r.expected, r.installation) for r in result.results] + [
-        result.files, result.documents, result.objects,
+        result.files, result.documents, result.objects, result.skipped, result.excluded,
         {p: v.as_dict() for p, v in result.context.paths.items()},
         {name: {p: v.as_dict() for p, v in ctx.paths.items()}
          for name, ctx in result.context.installations.items()}]

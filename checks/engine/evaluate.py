@@ -115,6 +115,12 @@ def installation_gate(rule: Rule, ctx: ScanContext, installation: str
         cond = here.check(rule.when)
     elif rule.applicability == "upgrade-evidence":
         cond = here.planned(rule.product)
+        if cond.holds is None and rule.when is None:
+            # Unknown whether an upgrade is planned: the template decides per
+            # object, since an object that needs no evidence (a DB-less node
+            # whose configuration is in its values) passes either way; one that
+            # would need it is not evaluated (see products.backups).
+            return None
         if cond.holds and rule.when is not None:
             cond = here.check(rule.when)
     else:

@@ -44,6 +44,7 @@ from checks.model import (
     JsonPath,
     Resource,
     Result,
+    Skipped,
     pack_results,
     unpack_results,
 )
@@ -67,6 +68,7 @@ class Share:
     secrets: list[str]
     #: The installations each rule's objects belong to.
     installations: dict[str, list[str]]
+    skipped: list[Skipped]
 
 
 #: Encodes each rule's results as one piece of a streamed report
@@ -77,6 +79,7 @@ EncodeResults = Callable[[Mapping[str, Sequence[Result]]], dict[str, str]]
 @dataclass
 class Combined:
     errors: list[InputError] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     files: int = 0
     documents: int = 0
     objects: int = 0
@@ -123,7 +126,7 @@ def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
                         declaring_resources(manifests.resources, mapping),
                         secret_values(manifests.resources),
                         {k: list(dict.fromkeys(installation_of(r, mapping) for r in v))
-                         for k, v in matched.items()}))
+                         for k, v in matched.items()}, manifests.skipped))
         # While the parent builds the context: the object rules that do not need
         # it, for every installation (the parent says later which ones the rule
         # applies to). Messages are scrubbed later, with every share's secrets.
@@ -322,6 +325,7 @@ def _combine(pipes: list[Connection], catalog: Catalog,
     out = Combined()
     for part in parts:
         out.errors += part.errors
+        out.skipped += part.skipped
         out.files += part.files
         out.documents += part.documents
         out.objects += part.objects

@@ -69,7 +69,8 @@ def build_request(paths: Sequence[str], *, values: Sequence[str] = (),
                   max_file_bytes: int, max_backup_age: str = "24h", jobs: str = "1",
                   stdin_data: bytes | None = None, installations: Sequence[str] = (),
                   base: str | None = None, baseline: str | None = None, gate_all: bool = False,
-                  encode_results: EncodeResults | None = None) -> ScanRequest:
+                  encode_results: EncodeResults | None = None,
+                  exclude: Sequence[str] = ()) -> ScanRequest:
     try:
         max_age = parse_duration(max_backup_age)
     except ValueError as exc:
@@ -83,4 +84,4 @@ def build_request(paths: Sequence[str], *, values: Sequence[str] = (),
         stdin_data=stdin_data, backups=backup_pairs(backups),
         max_backup_age_seconds=max_age, jobs=parse_jobs(jobs), encode_results=encode_results,
         installations=InstallationMap.parse(installations), base=base or None,
-        baseline=baseline or None, gate_all=bool(gate_all))
+        baseline=baseline or None, gate_all=bool(gate_all), exclude=list(exclude))

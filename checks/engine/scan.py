@@ -24,18 +24,26 @@ from checks.engine.installations import InstallationMap
 from checks.engine.redact import Scrubber
 from checks.engine.upgrade_path import ContextOptions, ScanContext, build_contexts
 from checks.model import (
+    InputError,
     JsonPath,
     Outcome,
     Resource,
     Result,
     Severity,
+    Skipped,
     pack_results,
     unpack_results,
 )
 from checks.sources import backups
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.git_base import BaseRevisionError, BaseSnapshot, load_base
-from checks.sources.manifests import ScanInputs, discover_inputs, load_files, locator_for
+from checks.sources.manifests import (
+    ScanInputs,
+    discover_inputs,
+    load_files,
+    locator_for,
+    nothing_found,
+)
 from checks.timings import mark
 
 
@@ -65,6 +73,8 @@ class ScanRequest:
     baseline: str | None = None
     #: ``--gate-all``: existing findings fail the gate too.
     gate_all: bool = False
+    #: gitignore-style globs of files to leave out below scanned directories.
+    exclude: Sequence[str] = ()
     #: The encoder of a streamed report that will be written (the JSON
     #: report's), passed by the front end: with ``jobs`` > 1 the workers encode
     #: their own results with it while the parent runs the items. The engine
@@ -87,6 +97,10 @@ class ScanResult:
     objects: int = 0
     #: With ``--jobs`` and ``ScanRequest.encode_results``: the workers' encoding.
     pre_encoded: parallel.PreEncoded | None = None
+    #: Well-formed files and documents that are not objects, with the reason.
+    skipped: list[Skipped] = field(default_factory=list)
+    #: Files below scanned directories left out by --exclude / .upgradelintignore.
+    excluded: int = 0
 
     def counts(self) -> Counter[tuple[Outcome, Severity]]:
         return Counter((r.outcome, r.severity) for r in self.results)
@@ -127,8 +141,8 @@ class PreparedScan:
         self.catalog = catalog
         self.started_at, self.clock = datetime.now(timezone.utc), time.perf_counter()
         self.inputs = ScanInputs(request.paths, request.values, request.max_file_bytes,
-                                 request.stdin_data, request.careful_parser)
-        self.files, self.discovery_errors = discover_inputs(self.inputs)
+                                 request.stdin_data, request.careful_parser, request.exclude)
+        self.files, self.discovery_errors, self.excluded = discover_inputs(self.inputs)
         jobs = min(request.jobs, len(self.files))
         # Findings are marked existing after the workers encoded them: with a
         # base or a baseline the report encodes every result itself.
@@ -189,7 +203,8 @@ class PreparedScan:
 
         if self.workers is not None:
             combined = self.workers.finish(make_context, locator)
-            errors = input_error_results(self.discovery_errors + combined.errors)
+            errors = input_error_results(self._errors(self.discovery_errors + combined.errors,
+                                                      combined.objects, combined.skipped))
             if combined.pre_encoded is not None:
                 combined.pre_encoded.shift(len(errors))
             existing = self._existing(base, known, options)
@@ -197,19 +212,29 @@ class PreparedScan:
                               mark_existing(errors + combined.results, existing),
                               combined.files, combined.documents,
                               self.started_at, time.perf_counter() - self.clock,
-                              combined.objects, combined.pre_encoded)
+                              combined.objects, combined.pre_encoded, combined.skipped,
+                              self.excluded)
         manifests = load_files(self.files, inputs)
         mark("scan: loaded")
         context = make_context(manifests.resources)
 
         scrubber = Scrubber.from_resources(manifests.resources)
         evaluator = Evaluator(catalog, context, locator.resource_lines, scrubber)
-        results = mark_existing(input_error_results(self.discovery_errors + manifests.errors)
+        unread = self._errors(self.discovery_errors + manifests.errors,
+                              len(manifests.resources), manifests.skipped)
+        results = mark_existing(input_error_results(unread)
                                 + evaluator.evaluate(manifests.resources),
                                 self._existing(base, known, options))
         return ScanResult(catalog, context, manifests.resources, results, manifests.files,
                           manifests.documents, self.started_at,
-                          time.perf_counter() - self.clock, len(manifests.resources))
+                          time.perf_counter() - self.clock, len(manifests.resources),
+                          skipped=manifests.skipped, excluded=self.excluded)
+
+    def _errors(self, errors: list[InputError], objects: int,
+                skipped: list[Skipped]) -> list[InputError]:
+        """The input errors, and one more when the scan found nothing to check."""
+        empty = nothing_found(self.request.paths, objects, errors, skipped, self.excluded)
+        return errors if empty is None else [*errors, empty]
 
 
 def save_scan(result: ScanResult, path: Path) -> None:
@@ -218,13 +243,15 @@ def save_scan(result: ScanResult, path: Path) -> None:
     that need them scan on their own (see ``load_scan``)."""
     with path.open("wb") as out:
         pickle.dump((result.context, pack_results(result.results), result.files,
-                     result.documents, result.started_at, result.seconds, result.objects),
+                     result.documents, result.started_at, result.seconds, result.objects,
+                     result.skipped, result.excluded),
                     out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def load_scan(path: Path, catalog: Catalog) -> ScanResult:
     """What ``save_scan`` wrote (a file this run made: it is unpickled)."""
     with path.open("rb") as data:
-        context, packed, files, documents, started_at, seconds, objects = pickle.load(data)
+        (context, packed, files, documents, started_at, seconds, objects, skipped,
+         excluded) = pickle.load(data)
     return ScanResult(catalog, context, [], unpack_results(packed), files, documents,
-                      started_at, seconds, objects)
+                      started_at, seconds, objects, skipped=skipped, excluded=excluded)

@@ -50,6 +50,10 @@ def backup_evidence(resource: Resource, params: Params, ctx: UpgradeContext) -> 
         if not is_missing(value) and not is_empty(value):
             return
     product, formats = params["product"], params["formats"]
+    planned = ctx.planned(product)
+    if planned.holds is None:
+        yield NotEvaluated(planned.reason)  # evidence is needed only for an upgrade
+        return
     evidence = ctx.backups.get(product)
     accepted = ", ".join(formats)
     if evidence is None and product in ctx.backup_ambiguity:

@@ -1,7 +1,8 @@
 """JUnit XML that the Jenkins xUnit schema (junit-10.xsd) accepts.
 
-One testsuite per product (plus ``input`` for unreadable files) and one
-testcase per report item, the same grouping as the pytest items. Test cases
+One testsuite per product (plus ``input`` for unreadable files, and for
+skipped files as skipped test cases, with the excluded count as a property)
+and one testcase per report item, the same grouping as the pytest items. Test cases
 fail only when their findings gate the run; findings below ``--fail-on`` are
 listed in ``system-out`` so they stay visible without failing the build.
 
@@ -19,9 +20,12 @@ from pathlib import Path
 from junit_xml import TestCase, TestSuite
 
 from checks.engine.items import ItemSpec
-from checks.model import Outcome
+from checks.model import Outcome, Skipped
 from checks.reports.model import Report
 from checks.reports.terminal import finding_line
+
+#: The suite of unreadable and skipped input (the product of invalid-input results).
+INPUT_SUITE = "input"
 
 
 def _case(item: ItemSpec, report: Report) -> TestCase:
@@ -62,16 +66,31 @@ def _per_object(item: ItemSpec) -> list[ItemSpec]:
                      r.severity, item.outcome, (r,)) for r in item.results]
 
 
+def _skipped_file(skipped: Skipped) -> TestCase:
+    """A file that is not an object: a skipped test case in the ``input`` suite,
+    so CI test tabs list it with its reason without failing."""
+    case = TestCase(f"{skipped.path}:{skipped.line}", classname="upgrade-lint.input.skipped",
+                    elapsed_sec=0.0)
+    case.add_skipped_info(message=f"skipped: {skipped.reason}")
+    return case
+
+
 def build(report: Report) -> ET.Element:
     by_product: dict[str, list[TestCase]] = defaultdict(list)
     for item in report.items:
         for case in _per_object(item):
             by_product[item.product].append(_case(case, report))
+    by_product[INPUT_SUITE] += [_skipped_file(s) for s in report.scan.skipped]
+    if not by_product[INPUT_SUITE] and not report.scan.excluded:
+        del by_product[INPUT_SUITE]
     root = ET.Element("testsuites", name="upgrade-lint")
     totals = {"tests": 0, "failures": 0, "errors": 0}
     for product in sorted(by_product):
+        properties = ({"excluded-files": str(report.scan.excluded)}
+                      if product == INPUT_SUITE and report.scan.excluded else None)
         suite = TestSuite(product, by_product[product], package="upgrade-lint",
-                          timestamp=report.scan.started_at.isoformat(timespec="seconds"))
+                          timestamp=report.scan.started_at.isoformat(timespec="seconds"),
+                          properties=properties)
         element = suite.build_xml_doc()
         element.attrib.pop("disabled", None)
         for key in totals:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from checks.model import Outcome, Result
 from checks.reports.model import Report
+from checks.sources.files import STDIN_PATH
 
 
 def finding_line(result: Result, installation: bool = False) -> str:
@@ -44,12 +45,22 @@ def render(report: Report) -> list[str]:
         lines.append("existing (already in the --base revision or --baseline; not failing):")
         for result in existing:
             lines.extend(finding_block(result, several))
-    skipped = report.with_outcome(Outcome.NOT_EVALUATED)
-    if skipped:
+    not_evaluated = report.with_outcome(Outcome.NOT_EVALUATED)
+    if not_evaluated:
         lines.append("not evaluated:")
-        lines.extend(finding_line(r, several) for r in skipped)
+        lines.extend(finding_line(r, several) for r in not_evaluated)
+    lines.extend(skipped_lines(report))
     lines.extend(summary_lines(report))
     return lines
+
+
+def skipped_lines(report: Report) -> list[str]:
+    """The files and documents that are not objects, each with its reason: a file
+    named on purpose that turns out not to be a manifest is visible here."""
+    if not report.scan.skipped:
+        return []
+    return ["skipped (not checked, not failing):",
+            *(f"{s.path}:{s.line}: {s.reason}" for s in report.scan.skipped)]
 
 
 def summary_lines(report: Report) -> list[str]:
@@ -71,9 +82,16 @@ def summary_lines(report: Report) -> list[str]:
     lines.append(f"gating rules not evaluated: {unevaluated}"
                  + (" (--require-evaluated fails on them)" if report.require_evaluated
                     and unevaluated else ""))
+    # A file the user named on purpose and that is not checked must not go
+    # unnoticed in a long listing: it is repeated next to the verdict.
+    named = {STDIN_PATH if path == "-" else path for path in report.paths}
+    lines.extend(f"named but not checked: {s.path}: {s.reason}" for s in report.scan.skipped
+                 if s.path in named)
+    left_out = "".join(f", {n} {what}" for n, what in ((len(report.scan.skipped), "skipped"),
+                                                        (report.scan.excluded, "excluded")) if n)
     lines.append(f"upgrade-lint {report.verdict.upper()}: {gating} finding(s) at or above "
                  f"{report.fail_on.label}; {report.scan.objects} object(s) in "
-                 f"{report.scan.files} file(s), {len(report.rules())} rule(s)")
+                 f"{report.scan.files} file(s){left_out}, {len(report.rules())} rule(s)")
     return lines
 
 

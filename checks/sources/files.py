@@ -7,11 +7,12 @@ a bad file is listed in the reports and the rest of the scan goes on.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from checks.model import InputError
+from checks.sources.ignore import Excluder, compile_patterns, read_ignore_file
 
 STDIN_PATH = "<stdin>"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -31,23 +32,44 @@ class InputFile:
     fs_path: Path | None  # None for stdin
 
 
-def discover(paths: Iterable[str]) -> Iterator[InputFile | InputError]:
-    """Expand files and directories (recursively, sorted for stable output)."""
+@dataclass(frozen=True)
+class Excluded:
+    """A file below a scanned directory that ``--exclude`` or ``.upgradelintignore``
+    leaves out: counted, never read."""
+
+    display: str
+
+
+def discover(paths: Iterable[str], exclude: Sequence[str] = ()
+             ) -> Iterator[InputFile | InputError | Excluded]:
+    """Expand files and directories (recursively, sorted for stable output).
+
+    ``exclude`` (gitignore-style) and the ``.upgradelintignore`` at the root of
+    each directory apply to the files found below that directory; a file named
+    on the command line is always read."""
     for given in paths:
         if given == "-":
             yield InputFile(STDIN_PATH, None)
             continue
         path = Path(given)
         if path.is_dir():
-            found = []
+            excluder = Excluder(compile_patterns([*exclude, *read_ignore_file(path)]))
+            found: list[str] = []
+            excluded: list[str] = []
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+                relative_root = Path(root).relative_to(path).as_posix()
+                prefix = "" if relative_root == "." else relative_root + "/"
                 for name in files:
                     if name.endswith(MANIFEST_SUFFIXES):
-                        found.append(os.path.join(root, name))
-            if not found:
+                        target = excluded if excluder and excluder.excluded(prefix + name) \
+                            else found
+                        target.append(os.path.join(root, name))
+            if not found and not excluded:
                 # Pointing a pipeline at the wrong folder must not pass silently.
                 yield InputError(given, 0, "no .yaml, .yml or .json files in this directory")
+            for name in sorted(excluded):
+                yield Excluded(name)
             for name in sorted(found):
                 yield InputFile(name, Path(name))
         elif path.is_file():

@@ -1,9 +1,11 @@
 """Manifest files -> Resources.
 
 Understands plain multi-document YAML and JSON, ``kind: List``, OpenShift
-``Template`` objects and Helm values files. Everything that cannot be turned
-into a Resource becomes an ``InputError`` with a line, and scanning goes on
-with the next document or file.
+``Template`` objects and Helm values files. A well-formed file or document
+that is not meant as any of these (a CI pipeline, a chart template, another
+chart's values) is ``Skipped`` with the reason (see ``repo_files``). Everything
+else that cannot be turned into a Resource becomes an ``InputError`` with a
+line, and scanning goes on with the next document or file.
 """
 
 from __future__ import annotations
@@ -11,16 +13,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from checks.model import InputError, JsonPath, Origin, Resource
-from checks.sources import declarative, helm, openshift
+from checks.model import InputError, JsonPath, Origin, Resource, Skipped
+from checks.sources import declarative, helm, openshift, repo_files
 from checks.sources.fastyaml import load_documents
 from checks.sources.files import (
     DEFAULT_MAX_FILE_BYTES,
     STDIN_PATH,
+    Excluded,
     InputFile,
     decode,
     discover,
@@ -36,6 +39,7 @@ class ManifestSet:
 
     resources: list[Resource] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     files: int = 0
     documents: int = 0
     locator: LineLocator | None = None
@@ -48,6 +52,13 @@ class ScanInputs:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     stdin_data: bytes | None = None
     careful: bool = False  # force the PyYAML path (see fastyaml)
+    exclude: Sequence[str] = ()  # gitignore-style, below each directory
+
+
+class Discovery(NamedTuple):
+    files: list[InputFile]
+    errors: list[InputError]
+    excluded: int  # files below a directory left out by --exclude or .upgradelintignore
 
 
 def _child_lines(node: Node | None, key: str) -> list[int]:
@@ -93,8 +104,8 @@ def _values_resource(body: Mapping[str, Any], chart: str, origin: Origin) -> Res
     )
 
 
-def resources_from_document(doc: Document, path: str,
-                            chart: str | None = None) -> list[Resource | InputError]:
+def resources_from_document(doc: Document, path: str, chart: str | None = None
+                            ) -> list[Resource | InputError | Skipped]:
     """One YAML document -> the Resources in it (or why there are none)."""
     origin = Origin(path=path, line=doc.line, doc_index=doc.index)
     body = doc.value
@@ -110,13 +121,12 @@ def resources_from_document(doc: Document, path: str,
         if config_kind is not None:
             return [Resource(api_version=helm.HELM_API_VERSION, kind=config_kind,
                              name=Path(path).name, body=body, origin=origin)]
-        return [InputError(path, doc.line,
-                           f"document {doc.index} has no apiVersion or kind and is not recognised "
-                           "as Helm values or declarative gateway config (name a values file's "
-                           "chart with --values CHART=FILE)")]
+    reason = repo_files.document_skip_reason(body, path)
+    if reason is not None:
+        return [Skipped(path, doc.line, f"document {doc.index}: {reason}")]
     if isinstance(body, Mapping) and openshift.is_template(body):
         lines = _child_lines(doc.node, "objects")
-        out: list[Resource | InputError] = []
+        out: list[Resource | InputError | Skipped] = []
         for rendered in openshift.render_objects(body):
             line = lines[rendered.index] if rendered.index < len(lines) else doc.line
             child = Origin(path, line, doc.index, ("objects", rendered.index))
@@ -137,48 +147,93 @@ def resources_from_document(doc: Document, path: str,
 
 def _load_text(text: str, path: str, chart: str | None, out: ManifestSet,
                careful: bool = False) -> None:
+    skipped: list[Skipped] = []
+    found = 0
     for doc in load_documents(text, path, careful):
         if isinstance(doc, InputError):
             out.errors.append(doc)
+            found += 1
             continue
         out.documents += 1
         for item in resources_from_document(doc, path, chart):
+            if isinstance(item, Skipped):
+                skipped.append(item)
+                continue
+            found += 1
             if isinstance(item, InputError):
                 out.errors.append(item)
             else:
                 out.resources.append(item)
+    if skipped and not found:
+        # Nothing in the file is meant as an object: one entry for the file.
+        reason = skipped[0].reason.partition(": ")[2]
+        more = f" ({len(skipped)} documents)" if len(skipped) > 1 else ""
+        out.skipped.append(Skipped(path, 1, reason + more))
+    else:
+        out.skipped += skipped
 
 
-def discover_inputs(inputs: ScanInputs) -> tuple[list[InputFile], list[InputError]]:
-    """Every distinct input file, in scan order, and the paths that are not files."""
+def discover_inputs(inputs: ScanInputs) -> Discovery:
+    """Every distinct input file, in scan order, the paths that are not files,
+    and how many files the exclusions left out."""
     values_files = {str(Path(v)) for v in inputs.values}
     given = [p for p in inputs.paths if str(Path(p)) not in values_files or p == "-"]
     files: list[InputFile] = []
     errors: list[InputError] = []
+    excluded: set[str] = set()
     seen: set[str] = set()
-    for item in [*discover(given), *discover(inputs.values.keys())]:
+    for item in [*discover(given, inputs.exclude), *discover(inputs.values.keys())]:
         if isinstance(item, InputError):
             errors.append(item)
+        elif isinstance(item, Excluded):
+            excluded.add(item.display)
         elif item.display not in seen:
             seen.add(item.display)
             files.append(item)
-    return files, errors
+    return Discovery(files, errors, len(excluded - seen))
 
 
 def load_files(files: Sequence[InputFile], inputs: ScanInputs) -> ManifestSet:
     """Read the given files (one worker's share, or all of them)."""
     out = ManifestSet()
+    repo_files.is_chart_directory.cache_clear()  # a new scan: the tree may have changed
     charts_by_file = {str(Path(p)): chart for p, chart in inputs.values.items()}
     for item in files:
         out.files += 1
+        chart = charts_by_file.get(str(Path(item.display))) if item.fs_path else None
+        reason = repo_files.skip_reason_by_name(item.display) \
+            if chart is None and item.fs_path else None
+        if reason is not None:
+            out.skipped.append(Skipped(item.display, 1, reason))
+            continue
         text = read_file(item, inputs.max_file_bytes, inputs.stdin_data)
         if isinstance(text, InputError):
             out.errors.append(text)
             continue
-        chart = charts_by_file.get(str(Path(item.display))) if item.fs_path else None
+        reason = repo_files.skip_reason_by_text(item.display, text) \
+            if chart is None and item.fs_path else None
+        if reason is not None:
+            out.skipped.append(Skipped(item.display, 1, reason))
+            continue
         _load_text(text, item.display, chart, out, inputs.careful)
     out.locator = locator_for(inputs)
     return out
+
+
+def nothing_found(paths: Sequence[str], objects: int, errors: Sequence[InputError],
+                  skipped: Sequence[Skipped], excluded: int) -> InputError | None:
+    """A scan that found no object and no unreadable input must not pass
+    silently: an empty file, or a directory whose files were all skipped or
+    excluded, checked nothing. Like unreadable input, it gates."""
+    if objects or errors:
+        return None
+    left_out = [f"{n} {what}" for n, what in ((len(skipped), "skipped"),
+                                               (excluded, "excluded")) if n]
+    detail = f" ({', '.join(left_out)})" if left_out else ""
+    named = [STDIN_PATH if path == "-" else path for path in paths]
+    where = ", ".join(named)
+    return InputError(where, 0, "no Kubernetes objects, Helm values of a supported chart or "
+                                f"declarative gateway config found{detail}")
 
 
 def locator_for(inputs: ScanInputs) -> LineLocator:
@@ -198,7 +253,7 @@ def locator_for(inputs: ScanInputs) -> LineLocator:
 
 def load(inputs: ScanInputs) -> ManifestSet:
     """Read every input; never raises for bad input."""
-    files, errors = discover_inputs(inputs)
+    files, errors, _ = discover_inputs(inputs)
     out = load_files(files, inputs)
     out.errors[:0] = errors
     return out

@@ -40,7 +40,7 @@ def test_demo_items_ids_outcomes_and_contract(pytester: pytest.Pytester) -> None
     ])
     result.stdout.fnmatch_lines(["*= upgrade-lint =*",
                                  "failed: 13 (blocker 9, error 1, warning 2, info 1)",
-                                 "not-evaluated: 7 (blocker 4, warning 3)", "not-applicable: 6",
+                                 "not-evaluated: 8 (blocker 5, warning 3)", "not-applicable: 6",
                                  "passed: 40", "gating rules not evaluated: 4",
                                  "upgrade-lint FAIL: 10 finding(s) at or above error*"])
 
@@ -85,7 +85,7 @@ def test_reports_written_from_pytest(pytester: pytest.Pytester) -> None:
     rule_ids = {r["rule_id"] for r in report["results"]}
     assert {"kong-dp-ahead-of-cp", "kong-role-database-mismatch"} <= rule_ids
     assert all(rule_id.startswith("kong-") for rule_id in rule_ids)
-    assert (out / "r.xml").read_text().count("<testcase") == 11  # the selected items
+    assert (out / "r.xml").read_text().count("<testcase") == 12  # the selected items
     assert "<html" in (out / "r.html").read_text()
 
 

@@ -37,17 +37,25 @@ def test_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
 
 
 def test_documents_that_are_not_objects(tmp_path: Path) -> None:
+    """Half an object is invalid input; a document that is well formed but not
+    meant as an object (a list, a value, a mapping without apiVersion and kind)
+    is skipped with the reason, and the objects beside it are still scanned."""
     f = write(tmp_path / "odd.yaml", "- a\n- b\n---\njust text\n---\nkind: Service\n"
                                     "---\napiVersion: v1\nkind: ConfigMap\nmetadata: [x]\n"
-                                    "---\nfoo: bar\n")
-    assert [(e.line, e.reason) for e in errors(f)] == [
-        (1, "document 1 is a list, not a mapping"),
-        (4, "document 2 is a str scalar, not a mapping"),
+                                    "---\nfoo: bar\n---\napiVersion: v1\nkind: ConfigMap\n"
+                                    "metadata: {name: ok}\n")
+    out = load(ScanInputs([str(f)]))
+    assert [(e.line, e.reason) for e in out.errors] == [
         (6, "document 3 has no apiVersion; not a Kubernetes object"),
         (8, "document 4: metadata is not a mapping"),
-        (12, "document 5 has no apiVersion or kind and is not recognised as Helm values or "
-             "declarative gateway config (name a values file's chart with --values CHART=FILE)"),
     ]
+    assert [(s.line, s.reason) for s in out.skipped] == [
+        (1, "document 1: a YAML list, not a Kubernetes object"),
+        (4, "document 2: a single value, not a Kubernetes object"),
+        (12, "document 5: no apiVersion and no kind: not a Kubernetes object, Helm values of a "
+             "supported chart or declarative gateway config"),
+    ]
+    assert [r.name for r in out.resources] == ["ok"]
 
 
 def test_missing_path_and_other_files_still_scanned(tmp_path: Path) -> None:
