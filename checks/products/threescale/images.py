@@ -8,7 +8,8 @@ from typing import Any
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
 from checks.model import NotEvaluated, Resource, Verdict, Violation, format_json_path
-from checks.objects import expand, lookup
+from checks.objects import is_unresolved, lookup
+from checks.products.image_refs import PATTERNS_SCHEMA, first_per_tag, image_references
 
 
 def _tags(resource: Resource) -> list[tuple[int, Mapping[str, Any]]]:
@@ -54,19 +55,25 @@ def imagestream_target(resource: Resource, params: Params,
     "required": ["paths", "forbidden", "message"],
     "additionalProperties": False,
     "properties": {
-        "paths": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-        "forbidden": {"type": "array", "items": {"type": "string"}, "minItems": 1,
-                      "description": "values that must not appear (exact match)"},
+        "paths": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                  "description": "wildcard paths of image references; an ImageStream's "
+                                 "tags are always read"},
+        "forbidden": PATTERNS_SCHEMA,
         "message": {"type": "string", "description": "{value} and {where} are replaced"},
     },
 })
 def image_reference_absent(resource: Resource, params: Params,
                            ctx: UpgradeContext) -> Iterator[Verdict]:
-    """No listed field refers to a retired image or tag."""
-    for pattern in params["paths"]:
-        for path, value in expand(resource.body, pattern):
-            text = str(value)
-            if text in params["forbidden"]:
-                yield Violation(params["message"].format(value=text,
-                                                         where=format_json_path(path)),
-                                path, observed=text)
+    """No image reference names a retired image (by repository name and tag)."""
+    found = list(image_references(resource, params["paths"]))
+    hits = list(first_per_tag(iter(found), params["forbidden"]))
+    for path, reference, _ in hits:
+        yield Violation(params["message"].format(value=reference, where=format_json_path(path)),
+                        path, observed=reference)
+    if hits:
+        return
+    unresolved = [(path, ref) for path, ref in found if is_unresolved(resource, path, ref)]
+    if unresolved:
+        path, reference = unresolved[0]
+        yield NotEvaluated(f"{format_json_path(path)} holds an unrendered placeholder "
+                           f"{reference!r}: which image it names is unknown", path)
