@@ -77,6 +77,7 @@ def backup_evidence(resource: Resource, params: Params, ctx: UpgradeContext) -> 
         return
     age, limit = evidence.age_seconds or 0.0, ctx.max_backup_age_seconds
     if age > limit:
-        yield Violation(f"backup {evidence.path} is {evidence.describe_age()}, older than "
-                        f"--max-backup-age {_hours(limit)}; take a fresh one",
+        yield Violation(f"backup {evidence.path} is {evidence.describe_age()} (age from the "
+                        f"{evidence.age_source}), older than --max-backup-age {_hours(limit)}; "
+                        "take a fresh one",
                         observed=evidence.describe_age(), expected=f"<= {_hours(limit)}")
