@@ -32,6 +32,16 @@ def imagestream_target(resource: Resource, params: Params,
                            f"{params['product']}=VERSION", ("spec", "tags"))
         return
     wanted = str(target)
+    for index, tag in _tags(resource):
+        for key, value in (("name", tag.get("name")),
+                           ("from", lookup(tag, ("from", "name")))):
+            path = ("spec", "tags", index, key) if key == "name" else (
+                "spec", "tags", index, "from", "name")
+            if isinstance(value, str) and is_unresolved(resource, path, value):
+                yield NotEvaluated(f"{format_json_path(path)} holds an unrendered placeholder "
+                                   f"{value!r}: which release the stream carries is unknown",
+                                   path)
+                return
     tags = {str(t.get("name")): (i, t) for i, t in _tags(resource)}
     if wanted not in tags:
         yield Violation(f"image stream {resource.name!r} has no tag {wanted!r}; add it before "
