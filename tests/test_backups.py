@@ -81,7 +81,10 @@ def _dump(pg: dict[str, str], out: Path, *args: str, tool: str = "pg_dump") -> P
 
 
 def _api7_backup_results(path: Path, **options: object) -> list:  # type: ignore[type-arg]
-    results = scan(API7_VALUES, backups={"api7": str(path)}, **options).results
+    """The api7 backup rule's results, for a planned 3.6.2 -> 3.7.3 upgrade (backup
+    rules judge evidence only when an upgrade is planned)."""
+    results = scan(API7_VALUES, backups={"api7": str(path)}, currents={"api7": "3.6.2"},
+                   targets={"api7": "3.7.3"}, **options).results
     return of_rule(results, "api7-database-backup-missing")
 
 
