@@ -9,6 +9,7 @@ and checked with the real pg_restore. CI installs PostgreSQL from Debian
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import shutil
 import subprocess
@@ -80,9 +81,10 @@ def _dump(pg: dict[str, str], out: Path, *args: str, tool: str = "pg_dump") -> P
 
 
 def _api7_backup_results(path: Path, **options: object) -> list:  # type: ignore[type-arg]
-    # An upgrade from 3.6.0 is planned: the backup rule applies (the values say 3.7.3).
-    results = scan(API7_VALUES, backups={"api7": str(path)}, currents={"api7": "3.6.0"},
-                   **options).results
+    """The api7 backup rule's results, for a planned 3.6.2 -> 3.7.3 upgrade (backup
+    rules judge evidence only when an upgrade is planned)."""
+    results = scan(API7_VALUES, backups={"api7": str(path)}, currents={"api7": "3.6.2"},
+                   targets={"api7": "3.7.3"}, **options).results
     return of_rule(results, "api7-database-backup-missing")
 
 
@@ -118,16 +120,98 @@ def test_directory_format_and_gzipped_dumpall(pg: dict[str, str], tmp_path: Path
         "pg-dumpall", True, "pg_dumpall SQL dump, complete")
 
 
-def test_old_backup_fires_with_its_age(pg: dict[str, str], tmp_path: Path) -> None:
-    dump = _dump(pg, tmp_path / "api7.dump", "-d", "api7ee", "-F", "c")
+def _header_layout(data: bytes) -> tuple[int, int]:
+    """(offset of the creation-time integers, integer size) in a real archive header."""
+    major, minor = data[5], data[6]
+    int_size = data[8]
+    offset = 5 + 3 + 3  # magic, version, int size + offset size + format
+    offset += 1 if (major, minor) >= (1, 15) else 1 + int_size  # compression
+    return offset, int_size
+
+
+def _rewrite_year(archive: Path, years_back: int) -> None:
+    """Make the archive header say it was created ``years_back`` years earlier."""
+    data = bytearray(archive.read_bytes())
+    offset, int_size = _header_layout(bytes(data))
+    year_at = offset + 5 * (1 + int_size) + 1  # sec, min, hour, mday, mon; skip the sign
+    year = int.from_bytes(data[year_at:year_at + int_size], "little")
+    data[year_at:year_at + int_size] = (year - years_back).to_bytes(int_size, "little")
+    archive.write_bytes(bytes(data))
+
+
+def test_age_of_an_archive_comes_from_its_header_not_its_mtime(pg: dict[str, str],
+                                                                tmp_path: Path) -> None:
+    """A checkout or copy refreshes the modification time; the header keeps the
+    creation time. A fresh archive with an old mtime passes, and an old archive
+    with a fresh mtime fires."""
+    fresh = _dump(pg, tmp_path / "fresh.dump", "-d", "api7ee", "-F", "c")
     two_days_ago = time.time() - 2 * 86400
-    os.utime(dump, (two_days_ago, two_days_ago))
-    [result] = _api7_backup_results(dump)
+    os.utime(fresh, (two_days_ago, two_days_ago))
+    evidence = inspect(str(fresh))
+    assert evidence.age_source == "archive header"
+    assert evidence.age_seconds is not None and evidence.age_seconds < 600
+    [result] = _api7_backup_results(fresh)
+    assert result.outcome is Outcome.PASSED
+
+    old = _dump(pg, tmp_path / "old.dump", "-d", "api7ee", "-F", "c")
+    _rewrite_year(old, 1)
+    assert inspect(str(old)).valid  # pg_restore still reads it
+    [result] = _api7_backup_results(old)
     assert result.outcome is Outcome.FAILED
-    assert result.message == (f"backup {dump} is 2.0 days old, older than --max-backup-age 24 h; "
-                              "take a fresh one")
-    [relaxed] = _api7_backup_results(dump, max_backup_age_seconds=parse_duration("3d"))
+    assert result.message.startswith(f"backup {old} is 36")
+    assert result.message.endswith(" days old (age from the archive header), older than "
+                                   "--max-backup-age 24 h; take a fresh one")
+
+
+def test_directory_archive_age_from_toc_header(pg: dict[str, str], tmp_path: Path) -> None:
+    directory = _dump(pg, tmp_path / "api7_dir", "-d", "api7ee", "-F", "d")
+    _rewrite_year(directory / "toc.dat", 1)
+    evidence = inspect(str(directory))
+    assert (evidence.format, evidence.valid, evidence.age_source) == (
+        "pg-directory", True, "archive header")
+    assert evidence.age_seconds is not None and evidence.age_seconds > 360 * 86400
+
+
+def test_sql_dump_age_from_started_on_else_mtime(pg: dict[str, str], tmp_path: Path) -> None:
+    verbose = _dump(pg, tmp_path / "verbose.sql", "-d", "api7ee", "-v")
+    assert "-- Started on " in verbose.read_text()
+    long_ago = time.time() - 30 * 86400
+    os.utime(verbose, (long_ago, long_ago))
+    evidence = inspect(str(verbose))
+    assert (evidence.valid, evidence.age_source) == (True, "dump's 'Started on' comment")
+    assert evidence.age_seconds is not None and evidence.age_seconds < 600
+
+    everything = _dump(pg, tmp_path / "all.sql", tool="pg_dumpall")
+    assert "-- Started on" not in everything.read_text()  # none without -v
+    everything_v = _dump(pg, tmp_path / "all-v.sql", "-v", tool="pg_dumpall")
+    os.utime(everything_v, (long_ago, long_ago))
+    assert (inspect(str(everything_v)).format, inspect(str(everything_v)).age_source) == (
+        "pg-dumpall", "dump's 'Started on' comment")
+    quiet = _dump(pg, tmp_path / "quiet.sql", "-d", "api7ee")
+    assert "-- Started on" not in quiet.read_text()
+    os.utime(quiet, (long_ago, long_ago))
+    evidence = inspect(str(quiet))
+    assert evidence.age_source == "file modification time"
+    [result] = _api7_backup_results(quiet, max_backup_age_seconds=parse_duration("1d"))
+    assert result.message == (f"backup {quiet} is 30.0 days old (age from the file "
+                              "modification time), older than --max-backup-age 24 h; take a "
+                              "fresh one")
+    [relaxed] = _api7_backup_results(quiet, max_backup_age_seconds=parse_duration("31d"))
     assert relaxed.outcome is Outcome.PASSED
+
+
+def test_evidence_names_size_digest_and_what_was_checked(pg: dict[str, str],
+                                                         tmp_path: Path) -> None:
+    dump = _dump(pg, tmp_path / "api7.dump", "-d", "api7ee", "-F", "c")
+    evidence = inspect(str(dump))
+    assert evidence.size_bytes == dump.stat().st_size
+    assert evidence.sha256 == hashlib.sha256(dump.read_bytes()).hexdigest()
+    listed = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True,
+                            check=True).stdout
+    entries = sum(1 for line in listed.splitlines() if line and not line.startswith(";"))
+    assert evidence.checked.startswith(
+        f"pg_restore --list read {entries} table-of-contents entries; archive format 1.")
+    assert "database 'api7ee'" in evidence.checked
 
 
 def test_missing_pg_restore_means_not_evaluated(pg: dict[str, str], tmp_path: Path,
@@ -146,6 +230,8 @@ def test_missing_pg_restore_means_not_evaluated(pg: dict[str, str], tmp_path: Pa
     (b"-- PostgreSQL database dump\n\nCREATE TABLE t (id int);\n",
      "the dump is truncated: its 'dump complete' footer is missing"),
     (b"just some notes\n", "not a decK / kong config db_export file (no _format_version)"),
+    (b'_format_version: "3.0"\n_info: {defaults: {}}\nservices: []\n',
+     "declarative config _format_version 3.0 holds no entities: an empty dump is not a backup"),
 ])
 def test_broken_files(content: bytes, reason: str, tmp_path: Path) -> None:
     if content.startswith(b"PGDMP") and shutil.which("pg_restore") is None:

@@ -64,9 +64,10 @@ def object_check(key: str, params_schema: Mapping[str, Any], *, uses_context: bo
     return decorate
 
 
-def set_check(key: str, params_schema: Mapping[str, Any]) -> Callable[[SetCheck], SetCheck]:
+def set_check(key: str, params_schema: Mapping[str, Any], *, uses_context: bool = False
+              ) -> Callable[[SetCheck], SetCheck]:
     def decorate(func: SetCheck) -> SetCheck:
-        _register(key, "set", params_schema, func)
+        _register(key, "set", params_schema, func, uses_context)
         return func
     return decorate
 

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
-from checks.model import NotEvaluated, Resource, Verdict, Violation
-from checks.objects import expand, is_empty, is_missing, lookup, split_path
+from checks.model import NotEvaluated, Resource, Verdict, Violation, format_json_path
+from checks.objects import is_empty, is_missing, is_unresolved, lookup, split_path
+from checks.products.image_refs import PATTERNS_SCHEMA, image_references, matches
 from checks.sources.backups import FORMATS
 
 
@@ -28,10 +29,11 @@ def _hours(seconds: float) -> str:
         "product": {"type": "string"},
         "formats": {"type": "array", "minItems": 1, "items": {"enum": list(FORMATS)}},
         "needed_if": {
-            "type": "object", "required": ["paths", "values"], "additionalProperties": False,
+            "type": "object", "required": ["paths", "images"], "additionalProperties": False,
             "properties": {"paths": {"type": "array", "items": {"type": "string"}},
-                           "values": {"type": "array", "items": {"type": "string"}}},
-            "description": "only objects with one of these values at these paths need a backup",
+                           "images": PATTERNS_SCHEMA},
+            "description": "only objects with an image reference matching one of these "
+                           "REPOSITORY[:TAG] globs at these paths need a backup",
         },
         "inline_config": {"type": "array", "items": {"type": "string"},
                           "description": "fields whose non-empty content is itself the backup "
@@ -41,10 +43,16 @@ def _hours(seconds: float) -> str:
 def backup_evidence(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
     """A valid backup of an accepted format, younger than --max-backup-age."""
     needed_if = params.get("needed_if")
-    if needed_if and not any(str(value) in needed_if["values"]
-                             for pattern in needed_if["paths"]
-                             for _, value in expand(resource.body, pattern)):
-        return
+    if needed_if:
+        found = list(image_references(resource, needed_if["paths"]))
+        if not any(matches(reference, needed_if["images"]) for _, reference in found):
+            unresolved = [(p, r) for p, r in found if is_unresolved(resource, p, r)]
+            if unresolved:
+                path, reference = unresolved[0]
+                yield NotEvaluated(f"{format_json_path(path)} holds an unrendered placeholder "
+                                   f"{reference!r}: whether this upgrade needs a backup is "
+                                   "unknown", path)
+            return
     for dotted in params.get("inline_config", ()):
         value = lookup(resource.body, split_path(dotted))
         if not is_missing(value) and not is_empty(value):
@@ -76,6 +84,7 @@ def backup_evidence(resource: Resource, params: Params, ctx: UpgradeContext) -> 
         return
     age, limit = evidence.age_seconds or 0.0, ctx.max_backup_age_seconds
     if age > limit:
-        yield Violation(f"backup {evidence.path} is {evidence.describe_age()}, older than "
-                        f"--max-backup-age {_hours(limit)}; take a fresh one",
+        yield Violation(f"backup {evidence.path} is {evidence.describe_age()} (age from the "
+                        f"{evidence.age_source}), older than --max-backup-age {_hours(limit)}; "
+                        "take a fresh one",
                         observed=evidence.describe_age(), expected=f"<= {_hours(limit)}")

@@ -1,4 +1,4 @@
-"""Templates over configuration content: plugins, Secret keys, embedded YAML files."""
+"""Templates over configuration content: plugins, embedded YAML files, target references."""
 
 from __future__ import annotations
 
@@ -51,28 +51,6 @@ def plugin_present(resource: Resource, params: Params, ctx: UpgradeContext) -> I
                     continue
                 where = format_json_path(hit)
                 yield Violation(message.format(plugin=plugin, where=where), hit, observed=plugin)
-
-
-@object_check("secret-keys-present", {
-    "required": ["keys"],
-    "additionalProperties": False,
-    "properties": {"keys": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
-})
-def secret_keys_present(resource: Resource, params: Params,
-                        ctx: UpgradeContext) -> Iterator[Verdict]:
-    """A Secret must carry these keys, in ``data`` or ``stringData`` (values never read)."""
-    present: set[str] = set()
-    for section in ("data", "stringData"):
-        block = resource.body.get(section)
-        if isinstance(block, Mapping):
-            present.update(str(k) for k in block)
-    missing = [k for k in params["keys"] if k not in present]
-    if missing:
-        anchor = ("data",) if "data" in resource.body else (
-            ("stringData",) if "stringData" in resource.body else ())
-        yield Violation(f"Secret {resource.name!r} lacks key(s) {', '.join(missing)} "
-                        "(in data or stringData)", anchor,
-                        observed=sorted(present), expected=list(params["keys"]))
 
 
 def _line_within(text: str, node_path: tuple[str, ...]) -> int | None:

@@ -40,6 +40,10 @@ def field_empty(resource: Resource, params: Params, ctx: UpgradeContext) -> Iter
         value = lookup(resource.body, path)
         if is_missing(value) or is_empty(value):
             continue
+        if is_unresolved(resource, path, value) and isinstance(value, str):
+            # A whole-value placeholder may render empty: the field's state is unknown.
+            yield NotEvaluated(f"{dotted} holds an unrendered placeholder {value!r}", path)
+            continue
         size = ""
         if isinstance(value, (list, dict)):
             size = f" ({len(value)} {'entry' if len(value) == 1 else 'entries'})"

@@ -41,6 +41,7 @@ def render(report: Report) -> str:
         not_applicable=report.with_outcome(Outcome.NOT_APPLICABLE),
         waived=report.with_outcome(Outcome.WAIVED),
         passed_by_rule=passed_by_rule,
+        backups=report.backups(),
         rules=report.rules(),
     )
 

@@ -11,12 +11,13 @@ import json
 import math
 import os
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from checks.engine.parallel import EncodeResults
 from checks.model import Result, Severity, gates
-from checks.reports.model import OUTCOME_ORDER, Report
+from checks.reports.model import OUTCOME_ORDER, BackupRow, Report
 
 SCHEMA_VERSION = "1.1"
 
@@ -58,6 +59,22 @@ def result_dict(result: Result, gating: bool) -> dict[str, Any]:
     }
 
 
+def backup_dict(row: BackupRow) -> dict[str, Any]:
+    """A ``--backup`` and the evidence the backup rules judged (no file content)."""
+    e = row.evidence
+    created = None
+    if e.created_at is not None:
+        created = datetime.fromtimestamp(e.created_at, timezone.utc).isoformat(timespec="seconds")
+    return {
+        "product": row.product, "path": e.path, "format": e.format, "valid": e.valid,
+        "reason": e.reason, "verifiable": e.checkable, "size_bytes": e.size_bytes,
+        "sha256": e.sha256, "created_at": created,
+        "age_seconds": None if e.age_seconds is None else round(e.age_seconds, 3),
+        "age_source": e.age_source, "checked": e.checked,
+        "rules": [{"rule_id": rule_id, "outcome": outcome.value} for rule_id, outcome in row.rules],
+    }
+
+
 def build(report: Report, with_results: bool = True) -> dict[str, Any]:
     scan = report.scan
     counts = report.count_by_outcome()
@@ -79,6 +96,7 @@ def build(report: Report, with_results: bool = True) -> dict[str, Any]:
                           for name, ctx in sorted(scan.context.installations.items())},
         "targets": {p: path.as_dict() for p, path in sorted(scan.context.paths.items())},
         "summary": {o.value: sum(counts[o].values()) for o in OUTCOME_ORDER},
+        "backups": [backup_dict(row) for row in report.backups()],
         "rules": [
             {"id": rule.id, "product": rule.product, "severity": rule.severity.label,
              "mode": rule.mode, "title": rule.title}

@@ -96,10 +96,37 @@ def build(report: Report) -> ET.Element:
         for key in totals:
             totals[key] += int(element.get(key, "0"))
         root.append(element)
+    _backup_properties(report, root)
     for key, value in totals.items():
         root.set(key, str(value))
     root.set("time", "0")
     return root
+
+
+def _backup_properties(report: Report, root: ET.Element) -> None:
+    """The backup evidence as ``<properties>`` of its product's suite (CI servers
+    show suite properties next to the results)."""
+    suites = {suite.get("name"): suite for suite in root}
+    for row in report.backups():
+        suite = suites.get(row.product)
+        if suite is None:
+            continue
+        properties = suite.find("properties")
+        if properties is None:
+            properties = ET.Element("properties")
+            suite.insert(0, properties)
+        evidence = row.evidence
+        values = {
+            "path": evidence.path, "format": evidence.format or "unrecognised",
+            "valid": str(evidence.valid).lower(),
+            "size_bytes": "" if evidence.size_bytes is None else str(evidence.size_bytes),
+            "sha256": evidence.sha256 or "",
+            "age": evidence.describe_age(), "age_source": evidence.age_source or "",
+            "created_at": evidence.describe_created() or "",
+            "checked": evidence.checked or evidence.reason,
+        }
+        for key, value in values.items():
+            ET.SubElement(properties, "property", name=f"backup.{key}", value=value)
 
 
 def write(report: Report, path: Path) -> None:

@@ -16,6 +16,40 @@ from checks.engine.catalog import Rule
 from checks.engine.items import ItemSpec, group_items
 from checks.engine.scan import ScanResult
 from checks.model import Outcome, Result, Severity, gates
+from checks.sources.backups import BackupEvidence
+
+#: The check template of the backup rules, whose ``product`` param names the evidence.
+BACKUP_CHECK = "backup-evidence"
+
+
+@dataclass(frozen=True)
+class BackupRow:
+    """A ``--backup`` given for a product, and what the backup rules made of it.
+
+    Every report shows these rows: a backup rule that passes must show the
+    evidence it passed on (path, format, size, digest, age and its source,
+    what was checked). Paths are shown, never file contents.
+    """
+
+    product: str
+    evidence: BackupEvidence
+    rules: tuple[tuple[str, Outcome], ...]  # (rule id, outcome) of the rules that judged it
+
+    @property
+    def summary(self) -> str:
+        e = self.evidence
+        state = "valid" if e.valid else f"not usable: {e.reason}"
+        parts = [e.format or "unrecognised format", state]
+        if e.size_bytes is not None:
+            parts.append(f"{e.size_bytes} bytes")
+        if e.sha256:
+            parts.append(f"sha256 {e.sha256}")
+        if e.age_seconds is not None:
+            parts.append(f"{e.describe_age()} (age from the {e.age_source})")
+        if e.checked:
+            parts.append(f"checked: {e.checked}")
+        return "; ".join(parts)
+
 
 OUTCOME_ORDER = (Outcome.FAILED, Outcome.INVALID_INPUT, Outcome.WAIVED, Outcome.NOT_EVALUATED,
                  Outcome.NOT_APPLICABLE, Outcome.PASSED)
@@ -72,6 +106,22 @@ class Report:
     def rules(self) -> list[Rule]:
         selected = {r.rule_id for r in self.results}
         return [rule for rule in self.scan.catalog.rules if rule.id in selected]
+
+    def backups(self) -> list[BackupRow]:
+        """Each given backup with the outcomes of the selected backup rules about it."""
+        rows = []
+        for product, evidence in sorted(self.scan.context.backups.items()):
+            rule_ids = {rule.id for rule in self.scan.catalog.rules
+                        if rule.check == BACKUP_CHECK and rule.params.get("product") == product}
+            judged: dict[str, Outcome] = {}
+            for result in self.results:
+                if result.rule_id in rule_ids:
+                    worst = judged.get(result.rule_id)
+                    if worst is None or OUTCOME_ORDER.index(result.outcome) < OUTCOME_ORDER.index(
+                            worst):
+                        judged[result.rule_id] = result.outcome
+            rows.append(BackupRow(product, evidence, tuple(sorted(judged.items()))))
+        return rows
 
     def with_outcome(self, *outcomes: Outcome) -> list[Result]:
         return [r for r in self.results if r.outcome in outcomes]

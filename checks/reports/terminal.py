@@ -63,8 +63,19 @@ def skipped_lines(report: Report) -> list[str]:
             *(f"{s.path}:{s.line}: {s.reason}" for s in report.scan.skipped)]
 
 
-def summary_lines(report: Report) -> list[str]:
+def backup_lines(report: Report) -> list[str]:
+    """The evidence behind every backup rule's outcome, one block per ``--backup``."""
     lines = []
+    for row in report.backups():
+        lines.append(f"backup {row.product}: {row.evidence.path}")
+        lines.append(f"    {row.summary}")
+        judged = ", ".join(f"{rule_id} {outcome.value}" for rule_id, outcome in row.rules)
+        lines.append(f"    rules: {judged or 'none selected'}")
+    return lines
+
+
+def summary_lines(report: Report) -> list[str]:
+    lines = backup_lines(report)
     for outcome, severities in report.count_by_outcome().items():
         total = sum(severities.values())
         if not total:

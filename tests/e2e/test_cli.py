@@ -39,7 +39,7 @@ def test_demo_scan_fails_with_contract_lines_and_writes_reports(tmp_path: Path) 
             "contains one (1 entry) [ns:apic]") in lines
     assert lines[-6:] == ["failed: 13 (blocker 9, error 1, warning 2, info 1)",
                           "not-evaluated: 8 (blocker 5, warning 3)", "not-applicable: 6",
-                          "passed: 40", "gating rules not evaluated: 4",
+                          "passed: 41", "gating rules not evaluated: 4",
                           "upgrade-lint FAIL: 10 finding(s) at or above error; 10 object(s) in "
                           "8 file(s), 39 rule(s)"]
     assert "below --fail-on error (reported, not failing):" in lines

@@ -1,5 +1,5 @@
 """Red Hat 3scale API Management 2.x (OpenShift Templates)."""
 
-from checks.products.threescale import declarations, images
+from checks.products.threescale import database, declarations, images
 
-__all__ = ["declarations", "images"]
+__all__ = ["database", "declarations", "images"]

@@ -9,7 +9,8 @@ from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
 from checks.engine.versions import try_parse
 from checks.model import NotEvaluated, Resource, Verdict, Violation, format_json_path
-from checks.objects import expand, lookup
+from checks.objects import is_unresolved, lookup
+from checks.products.image_refs import PATTERNS_SCHEMA, first_per_tag, image_references
 
 
 def _tags(resource: Resource) -> list[tuple[int, Mapping[str, Any]]]:
@@ -36,6 +37,16 @@ def imagestream_target(resource: Resource, params: Params,
     def is_target(name: str) -> bool:  # 2.5 names the same release as 2.5.0
         return name == wanted or try_parse(params["product"], name) == target
 
+    for index, tag in _tags(resource):
+        for key, value in (("name", tag.get("name")),
+                           ("from", lookup(tag, ("from", "name")))):
+            path = ("spec", "tags", index, key) if key == "name" else (
+                "spec", "tags", index, "from", "name")
+            if isinstance(value, str) and is_unresolved(resource, path, value):
+                yield NotEvaluated(f"{format_json_path(path)} holds an unrendered placeholder "
+                                   f"{value!r}: which release the stream carries is unknown",
+                                   path)
+                return
     tags = {str(t.get("name")): (i, t) for i, t in _tags(resource)}
     if not any(is_target(name) for name in tags):
         yield Violation(f"image stream {resource.name!r} has no tag {wanted!r}; add it before "
@@ -60,19 +71,25 @@ def imagestream_target(resource: Resource, params: Params,
     "required": ["paths", "forbidden", "message"],
     "additionalProperties": False,
     "properties": {
-        "paths": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-        "forbidden": {"type": "array", "items": {"type": "string"}, "minItems": 1,
-                      "description": "values that must not appear (exact match)"},
+        "paths": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                  "description": "wildcard paths of image references; an ImageStream's "
+                                 "tags are always read"},
+        "forbidden": PATTERNS_SCHEMA,
         "message": {"type": "string", "description": "{value} and {where} are replaced"},
     },
 })
 def image_reference_absent(resource: Resource, params: Params,
                            ctx: UpgradeContext) -> Iterator[Verdict]:
-    """No listed field refers to a retired image or tag."""
-    for pattern in params["paths"]:
-        for path, value in expand(resource.body, pattern):
-            text = str(value)
-            if text in params["forbidden"]:
-                yield Violation(params["message"].format(value=text,
-                                                         where=format_json_path(path)),
-                                path, observed=text)
+    """No image reference names a retired image (by repository name and tag)."""
+    found = list(image_references(resource, params["paths"]))
+    hits = list(first_per_tag(iter(found), params["forbidden"]))
+    for path, reference, _ in hits:
+        yield Violation(params["message"].format(value=reference, where=format_json_path(path)),
+                        path, observed=reference)
+    if hits:
+        return
+    unresolved = [(path, ref) for path, ref in found if is_unresolved(resource, path, ref)]
+    if unresolved:
+        path, reference = unresolved[0]
+        yield NotEvaluated(f"{format_json_path(path)} holds an unrendered placeholder "
+                           f"{reference!r}: which image it names is unknown", path)
