@@ -71,6 +71,8 @@ def _container_env_values(body: Mapping[str, Any]) -> Iterator[str]:
 def _values_credentials(node: Any) -> Iterator[str]:
     if _is_map(node):
         for key, value in node.items():
+            if key == "valueFrom":
+                continue  # a reference: its secretKeyRef.key names a Secret key, no secret
             if isinstance(value, str) and looks_like_credential(str(key)):
                 yield value
             else:

@@ -39,7 +39,7 @@ def test_demo_scan_fails_with_contract_lines_and_writes_reports(tmp_path: Path) 
             "contains one (1 entry)") in lines
     assert lines[-5:] == ["failed: 17 (blocker 13, error 1, warning 2, info 1)",
                           "not-evaluated: 5 (blocker 2, warning 3)", "not-applicable: 6",
-                          "passed: 39",
+                          "passed: 43",
                           "upgrade-lint FAIL: 14 finding(s) at or above error; 10 object(s) in "
                           "8 file(s), 39 rule(s)"]
     assert "below --fail-on error (reported, not failing):" in lines
@@ -92,7 +92,7 @@ def test_same_results_as_pytest(tmp_path: Path) -> None:
         data = json.loads((tmp_path / name).read_text())
         return [(r["rule_id"], r["outcome"], r["path"], r["line"]) for r in data["results"]]
 
-    assert outcomes("cli.json") == outcomes("py.json") and len(outcomes("cli.json")) == 67
+    assert outcomes("cli.json") == outcomes("py.json") and len(outcomes("cli.json")) == 71
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -79,7 +79,7 @@ def test_junit_suites_per_product_and_counts(demo_report: Report) -> None:
     suites = {s.get("name"): (s.get("tests"), s.get("failures"), s.get("skipped")) for s in root}
     assert suites == {"3scale": ("9", "3", "5"), "api7": ("10", "2", "2"),
                       "apiconnect": ("16", "4", "2"), "kong": ("12", "4", "2"),
-                      "kubernetes": ("3", "1", "0")}
+                      "kubernetes": ("4", "1", "0")}
 
 
 def test_below_threshold_findings_do_not_fail_junit(demo_report: Report) -> None:
