@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from checks.engine.catalog import Catalog, Rule
+from checks.engine.dedup import OnePerField
 from checks.engine.redact import Scrubber
 from checks.engine.registry import get_template
 from checks.engine.upgrade_path import UpgradeContext
@@ -121,10 +122,11 @@ class Evaluator:
     def object_pending(self, rule: Rule, matched: Sequence[Resource]) -> list[_Pending]:
         """One outcome per violation, or per object when it has none."""
         verdicts = _verdicts(rule, matched, self.ctx)
+        once = OnePerField(rule, self.catalog, self.ctx)
         out: list[_Pending] = []
         for resource in matched:
             found = verdicts.get(id(resource), [])
-            violations = [v for v in found if isinstance(v, Violation)]
+            violations = once.keep(resource, [v for v in found if isinstance(v, Violation)])
             for v in violations:
                 out.append(_Pending(rule, Outcome.FAILED, v.message, resource, v.path, v))
             if violations:
