@@ -5,8 +5,8 @@ a file and ``*_TOKEN_ENDPOINT=https://...`` an address, and neither is a
 secret. A URL is a credential only when its userinfo carries a password
 (``postgres://kong:PASS@db/kong``); then it is one whatever its name, and it
 is shown with the userinfo masked. References that are not literals (Helm
-templates, ``${VAR}``, Kubernetes ``$(VAR)``, empty values) are nothing to
-report: the value lives elsewhere.
+templates, ``${VAR}``, Kubernetes ``$(VAR)``, Kong ``{vault://...}``) and
+empty values are nothing to report: the value lives elsewhere.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from checks.engine.redact import REDACTED
 from checks.model import JsonPath
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_REFERENCE = re.compile(r"\{\{|\$\{|\$\(")
+#: Helm templates, shell/envsubst and Kubernetes variable references, and Kong
+#: vault references ("{vault://env/pg-password}", Kong Gateway Secrets Management).
+_REFERENCE = re.compile(r"\{\{|\$\{|\$\(|^\{vault://")
 _PATH_PREFIXES = ("/", "./", "../", "~/", "file:")
 
 

@@ -21,6 +21,7 @@ from checks.products.literal_credentials import Literal, classify, shown
     ("{{ .Values.password }}", Literal.NOT_SECRET),
     ("${ADMIN_TOKEN}", Literal.NOT_SECRET),
     ("$(PG_PASSWORD)", Literal.NOT_SECRET),
+    ("{vault://env/kong-pg-password}", Literal.NOT_SECRET),
     ("", Literal.NOT_SECRET),
     ("   ", Literal.NOT_SECRET),
     (None, Literal.NOT_SECRET),
