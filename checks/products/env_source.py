@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from checks.engine.redact import REDACTED
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
-from checks.model import Resource, Verdict, Violation
+from checks.model import Resource, Verdict, Violation, format_json_path
 from checks.objects import containers, env_vars
 from checks.products.literal_credentials import Literal, classify, shown, values_credentials
 
@@ -126,10 +126,11 @@ def _values_literals(resource: Resource, params: Params) -> Iterator[Verdict]:
     """Helm values: the user's own credential literals (chart defaults are not theirs)."""
     pattern = params.get("values_key_pattern")
     key_matches = _name_matcher(pattern, ()) if pattern else (lambda key: False)
-    for path, kind, value in values_credentials(resource.body, key_matches):
+    env_name_matches = _name_matcher(params["name_pattern"], tuple(params.get("ignore", ())))
+    for path, kind, value in values_credentials(resource.body, key_matches, env_name_matches):
         if resource.is_defaulted(path):
             continue
-        where = ".".join(str(part) for part in path)
+        where = format_json_path(path).removeprefix("$.")
         yield Violation(f"{where} is {kind.value} ({shown(value, kind)}) in the {resource.chart} "
                         "chart's values; read it from a Secret (valueFrom.secretKeyRef, or the "
                         "chart's existing-Secret setting)",

@@ -62,11 +62,28 @@ def shown(value: str, kind: Literal) -> str:
     return f"{scheme}://{REDACTED}@{host}"
 
 
+#: Keys that name where a credential is kept, not the credential.
+_NAMES_A_REFERENCE = re.compile(r"secret|name$|file$|path$|ref$", re.IGNORECASE)
+
+
 def values_credentials(node: Any, key_matches: Callable[[str], bool],
-                       path: JsonPath = ()) -> Iterator[tuple[JsonPath, Literal, str]]:
-    """(path, kind, value) of every credential in a Helm values tree: a
-    credential-looking key with a secret literal, or any URL with a password."""
+                       env_name_matches: Callable[[str], bool], path: JsonPath = (),
+                       in_credentials: bool = False
+                       ) -> Iterator[tuple[JsonPath, Literal, str]]:
+    """(path, kind, value) of every credential in a Helm values tree.
+
+    A credential is a secret literal under a credential-looking key
+    (``env.pg_password``), under a mapping with such a key
+    (``admin.credentials.admin``), or as the ``value`` of an env-var-like list
+    item with a credential-looking ``name`` (``extraEnvVars``); and any URL
+    with a password, whatever its key."""
     if isinstance(node, Mapping):
+        env_name = node.get("name")
+        if isinstance(env_name, str) and "value" in node and env_name_matches(env_name):
+            kind = classify(node["value"])
+            if kind is not Literal.NOT_SECRET:
+                yield (*path, "value"), kind, str(node["value"])
+                return
         items: Iterator[tuple[str | int, Any]] = ((str(k), v) for k, v in node.items())
     elif isinstance(node, list):
         items = iter(enumerate(node))
@@ -74,10 +91,12 @@ def values_credentials(node: Any, key_matches: Callable[[str], bool],
         return
     for key, value in items:
         here = (*path, key)
+        named = isinstance(key, str) and key_matches(key)
         if isinstance(value, (Mapping, list)):
-            yield from values_credentials(value, key_matches, here)
+            yield from values_credentials(value, key_matches, env_name_matches, here,
+                                          named and isinstance(value, Mapping))
             continue
         kind = classify(value)
-        if kind is Literal.URL_WITH_PASSWORD or (
-                kind is Literal.SECRET and isinstance(key, str) and key_matches(key)):
+        credential_key = named or (in_credentials and not _NAMES_A_REFERENCE.search(str(key)))
+        if kind is Literal.URL_WITH_PASSWORD or (kind is Literal.SECRET and credential_key):
             yield here, kind, str(value)
