@@ -92,6 +92,8 @@ class Rule:
     #: (unless no upgrade is planned), ``upgrade-evidence`` (only when one is),
     #: ``migration`` (when current and target are in ``when``'s ranges).
     applicability: str = "blocking-state"
+    #: More specific rules this one leaves a field to (see checks.engine.dedup).
+    defer_to: tuple[str, ...] = ()
 
     def applies(self, resource: Resource) -> bool:
         return any(s.matches(resource) for s in self.applies_to)
@@ -202,6 +204,7 @@ def _build_rule(raw: Mapping[str, Any], source: str) -> Rule:
         rationale=raw["rationale"].strip(), remediation=raw["remediation"].strip(),
         references=tuple(Reference(r["title"], r["url"]) for r in raw["references"]),
         when=when, tags=tuple(raw.get("tags", ())), source=source, applicability=raw["applies"],
+        defer_to=tuple(raw.get("defer_to", ())),
     )
 
 
@@ -314,10 +317,33 @@ def load_catalog(root: Path | None = None, trust_validated: bool = True) -> Cata
             continue
         seen[rule.id] = display
         rules.append(rule)
+    problems += _deference_problems(rules)
     if problems:
         raise CatalogError(problems)
     ordered = tuple(sorted(rules, key=lambda r: (r.product, r.id)))
     return Catalog(ordered, digest, str(root), {r.id: r for r in ordered})
+
+
+def _deference_problems(rules: Sequence[Rule]) -> list[str]:
+    """``defer_to`` names other rules that see one object at a time (the
+    evaluator re-asks them about the object at hand; see checks.engine.dedup).
+    Checked even for a trusted catalog: it is a relation between files."""
+    by_id = {rule.id: rule for rule in rules}
+    problems = []
+    for rule in rules:
+        for other_id in rule.defer_to:
+            other = by_id.get(other_id)
+            template = get_template(other.check) if other is not None else None
+            if other_id == rule.id:
+                why = "a rule cannot defer to itself"
+            elif other is None or template is None:
+                why = f"unknown rule {other_id!r}"
+            elif template.scope != "object":
+                why = f"rule {other_id!r} looks at the whole scan; only object rules can be deferred to"
+            else:
+                continue
+            problems.append(f"{rule.source}:1: $.defer_to: {why}")
+    return problems
 
 
 def _digest(root: Path, files: Sequence[Path], raws: Sequence[bytes]) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from checks.engine.catalog import Catalog, Rule
+from checks.engine.dedup import OnePerField
 from checks.engine.installations import group_by_installation, installation_of
 from checks.engine.redact import Scrubber
 from checks.engine.registry import get_template
@@ -176,6 +177,10 @@ class Evaluator:
                 out.append(resource)
         return out
 
+    def applies_to(self, rule: Rule, resource: Resource) -> bool:
+        """Does ``rule`` apply to the installation of ``resource``?"""
+        return installation_gate(rule, self.ctx, self.installation_of(resource)) is None
+
     def drop_gated(self, rule: Rule, pending: Sequence[_Pending]) -> list[_Pending]:
         """Results evaluated before the context existed, less those of the
         installations the rule turns out not to apply to."""
@@ -192,9 +197,10 @@ class Evaluator:
         out = self.gate_pending(rule, map(self.installation_of, matched)) if gates else []
         evaluable = self.open_resources(rule, matched) if gated else matched
         verdicts = _verdicts(rule, evaluable, self.ctx, matched)
+        once = OnePerField(rule, self.catalog, self.ctx, self.applies_to)
         for resource in evaluable:
             found = verdicts.get(id(resource), [])
-            violations = [v for v in found if isinstance(v, Violation)]
+            violations = once.keep(resource, [v for v in found if isinstance(v, Violation)])
             for v in violations:
                 out.append(_Pending(rule, Outcome.FAILED, v.message, resource, v.path, v))
             if violations:

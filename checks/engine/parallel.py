@@ -200,11 +200,12 @@ def _encode_by_rule(by_rule: dict[str, list[Result]], encode: EncodeResults,
 def _context_free(rule: Rule, set_rules: set[str]) -> bool:
     """Evaluable before the scan's context exists: a blocking-state rule (which
     only the installations' versions can turn off), not live, an object
-    template that does not read the context."""
+    template that does not read the context, deferring to no rule."""
     template = get_template(rule.check)
     return (rule.applicability == "blocking-state" and rule.when is None and rule.mode != "live"
             and rule.id not in set_rules
-            and template is not None and not template.uses_context)
+            and template is not None and not template.uses_context
+            and not rule.defer_to)  # the rules it defers to may need the context
 
 
 def _no_lines(requests: Sequence[tuple[Resource, JsonPath]]) -> list[int]:

@@ -71,6 +71,8 @@ def _container_env_values(body: Mapping[str, Any]) -> Iterator[str]:
 def _values_credentials(node: Any) -> Iterator[str]:
     if _is_map(node):
         for key, value in node.items():
+            if key == "valueFrom":
+                continue  # a reference: its secretKeyRef.key names a Secret key, no secret
             if isinstance(value, str) and looks_like_credential(str(key)):
                 yield value
             else:
@@ -94,8 +96,13 @@ def _secret_values(body: Mapping[str, Any]) -> Iterator[str]:
         yield from (v for v in string_data.values() if isinstance(v, str))
 
 
+#: The password of a URL's userinfo: ``scheme://user:PASSWORD@host``.
+_URL_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*:([^/@\s]+)@")
+
+
 def secret_values(resources: Iterable[Resource]) -> list[str]:
-    """Every credential value the scanned objects hold (to be scrubbed)."""
+    """Every credential value the scanned objects hold (to be scrubbed), and
+    the password alone of those that are URLs (a message may quote it apart)."""
     found: list[str] = []
     for resource in resources:
         if resource.chart is not None:
@@ -104,6 +111,7 @@ def secret_values(resources: Iterable[Resource]) -> list[str]:
             found.extend(_secret_values(resource.body))
         else:
             found.extend(_container_env_values(resource.body))
+    found.extend(m.group(1) for value in found if (m := _URL_PASSWORD.match(value)))
     return found
 
 

@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterator
 from checks.engine.redact import REDACTED
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
-from checks.model import Resource, Verdict, Violation
+from checks.model import Resource, Verdict, Violation, format_json_path
 from checks.objects import containers, env_vars
+from checks.products.literal_credentials import Literal, classify, shown, values_credentials
 
 
 @object_check("env-var-from-secret", {
@@ -91,19 +92,46 @@ def _name_matcher(pattern: str, ignored: tuple[str, ...]) -> Callable[[str], boo
         "name_pattern": {"type": "string", "description": "regex (case-insensitive) of names"},
         "ignore": {"type": "array", "items": {"type": "string"},
                    "description": "names that match the pattern but hold no secret"},
+        "values_key_pattern": {
+            "type": "string",
+            "description": "regex (case-insensitive) of Helm values keys that hold credentials",
+        },
     },
 })
 def credential_env_literal(resource: Resource, params: Params,
                            ctx: UpgradeContext) -> Iterator[Verdict]:
-    """Credential-looking env vars must not carry literal values."""
+    """Credential-looking env vars (or Helm values keys) must not carry literal values."""
+    if resource.chart is not None:
+        yield from _values_literals(resource, params)
+        return
     looks_secret = _name_matcher(params["name_pattern"], tuple(params.get("ignore", ())))
     for container in containers(resource, include_init=True):
         for var in env_vars(container):
-            if not var.has_literal or not looks_secret(var.name):
+            if not var.has_literal:
                 continue
-            if var.literal in (None, ""):
+            path = (*var.path, "value")
+            # An OpenShift Template parameter becomes a literal when processed.
+            kind = Literal.SECRET if path in resource.unresolved else classify(var.literal)
+            if kind is Literal.NOT_SECRET or (kind is Literal.SECRET
+                                              and not looks_secret(var.name)):
                 continue
-            yield Violation(f"{var.name} of container {container.name!r} is a literal value "
-                            f"({REDACTED}); read it from a Secret with valueFrom.secretKeyRef",
-                            (*var.path, "value"), observed=REDACTED,
+            yield Violation(f"{var.name} of container {container.name!r} is {kind.value} "
+                            f"({shown(str(var.literal), kind)}); read it from a Secret with "
+                            "valueFrom.secretKeyRef",
+                            path, observed=shown(str(var.literal), kind),
                             expected="valueFrom.secretKeyRef")
+
+
+def _values_literals(resource: Resource, params: Params) -> Iterator[Verdict]:
+    """Helm values: the user's own credential literals (chart defaults are not theirs)."""
+    pattern = params.get("values_key_pattern")
+    key_matches = _name_matcher(pattern, ()) if pattern else (lambda key: False)
+    env_name_matches = _name_matcher(params["name_pattern"], tuple(params.get("ignore", ())))
+    for path, kind, value in values_credentials(resource.body, key_matches, env_name_matches):
+        if resource.is_defaulted(path):
+            continue
+        where = format_json_path(path).removeprefix("$.")
+        yield Violation(f"{where} is {kind.value} ({shown(value, kind)}) in the {resource.chart} "
+                        "chart's values; read it from a Secret (valueFrom.secretKeyRef, or the "
+                        "chart's existing-Secret setting)",
+                        path, observed=shown(value, kind), expected="a Secret reference")

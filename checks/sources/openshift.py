@@ -55,19 +55,36 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
+#: id(template node) -> (that node, its rendering, its unresolved paths relative to it)
+_Memo = dict[int, tuple[Any, Any, frozenset[JsonPath]]]
+
+
 class _Renderer:
-    def __init__(self, params: Mapping[str, str | None]) -> None:
+    """Renders one object. A node reached twice (a YAML anchor and its aliases
+    share one Python object) is rendered once, into one object, as the loader
+    does for plain manifests: findings on it are then one field (see
+    checks.engine.dedup)."""
+
+    def __init__(self, params: Mapping[str, str | None], memo: _Memo | None = None) -> None:
         self.params = params
         self.unresolved: set[JsonPath] = set()
+        self.memo: _Memo = {} if memo is None else memo
 
     def render(self, value: Any, path: JsonPath) -> Any:
         if isinstance(value, str):
             return self._render_string(value, path)
-        if isinstance(value, Mapping):
-            return {k: self.render(v, (*path, k)) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.render(v, (*path, i)) for i, v in enumerate(value)]
-        return value
+        if not isinstance(value, (Mapping, list)):
+            return value
+        known = self.memo.get(id(value))
+        if known is None or known[0] is not value:
+            inner = _Renderer(self.params, self.memo)
+            if isinstance(value, Mapping):
+                rendered: Any = {k: inner.render(v, (k,)) for k, v in value.items()}
+            else:
+                rendered = [inner.render(v, (i,)) for i, v in enumerate(value)]
+            known = self.memo[id(value)] = (value, rendered, frozenset(inner.unresolved))
+        self.unresolved.update((*path, *relative) for relative in known[2])
+        return known[1]
 
     def _render_string(self, text: str, path: JsonPath) -> Any:
         if "${" not in text:
@@ -100,8 +117,9 @@ def render_objects(template: Mapping[str, Any]) -> list[RenderedObject]:
         return []
     params = parameter_values(template)
     rendered = []
+    memo: _Memo = {}
     for index, obj in enumerate(objects):
-        renderer = _Renderer(params)
+        renderer = _Renderer(params, memo)
         body = renderer.render(obj, ())
         rendered.append(RenderedObject(index, body, frozenset(renderer.unresolved)))
     return rendered

@@ -37,15 +37,16 @@ def test_demo_scan_fails_with_contract_lines_and_writes_reports(tmp_path: Path) 
     assert ("fixtures/demo/apiconnect/gateway.yaml:18: apic-template-override (blocker) "
             "spec.template holds a template override; the operator will not upgrade a CR that "
             "contains one (1 entry) [ns:apic]") in lines
-    assert lines[-6:] == ["failed: 13 (blocker 9, error 1, warning 2, info 1)",
-                          "not-evaluated: 8 (blocker 5, warning 3)", "not-applicable: 6",
-                          "passed: 41", "gating rules not evaluated: 4",
-                          "upgrade-lint FAIL: 10 finding(s) at or above error; 10 object(s) in "
+    assert lines[-6:] == ["failed: 13 (blocker 10, error 1, warning 1, info 1)",
+                          "not-evaluated: 7 (blocker 4, warning 3)", "not-applicable: 6",
+                          "passed: 46", "gating rules not evaluated: 3",
+                          "upgrade-lint FAIL: 11 finding(s) at or above error; 10 object(s) in "
                           "8 file(s), 39 rule(s)"]
     assert "below --fail-on error (reported, not failing):" in lines
-    assert ("k8s-removed-api (blocker) policy/v1beta1 PodDisruptionBudget is removed in "
-            "Kubernetes 1.25, but the target Kubernetes version is unknown; give --target "
-            "kubernetes=1.xx") in proc.stdout
+    # No --target kubernetes: the newest release of the table is the target, and said.
+    assert ("k8s-removed-api (blocker) policy/v1beta1 PodDisruptionBudget is no longer served "
+            "in Kubernetes 1.25 (target: newest in the table, 1.36 — give --target "
+            "kubernetes=X); use policy/v1") in proc.stdout
     assert proc.stderr == ""
     assert json.loads((tmp_path / "r.json").read_text())["summary"]["failed"] == 13
     assert (tmp_path / "r.xml").stat().st_size > 0 and (tmp_path / "r.html").stat().st_size > 0
@@ -91,7 +92,7 @@ def test_same_results_as_pytest(tmp_path: Path) -> None:
         data = json.loads((tmp_path / name).read_text())
         return [(r["rule_id"], r["outcome"], r["path"], r["line"]) for r in data["results"]]
 
-    assert outcomes("cli.json") == outcomes("py.json") and len(outcomes("cli.json")) == 66
+    assert outcomes("cli.json") == outcomes("py.json") and len(outcomes("cli.json")) == 70
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -112,3 +112,24 @@ def test_loading_the_catalog_registers_the_products_declarations() -> None:
             "from checks.engine.upgrade_path import _TARGET_FINDERS; print(sorted(_TARGET_FINDERS))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['3scale', 'api7', 'apiconnect', 'kong']"
+
+
+def test_defer_to_names_existing_object_rules_other_than_itself(tmp_path: Path) -> None:
+    def deferring(rule_id: str, to: str) -> str:
+        return (GOOD.replace("id: apic-license-not-accepted", f"id: {rule_id}")
+                .replace("check: field-equals", f"defer_to: [{to}]\ncheck: field-equals"))
+
+    order_rule = (REPO / "rules" / "kong" / "kong-dp-ahead-of-cp.yaml").read_text()
+    problems = broken_catalog(tmp_path, {
+        "apiconnect/a-self.yaml": deferring("a-self", "a-self"),
+        "apiconnect/b-unknown.yaml": deferring("b-unknown", "no-such-rule"),
+        "apiconnect/c-set.yaml": deferring("c-set", "kong-dp-ahead-of-cp"),
+        "apiconnect/d-fine.yaml": deferring("d-fine", "a-self"),
+        "kong/kong-dp-ahead-of-cp.yaml": order_rule,
+    })
+    assert problems == [
+        "rules/apiconnect/a-self.yaml:1: $.defer_to: a rule cannot defer to itself",
+        "rules/apiconnect/b-unknown.yaml:1: $.defer_to: unknown rule 'no-such-rule'",
+        "rules/apiconnect/c-set.yaml:1: $.defer_to: rule 'kong-dp-ahead-of-cp' looks at the "
+        "whole scan; only object rules can be deferred to",
+    ]

@@ -59,3 +59,19 @@ def test_scrubbing_a_long_secret_and_many_nested_ones() -> None:
     scrubber = Scrubber([long_secret, *nested])
     assert scrubber.text(f"a {long_secret} b") == "a <redacted> b"
     assert scrubber.text("x nnnnnnnnnn y") == "x <redacted> y"
+
+
+def test_a_secret_key_reference_in_helm_values_is_not_a_secret() -> None:
+    # env.pg_password.valueFrom.secretKeyRef.key names a key of a Secret: scrubbing
+    # "password" would mangle every message that says "password".
+    values = res("HelmValues", {"env": {"pg_password": {"valueFrom": {
+        "secretKeyRef": {"name": "kong-pg", "key": "password"}}}}}, chart="kong")
+    scrub = Scrubber.from_resources([values])
+    assert scrub.text("env.pg_password is a literal") == "env.pg_password is a literal"
+
+
+def test_the_password_of_a_credential_url_is_scrubbed_on_its_own() -> None:
+    deploy = res("Deployment", {"spec": {"template": {"spec": {"containers": [{"env": [
+        {"name": "DATABASE_URL", "value": "postgres://kong:pg-s3cret@db/kong"}]}]}}}})
+    scrub = Scrubber.from_resources([deploy])
+    assert scrub.text("password pg-s3cret rejected") == f"password {REDACTED} rejected"

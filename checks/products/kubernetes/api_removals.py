@@ -3,29 +3,64 @@
 The table of removals is the rule's params (data, versioned with the rule
 file), not code: each entry has the group/version, the kinds, the release
 that deprecated it, the release that removed it and the replacement.
+
+Without ``--target kubernetes`` the target is the newest Kubernetes release
+the table knows, as pluto does: an object whose apiVersion some release
+removed is reported rather than passed because nobody said which release the
+cluster will run; each finding says which target was assumed.
+
+Entries of another ``software`` (cert-manager) are API versions that software
+removed: the Kubernetes version does not decide them, so they are always
+reported, in that software's words.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
-from checks.engine.versions import parse_version
+from checks.engine.versions import Version, parse_version
 from checks.model import NotEvaluated, Resource, Severity, Verdict, Violation
 
+KUBERNETES = "kubernetes"
+_RELEASE = {"type": "string", "pattern": r"^\d+\.\d+$"}
 _ENTRY = {
     "type": "object",
-    "required": ["apiVersion", "kinds", "removed_in", "replacement"],
+    "required": ["apiVersion", "kinds", "deprecated_in", "removed_in", "replacement"],
     "additionalProperties": False,
     "properties": {
         "apiVersion": {"type": "string"},
         "kinds": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-        "deprecated_in": {"type": "string"},
-        "removed_in": {"type": "string"},
+        "software": {"enum": [KUBERNETES, "cert-manager"],
+                     "description": "whose release removed it (default: kubernetes)"},
+        "deprecated_in": _RELEASE,
+        "removed_in": _RELEASE,
         "replacement": {"type": "string"},
     },
 }
+
+Entry = Mapping[str, Any]
+
+
+Table = tuple[dict[tuple[str, str], Entry], Version | None]
+#: id(removals list) -> (that list, its table): built once per rule, not per
+#: object (the list is kept so its id stays unique while cached).
+_TABLES: dict[int, tuple[Sequence[Entry], Table]] = {}
+
+
+def _table(removals: Sequence[Entry]) -> Table:
+    """(apiVersion, kind) -> entry, and the newest Kubernetes release in the table."""
+    cached = _TABLES.get(id(removals))
+    if cached is not None and cached[0] is removals:
+        return cached[1]
+    by_key = {(e["apiVersion"], kind): e for e in removals for kind in e["kinds"]}
+    newest = max((parse_version(KUBERNETES, e[key]) for e in removals
+                  if e.get("software", KUBERNETES) == KUBERNETES
+                  for key in ("deprecated_in", "removed_in")), default=None)
+    _TABLES[id(removals)] = (removals, (by_key, newest))
+    return by_key, newest
 
 
 @object_check("api-removed", {
@@ -35,26 +70,36 @@ _ENTRY = {
 }, uses_context=True)
 def api_removed(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
     """The object's apiVersion is removed (blocker) or deprecated (warning) at the target."""
-    entry = next((e for e in params["removals"] if e["apiVersion"] == resource.api_version
-                  and resource.kind in e["kinds"]), None)
+    by_key, newest = _table(params["removals"])
+    entry = by_key.get((resource.api_version, resource.kind))
     if entry is None:
         return
-    target = ctx.path("kubernetes").target
-    if target is None:
-        yield NotEvaluated(f"{resource.api_version} {resource.kind} is removed in Kubernetes "
-                           f"{entry['removed_in']}, but the target Kubernetes version is unknown; "
-                           "give --target kubernetes=1.xx", ("apiVersion",))
+    what = f"{resource.api_version} {resource.kind}"
+    software = entry.get("software", KUBERNETES)
+    if software != KUBERNETES:
+        yield Violation(f"{what} is a legacy {software} API version: {software} "
+                        f"{entry['removed_in']} no longer serves it; use {entry['replacement']}",
+                        ("apiVersion",), observed=resource.api_version,
+                        expected=entry["replacement"])
         return
-    removed = parse_version("kubernetes", entry["removed_in"])
-    deprecated = entry.get("deprecated_in")
+    given = ctx.path(KUBERNETES).target
+    target = given or newest
+    if target is None:  # a table of cert-manager entries only, and no --target
+        yield NotEvaluated(f"{what} is removed in Kubernetes {entry['removed_in']}, but the "
+                           "target Kubernetes version is unknown; give --target "
+                           "kubernetes=1.xx", ("apiVersion",))
+        return
+    said = (f"target {target}" if given else
+            f"target: newest in the table, {newest} — give --target kubernetes=X")
+    removed = parse_version(KUBERNETES, entry["removed_in"])
+    deprecated = parse_version(KUBERNETES, entry["deprecated_in"])
     if target >= removed:
-        yield Violation(f"{resource.api_version} {resource.kind} is no longer served in "
-                        f"Kubernetes {entry['removed_in']} (target {target}); use "
-                        f"{entry['replacement']}", ("apiVersion",),
+        yield Violation(f"{what} is no longer served in Kubernetes {entry['removed_in']} "
+                        f"({said}); use {entry['replacement']}", ("apiVersion",),
                         observed=resource.api_version, expected=entry["replacement"])
-    elif deprecated and target >= parse_version("kubernetes", deprecated):
-        yield Violation(f"{resource.api_version} {resource.kind} is deprecated since "
-                        f"{deprecated} and removed in {entry['removed_in']}; migrate to "
+    elif target >= deprecated:
+        yield Violation(f"{what} is deprecated since Kubernetes {entry['deprecated_in']} and "
+                        f"removed in {entry['removed_in']} ({said}); migrate to "
                         f"{entry['replacement']} before that upgrade", ("apiVersion",),
                         observed=resource.api_version, expected=entry["replacement"],
                         severity=Severity.WARNING)

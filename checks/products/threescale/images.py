@@ -48,23 +48,32 @@ def imagestream_target(resource: Resource, params: Params,
                                    path)
                 return
     tags = {str(t.get("name")): (i, t) for i, t in _tags(resource)}
-    if not any(is_target(name) for name in tags):
-        yield Violation(f"image stream {resource.name!r} has no tag {wanted!r}; add it before "
-                        "repointing latest", ("spec", "tags"), observed=sorted(tags),
-                        expected=wanted)
     latest = tags.get("latest")
+    points_at = _points_at(latest[1]) if latest is not None else None
+    if not any(is_target(name) for name in tags):
+        # One finding: latest cannot point at a tag that does not exist yet, so
+        # its repoint is part of the same fix, said in the same message.
+        also = f" (latest points at {points_at})" if points_at is not None else ""
+        yield Violation(f"image stream {resource.name!r} has no tag {wanted!r}{also}; add it, "
+                        "then repoint latest to it", ("spec", "tags"), observed=sorted(tags),
+                        expected=wanted)
+        return
     if latest is None:
         return
     index, tag = latest
     source = tag.get("from")
-    if not isinstance(source, Mapping):
-        source = {}
-    points_at = f"{source.get('kind')} {source.get('name')}"
-    if source.get("kind") != "ImageStreamTag" or not is_target(
+    if not isinstance(source, Mapping) or source.get("kind") != "ImageStreamTag" or not is_target(
             str(source.get("name")).split(":")[-1]):
         yield Violation(f"latest of image stream {resource.name!r} points at {points_at}, not at "
                         f"ImageStreamTag {wanted}", ("spec", "tags", index, "from"),
                         observed=points_at, expected=f"ImageStreamTag {wanted}")
+
+
+def _points_at(tag: Mapping[str, Any]) -> str:
+    source = tag.get("from")
+    if not isinstance(source, Mapping):
+        source = {}
+    return f"{source.get('kind')} {source.get('name')}"
 
 
 @object_check("image-reference-absent", {
