@@ -9,10 +9,11 @@ from checks.products import (
     fields,
     kong,
     kubernetes,
+    plugins,
     threescale,
     version_checks,
     version_order,
 )
 
 __all__ = ["api7", "apiconnect", "backups", "config", "env_source", "fields", "kong", "kubernetes",
-           "threescale", "version_checks", "version_order"]
+           "plugins", "threescale", "version_checks", "version_order"]

@@ -38,7 +38,7 @@ def test_demo_scan_fails_with_contract_lines_and_writes_reports(tmp_path: Path) 
             "spec.template holds a template override; the operator will not upgrade a CR that "
             "contains one (1 entry)") in lines
     assert lines[-5:] == ["failed: 16 (blocker 12, error 1, warning 2, info 1)",
-                          "not-evaluated: 6 (blocker 3, warning 3)", "not-applicable: 6",
+                          "not-evaluated: 7 (blocker 4, warning 3)", "not-applicable: 5",
                           "passed: 39",
                           "upgrade-lint FAIL: 13 finding(s) at or above error; 10 object(s) in "
                           "8 file(s), 39 rule(s)"]

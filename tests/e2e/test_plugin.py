@@ -39,7 +39,7 @@ def test_demo_items_ids_outcomes_and_contract(pytester: pytest.Pytester) -> None
     ])
     result.stdout.fnmatch_lines(["*= upgrade-lint =*",
                                  "failed: 16 (blocker 12, error 1, warning 2, info 1)",
-                                 "not-evaluated: 6 (blocker 3, warning 3)", "not-applicable: 6",
+                                 "not-evaluated: 7 (blocker 4, warning 3)", "not-applicable: 5",
                                  "passed: 39", "upgrade-lint FAIL: 13 finding(s) at or above error*"])
 
 
