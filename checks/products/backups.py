@@ -8,13 +8,13 @@ precondition, not a recommendation.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
 from checks.model import NotEvaluated, Resource, Verdict, Violation
 from checks.objects import expand, is_empty, is_missing, lookup, split_path
-from checks.sources.backups import FORMATS
+from checks.sources.backups import FORMATS, BackupEvidence
 
 
 def _hours(seconds: float) -> str:
@@ -49,8 +49,14 @@ def backup_evidence(resource: Resource, params: Params, ctx: UpgradeContext) -> 
         value = lookup(resource.body, split_path(dotted))
         if not is_missing(value) and not is_empty(value):
             return
-    product, formats = params["product"], params["formats"]
-    evidence = ctx.backups.get(product)
+    product = params["product"]
+    yield from judge_evidence(product, params["formats"], ctx.backups.get(product),
+                              ctx.max_backup_age_seconds)
+
+
+def judge_evidence(product: str, formats: Sequence[str], evidence: BackupEvidence | None,
+                   limit: float) -> Iterator[Verdict]:
+    """The verdict on ``--backup PRODUCT=PATH`` for one object that needs a backup."""
     accepted = ", ".join(formats)
     if evidence is None:
         yield Violation(f"no backup given; take one and pass --backup {product}=PATH "
@@ -67,7 +73,7 @@ def backup_evidence(resource: Resource, params: Params, ctx: UpgradeContext) -> 
         yield Violation(f"backup {evidence.path} is a {evidence.format} backup; this upgrade "
                         f"needs one of: {accepted}", observed=evidence.format, expected=accepted)
         return
-    age, limit = evidence.age_seconds or 0.0, ctx.max_backup_age_seconds
+    age = evidence.age_seconds or 0.0
     if age > limit:
         yield Violation(f"backup {evidence.path} is {evidence.describe_age()}, older than "
                         f"--max-backup-age {_hours(limit)}; take a fresh one",
