@@ -7,6 +7,7 @@ from checks.products import (
     config,
     env_source,
     fields,
+    helm_values,
     kong,
     kubernetes,
     plugins,
@@ -15,5 +16,5 @@ from checks.products import (
     version_order,
 )
 
-__all__ = ["api7", "apiconnect", "backups", "config", "env_source", "fields", "kong", "kubernetes",
-           "plugins", "threescale", "version_checks", "version_order"]
+__all__ = ["api7", "apiconnect", "backups", "config", "env_source", "fields", "helm_values",
+           "kong", "kubernetes", "plugins", "threescale", "version_checks", "version_order"]

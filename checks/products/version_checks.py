@@ -20,7 +20,7 @@ from checks.model import (
     format_json_path,
 )
 from checks.objects import first_present, is_missing, is_unresolved, split_path
-from checks.products.version_order import SOURCE_SCHEMA, read_versions
+from checks.products.version_order import SOURCE_SCHEMA, Found, read_versions
 
 
 @set_check("version-valid", {
@@ -40,6 +40,8 @@ def version_valid(resources: Sequence[Resource], params: Params,
     label = params.get("label", "image tag")
     for found in read_versions(params["product"], params["sources"], resources,
                                include_empty=True):
+        if found.app_version:
+            continue  # the chart's appVersion: a real release, just not written here
         if found.problem and found.problem.startswith("unrendered"):
             yield NotEvaluated(f"{label} holds an {found.problem}", found.path, found.resource)
         elif found.text is None:
@@ -52,6 +54,26 @@ def version_valid(resources: Sequence[Resource], params: Params,
             yield Violation(f"{label} {found.text!r} is not a full version (at least "
                             f"{params['min_parts']} parts, e.g. 3.7.3)", found.path,
                             observed=found.text, resource=found.resource)
+        elif found.prefix is not None:
+            yield from _tag_convention(str(found.text), found.prefix, label, found)
+
+
+def _tag_convention(text: str, prefix: str, label: str, found: Found) -> Iterator[Verdict]:
+    """Tags of one image family all carry ``prefix`` (``v``) or none.
+
+    A tag in the other spelling names an image the vendor does not publish
+    under that convention; the pull fails or gets something unintended.
+    """
+    bare = text[1:] if text[:1] in ("v", "V") else text
+    if prefix and not text.startswith(prefix):
+        yield Violation(f"{label} {text!r} breaks the tag convention of this image: its "
+                        f"tags start with {prefix!r}; use {prefix + bare!r}",
+                        found.path, observed=text, expected=prefix + bare,
+                        resource=found.resource)
+    elif not prefix and text != bare:
+        yield Violation(f"{label} {text!r} breaks the tag convention of this image: its "
+                        f"tags have no leading {text[0]!r}; use {bare!r}",
+                        found.path, observed=text, expected=bare, resource=found.resource)
 
 
 @set_check("versions-agree", {
@@ -151,6 +173,10 @@ def path_problem(current: Version, target: Version, params: Params) -> PathVerdi
         "version_fields": {"type": "array", "items": {"type": "string"},
                            "description": "the object's planned version (default: the "
                                           "scan's target version)"},
+        "version_sources": {"type": "array", "items": SOURCE_SCHEMA, "minItems": 1,
+                            "description": "the object's planned version, read like the "
+                                           "version rules read it (Helm values fields or "
+                                           "container images); instead of version_fields"},
         "table": PATH_TABLE_SCHEMA,
         "allow_patch": {"type": "boolean", "default": True},
         "stream_parts": {"type": "integer", "minimum": 1, "default": 2,
@@ -173,7 +199,17 @@ def upgrade_path(resource: Resource, params: Params, ctx: UpgradeContext) -> Ite
     path = ctx.path(product)
     target = path.target
     where: JsonPath = ()
-    if params.get("version_fields"):
+    if params.get("version_sources"):
+        found = next(iter(read_versions(product, params["version_sources"], [resource])), None)
+        if found is not None and found.app_version:
+            yield NotEvaluated(f"the planned {product} version is unknown: {found.problem}",
+                               found.path)
+            return
+        if found is not None and found.version is not None:
+            target, where = found.version, found.path
+        elif found is not None and not str(found.problem).startswith("unrendered"):
+            return  # malformed versions are other rules' findings
+    elif params.get("version_fields"):
         value, where = first_present(resource.body, [split_path(f) for f in params["version_fields"]])
         if is_missing(value) or is_unresolved(resource, where, value):
             target = path.target

@@ -53,6 +53,16 @@ SOURCE_SCHEMA: Mapping[str, Any] = {
                                                        "'latest' points at is the version"},
         "after": {"type": "string", "description": "keep the text after the last occurrence "
                                                    "of this separator (amp-system:2.5.0)"},
+        "empty_is_app_version": {"type": "boolean",
+                                 "description": "an empty field is the chart's appVersion "
+                                                "(`tag | default .Chart.AppVersion`): valid, "
+                                                "but a version the scan does not know"},
+        "tag_prefix": {"type": "string",
+                       "description": "the tag convention of these images: tags start with "
+                                      "this prefix ('v'), or carry none ('')"},
+        "fallback": {"type": "boolean",
+                     "description": "read only when the other sources find nothing (a "
+                                    "component that may lag behind its release)"},
     },
 }
 SIDE_SCHEMA: Mapping[str, Any] = {
@@ -75,6 +85,14 @@ class Found:
     text: Any
     version: Version | None
     problem: str | None = None
+    #: The field is empty and the chart renders its appVersion: not a wrong
+    #: tag, but a version this scan does not know.
+    app_version: bool = False
+    #: The source's tag convention (``tag_prefix``), when it has one.
+    prefix: str | None = None
+
+
+APP_VERSION = "the tag is empty, so the chart renders its appVersion, which the scan does not know"
 
 
 def _has_env(resource: Resource, wanted: Mapping[str, str]) -> bool:
@@ -105,23 +123,43 @@ def read_versions(product: str, sources: Sequence[Mapping[str, Any]],
     Empty fields are skipped (the next legacy field is tried) unless
     ``include_empty``: then an explicitly empty value is a finding of its own.
     """
+    primary = [s for s in sources if not s.get("fallback")]
+    found = _read(product, primary, resources, include_empty)
+    if not found and len(primary) < len(sources):
+        found = _read(product, [s for s in sources if s.get("fallback")], resources,
+                      include_empty)
+    if any("after" in source for source in sources):
+        found = [_after(product, f, sources) for f in found]
+    return found
+
+
+def _read(product: str, sources: Sequence[Mapping[str, Any]], resources: Sequence[Resource],
+          include_empty: bool) -> list[Found]:
     found: list[Found] = []
     for resource in resources:
         for source in sources:
             if not _source_applies(source, resource):
                 continue
+            prefix = source.get("tag_prefix")
             if "fields" in source:
                 for dotted in source["fields"]:
                     path = split_path(dotted)
                     value = lookup(resource.body, path)
-                    if not is_missing(value) and (include_empty or value not in (None, "")):
-                        found.append(_parse(product, resource, path, value))
+                    if is_missing(value):
+                        continue
+                    if value in (None, "") and source.get("empty_is_app_version"):
+                        found.append(Found(resource, path, value, None, APP_VERSION,
+                                           app_version=True, prefix=prefix))
+                        break
+                    if include_empty or value not in (None, ""):
+                        found.append(_parse(product, resource, path, value, prefix))
                         break
             if "image" in source:
                 for container, image in container_images(resource):
                     if image_matches(image, source["image"]):
                         path = (*container.path, "image")
-                        found.append(_parse(product, resource, path, parse_image(image).tag))
+                        found.append(_parse(product, resource, path, parse_image(image).tag,
+                                            prefix))
             if "env_var" in source:
                 for container in containers(resource):
                     for var in env_vars(container):
@@ -130,8 +168,6 @@ def read_versions(product: str, sources: Sequence[Mapping[str, Any]],
                                                 var.literal))
             if source.get("latest_tag"):
                 found.extend(_latest_tag(product, resource))
-    if any("after" in source for source in sources):
-        found = [_after(product, f, sources) for f in found]
     return found
 
 
@@ -151,19 +187,21 @@ def _after(product: str, found: Found, sources: Sequence[Mapping[str, Any]]) -> 
         separator = source.get("after")
         if separator and isinstance(found.text, str) and separator in found.text:
             return _parse(product, found.resource, found.path,
-                          found.text.rpartition(separator)[2])
+                          found.text.rpartition(separator)[2], found.prefix)
     return found
 
 
-def _parse(product: str, resource: Resource, path: JsonPath, value: Any) -> Found:
+def _parse(product: str, resource: Resource, path: JsonPath, value: Any,
+           prefix: str | None = None) -> Found:
     if is_unresolved(resource, path, value):
-        return Found(resource, path, value, None, f"unrendered placeholder {value!r}")
+        return Found(resource, path, value, None, f"unrendered placeholder {value!r}",
+                     prefix=prefix)
     if value is None and path and path[-1] == "image":
-        return Found(resource, path, value, None, "the image has no tag")
+        return Found(resource, path, value, None, "the image has no tag", prefix=prefix)
     try:
-        return Found(resource, path, value, parse_version(product, value))
+        return Found(resource, path, value, parse_version(product, value), prefix=prefix)
     except VersionError as exc:
-        return Found(resource, path, value, None, str(exc))
+        return Found(resource, path, value, None, str(exc), prefix=prefix)
 
 
 def _ahead(subject: Version, reference: Version, compare: str) -> str | None:
@@ -204,19 +242,29 @@ def version_order(resources: Sequence[Resource], params: Params,
     product = params["product"]
     subject_label = params["subject"]["label"]
     reference_label = params["reference"]["label"]
-    references = [f for f in read_versions(product, params["reference"]["sources"], resources)
-                  if f.version is not None]
+    all_references = read_versions(product, params["reference"]["sources"], resources)
+    references = [f for f in all_references if f.version is not None]
+    unknown_reference = next((f for f in all_references if f.app_version), None)
     subjects = read_versions(product, params["subject"]["sources"], resources)
     lowest = min(references, key=lambda f: f.version or Version((0,))) if references else None
     for found in subjects:
+        if found.app_version:
+            yield NotEvaluated(f"the {subject_label} version is unknown: {found.problem}",
+                               found.path, found.resource)
+            continue
         if found.version is None:
             yield NotEvaluated(f"{subject_label} version {found.text!r} cannot be read: "
                                f"{found.problem}", found.path, found.resource)
             continue
         if lowest is None or lowest.version is None:
-            yield NotEvaluated(f"no {reference_label} version in the scan to compare the "
-                               f"{subject_label} version {found.version} with",
-                               found.path, found.resource)
+            if unknown_reference is not None:
+                yield NotEvaluated(f"the {reference_label} version is unknown "
+                                   f"({unknown_reference.resource.ref}): "
+                                   f"{unknown_reference.problem}", found.path, found.resource)
+            else:
+                yield NotEvaluated(f"no {reference_label} version in the scan to compare the "
+                                   f"{subject_label} version {found.version} with",
+                                   found.path, found.resource)
             continue
         compare = params.get("compare", "release")
         why = _ahead(found.version, lowest.version, compare)

@@ -9,13 +9,19 @@ the control plane.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
 from checks.model import Resource, Severity, Verdict, Violation
-from checks.objects import lookup
+from checks.objects import is_missing, lookup
+from checks.products.helm_values import go_truthy
 
 _TLS = ("etcd", "auth", "tls")
+
+
+def _shown(value: Any) -> str:
+    return "true" if value is True else repr(value)
 
 
 @object_check("api7-etcd-tls", {
@@ -25,12 +31,14 @@ _TLS = ("etcd", "auth", "tls")
 })
 def etcd_tls(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
     """With etcd TLS enabled: Secret and file names set, https hosts, verify on."""
-    if lookup(resource.body, (*_TLS, "enabled")) is not True:
-        return
+    enabled = lookup(resource.body, (*_TLS, "enabled"))
+    if is_missing(enabled) or not go_truthy(enabled):
+        return  # the chart's `{{ if .Values.etcd.auth.tls.enabled }}` renders no TLS
     for name in params["required_fields"]:
         value = lookup(resource.body, (*_TLS, name))
         if not isinstance(value, str) or not value.strip():
-            yield Violation(f"etcd.auth.tls.enabled is true but etcd.auth.tls.{name} is empty",
+            yield Violation(f"etcd.auth.tls.enabled is {_shown(enabled)} but "
+                            f"etcd.auth.tls.{name} is empty",
                             (*_TLS, name), expected="a non-empty value")
     hosts = lookup(resource.body, ("etcd", "host"))
     for index, host in enumerate(hosts if isinstance(hosts, list) else []):

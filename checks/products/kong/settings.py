@@ -13,6 +13,7 @@ from typing import Any
 
 from checks.model import JsonPath, Resource
 from checks.objects import Container, containers, env_vars, image_matches
+from checks.products.helm_values import go_truthy
 
 KONG_IMAGES = ("kong", "kong/kong-gateway", "kong-gateway")
 
@@ -35,15 +36,6 @@ class Setting:
     from_reference: bool = False
     defaulted: bool = False  # came from the chart's defaults, not the user's file
     generated: bool = False  # set by the chart's templates from other values
-
-
-def go_truthy(value: Any) -> bool:
-    """How a Helm template's ``{{ if }}`` reads a value: empty and zero are false.
-
-    The string ``"false"`` is true, as it is for the chart.
-    """
-    return value not in (None, False, 0, "") and not (isinstance(value, (list, Mapping))
-                                                       and not value)
 
 
 def chart_generates_cluster_certificate(resource: Resource) -> bool:
