@@ -92,9 +92,12 @@ def versions_agree(resources: Sequence[Resource], params: Params,
              if f.version is not None]
     if len({f.version for f in found}) <= 1:
         return
-    counts = Counter(f.version for f in found)
+    counts = Counter(f.version for f in found if f.version is not None)
     # The most common version is the reference; ties go to the highest.
     reference = max(counts, key=lambda v: (counts[v], v))
+    # A component on its own version line (another major) is not another release.
+    found = [f for f in found if not (f.own_line_if_other_major and f.version is not None
+                                      and f.version.major != reference.major)]
     where = next(f for f in found if f.version == reference)
     for f in found:
         if f.version != reference:

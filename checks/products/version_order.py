@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from checks.engine.registry import Params, set_check
@@ -60,6 +60,11 @@ SOURCE_SCHEMA: Mapping[str, Any] = {
         "tag_prefix": {"type": "string",
                        "description": "the tag convention of these images: tags start with "
                                       "this prefix ('v'), or carry none ('')"},
+        "own_line_if_other_major": {
+            "type": "boolean",
+            "description": "a version on another major than the rest is this component's "
+                           "own versioning, not another release (a developer portal tagged "
+                           "0.0.x next to 3.x)"},
         "fallback": {"type": "boolean",
                      "description": "read only when the other sources find nothing (a "
                                     "component that may lag behind its release)"},
@@ -90,6 +95,8 @@ class Found:
     app_version: bool = False
     #: The source's tag convention (``tag_prefix``), when it has one.
     prefix: str | None = None
+    #: A version on another major is the component's own line (source option).
+    own_line_if_other_major: bool = False
 
 
 APP_VERSION = "the tag is empty, so the chart renders its appVersion, which the scan does not know"
@@ -133,6 +140,12 @@ def read_versions(product: str, sources: Sequence[Mapping[str, Any]],
     return found
 
 
+def _tagged(found: list[Found], source: Mapping[str, Any], start: int) -> None:
+    """Mark what ``source`` found from ``start`` on with its own-line option."""
+    if source.get("own_line_if_other_major"):
+        found[start:] = [replace(f, own_line_if_other_major=True) for f in found[start:]]
+
+
 def _read(product: str, sources: Sequence[Mapping[str, Any]], resources: Sequence[Resource],
           include_empty: bool) -> list[Found]:
     found: list[Found] = []
@@ -140,6 +153,7 @@ def _read(product: str, sources: Sequence[Mapping[str, Any]], resources: Sequenc
         for source in sources:
             if not _source_applies(source, resource):
                 continue
+            start = len(found)
             prefix = source.get("tag_prefix")
             if "fields" in source:
                 for dotted in source["fields"]:
@@ -168,6 +182,7 @@ def _read(product: str, sources: Sequence[Mapping[str, Any]], resources: Sequenc
                                                 var.literal))
             if source.get("latest_tag"):
                 found.extend(_latest_tag(product, resource))
+            _tagged(found, source, start)
     return found
 
 

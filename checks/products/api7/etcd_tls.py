@@ -46,7 +46,10 @@ def etcd_tls(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterato
             yield Violation(f"etcd.host[{index}] {host!r} is not https:// although TLS is "
                             "enabled", ("etcd", "host", index), observed=host,
                             expected="https://...")
-    if lookup(resource.body, (*_TLS, "verify")) is False:
+    verify = lookup(resource.body, (*_TLS, "verify"))
+    # The chart prints the value into the gateway's config.yaml (`verify: {{ ... }}`),
+    # so the string "false" turns verification off just like the boolean.
+    if verify is False or (isinstance(verify, str) and verify.strip().lower() == "false"):
         yield Violation("etcd.auth.tls.verify is false: the gateway does not verify the "
-                        "control plane's certificate", (*_TLS, "verify"), observed=False,
+                        "control plane's certificate", (*_TLS, "verify"), observed=verify,
                         expected=True, severity=Severity.WARNING)
