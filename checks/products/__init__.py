@@ -7,12 +7,14 @@ from checks.products import (
     config,
     env_source,
     fields,
+    helm_values,
     kong,
     kubernetes,
+    plugins,
     threescale,
     version_checks,
     version_order,
 )
 
-__all__ = ["api7", "apiconnect", "backups", "config", "env_source", "fields", "kong", "kubernetes",
-           "threescale", "version_checks", "version_order"]
+__all__ = ["api7", "apiconnect", "backups", "config", "env_source", "fields", "helm_values",
+           "kong", "kubernetes", "plugins", "threescale", "version_checks", "version_order"]

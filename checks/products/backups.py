@@ -8,7 +8,7 @@ precondition, not a recommendation.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
@@ -57,12 +57,19 @@ def backup_evidence(resource: Resource, params: Params, ctx: UpgradeContext) -> 
         value = lookup(resource.body, split_path(dotted))
         if not is_missing(value) and not is_empty(value):
             return
-    product, formats = params["product"], params["formats"]
+    yield from judge_evidence(params["product"], params["formats"], ctx)
+
+
+def judge_evidence(product: str, formats: Sequence[str], ctx: UpgradeContext
+                   ) -> Iterator[Verdict]:
+    """The verdict on ``--backup PRODUCT=PATH`` for one object that needs a backup:
+    needed only for an upgrade, matched to its installation, valid and fresh."""
     planned = ctx.planned(product)
     if planned.holds is None:
         yield NotEvaluated(planned.reason)  # evidence is needed only for an upgrade
         return
     evidence = ctx.backups.get(product)
+    limit = ctx.max_backup_age_seconds
     accepted = ", ".join(formats)
     if evidence is None and product in ctx.backup_ambiguity:
         yield NotEvaluated(ctx.backup_ambiguity[product])
@@ -82,7 +89,7 @@ def backup_evidence(resource: Resource, params: Params, ctx: UpgradeContext) -> 
         yield Violation(f"backup {evidence.path} is a {evidence.format} backup; this upgrade "
                         f"needs one of: {accepted}", observed=evidence.format, expected=accepted)
         return
-    age, limit = evidence.age_seconds or 0.0, ctx.max_backup_age_seconds
+    age = evidence.age_seconds or 0.0
     if age > limit:
         yield Violation(f"backup {evidence.path} is {evidence.describe_age()} (age from the "
                         f"{evidence.age_source}), older than --max-backup-age {_hours(limit)}; "

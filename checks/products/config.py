@@ -1,4 +1,4 @@
-"""Templates over configuration content: plugins, embedded YAML files, target references."""
+"""Templates over configuration content: Secret keys, embedded YAML files, target references."""
 
 from __future__ import annotations
 
@@ -10,47 +10,8 @@ import yaml
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
 from checks.engine.versions import Version, try_parse
-from checks.model import NotEvaluated, Resource, Verdict, Violation, format_json_path
-from checks.objects import describe, expand, is_missing, is_unresolved, lookup, split_path
-
-
-@object_check("plugin-present", {
-    "required": ["plugin", "locations"],
-    "additionalProperties": False,
-    "properties": {
-        "plugin": {"type": "string"},
-        "locations": {
-            "type": "array", "minItems": 1,
-            "items": {
-                "type": "object", "required": ["kind", "paths"], "additionalProperties": False,
-                "properties": {
-                    "kind": {"type": "string"},
-                    "paths": {"type": "array", "items": {"type": "string"}, "minItems": 1,
-                              "description": "wildcard paths to plugin maps (keys are plugin "
-                                             "names) or to plugin-name strings"},
-                },
-            },
-        },
-        "message": {"type": "string", "default": "{plugin} plugin configured at {where}"},
-    },
-})
-def plugin_present(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
-    """A plugin that must be removed is configured (plugin maps or name lists)."""
-    plugin = params["plugin"]
-    message = params.get("message", "{plugin} plugin configured at {where}")
-    for location in params["locations"]:
-        if location["kind"] != resource.kind:
-            continue
-        for pattern in location["paths"]:
-            for path, value in expand(resource.body, pattern):
-                if isinstance(value, Mapping) and plugin in value:
-                    hit = (*path, plugin)
-                elif value == plugin:
-                    hit = path
-                else:
-                    continue
-                where = format_json_path(hit)
-                yield Violation(message.format(plugin=plugin, where=where), hit, observed=plugin)
+from checks.model import NotEvaluated, Resource, Verdict, Violation
+from checks.objects import describe, is_missing, is_unresolved, lookup, split_path
 
 
 def _line_within(text: str, node_path: tuple[str, ...]) -> int | None:

@@ -27,7 +27,7 @@ from checks.model import (
     format_json_path,
 )
 from checks.objects import first_present, is_missing, is_unresolved, split_path
-from checks.products.version_order import SOURCE_SCHEMA, read_versions
+from checks.products.version_order import SOURCE_SCHEMA, Found, read_versions
 
 
 @set_check("version-valid", {
@@ -47,6 +47,8 @@ def version_valid(resources: Sequence[Resource], params: Params,
     label = params.get("label", "image tag")
     for found in read_versions(params["product"], params["sources"], resources,
                                include_empty=True):
+        if found.app_version:
+            continue  # the chart's appVersion: a real release, just not written here
         if found.problem and found.problem.startswith("unrendered"):
             yield NotEvaluated(f"{label} holds an {found.problem}", found.path, found.resource)
         elif is_unquoted_number(found.text):
@@ -62,6 +64,26 @@ def version_valid(resources: Sequence[Resource], params: Params,
             yield Violation(f"{label} {found.version} is not a full version (at least "
                             f"{params['min_parts']} parts, e.g. 3.7.3)", found.path,
                             observed=found.text, resource=found.resource)
+        elif found.prefix is not None:
+            yield from _tag_convention(str(found.text), found.prefix, label, found)
+
+
+def _tag_convention(text: str, prefix: str, label: str, found: Found) -> Iterator[Verdict]:
+    """Tags of one image family all carry ``prefix`` (``v``) or none.
+
+    A tag in the other spelling names an image the vendor does not publish
+    under that convention; the pull fails or gets something unintended.
+    """
+    bare = text[1:] if text[:1] in ("v", "V") else text
+    if prefix and not text.startswith(prefix):
+        yield Violation(f"{label} {text!r} breaks the tag convention of this image: its "
+                        f"tags start with {prefix!r}; use {prefix + bare!r}",
+                        found.path, observed=text, expected=prefix + bare,
+                        resource=found.resource)
+    elif not prefix and text != bare:
+        yield Violation(f"{label} {text!r} breaks the tag convention of this image: its "
+                        f"tags have no leading {text[0]!r}; use {bare!r}",
+                        found.path, observed=text, expected=bare, resource=found.resource)
 
 
 @set_check("versions-agree", {
@@ -83,9 +105,12 @@ def versions_agree(resources: Sequence[Resource], params: Params,
     found = [f for f in read if f.version is not None]
     if len({f.version for f in found}) <= 1:
         return
-    counts = Counter(f.version for f in found)
+    counts = Counter(f.version for f in found if f.version is not None)
     # The most common version is the reference; ties go to the highest.
     reference = max(counts, key=lambda v: (counts[v], v))
+    # A component on its own version line (another major) is not another release.
+    found = [f for f in found if not (f.own_line_if_other_major and f.version is not None
+                                      and f.version.major != reference.major)]
     where = next(f for f in found if f.version == reference)
     for f in found:
         if f.version != reference:
@@ -173,6 +198,10 @@ def path_problem(current: Version, target: Version, params: Params) -> PathVerdi
         "version_fields": {"type": "array", "items": {"type": "string"},
                            "description": "the object's planned version (default: the "
                                           "scan's target version)"},
+        "version_sources": {"type": "array", "items": SOURCE_SCHEMA, "minItems": 1,
+                            "description": "the object's planned version, read like the "
+                                           "version rules read it (Helm values fields or "
+                                           "container images); instead of version_fields"},
         "table": PATH_TABLE_SCHEMA,
         "allow_patch": {"type": "boolean", "default": True},
         "stream_parts": {"type": "integer", "minimum": 1, "default": 2,
@@ -196,7 +225,21 @@ def upgrade_path(resource: Resource, params: Params, ctx: UpgradeContext) -> Ite
     target = path.target
     where: JsonPath = ()
     # --target wins over what the object declares (RULES.md, "When rules apply").
-    if params.get("version_fields") and path.target_source != "--target":
+    declared_wins = path.target_source != "--target"
+    if params.get("version_sources") and declared_wins:
+        found = next(iter(read_versions(product, params["version_sources"], [resource])), None)
+        if found is not None and found.app_version:
+            yield NotEvaluated(f"the planned {product} version is unknown: {found.problem}",
+                               found.path)
+            return
+        if found is not None and is_unquoted_number(found.text):
+            yield NotEvaluated(f"the planned {product} version {found.problem}", found.path)
+            return
+        if found is not None and found.version is not None:
+            target, where = found.version, found.path
+        elif found is not None and not str(found.problem).startswith("unrendered"):
+            return  # malformed versions are other rules' findings
+    elif params.get("version_fields") and declared_wins:
         value, where = first_present(resource.body, [split_path(f) for f in params["version_fields"]])
         if is_missing(value) or is_unresolved(resource, where, value):
             target = path.target

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from checks.engine.installations import how_to_name
@@ -54,6 +54,21 @@ SOURCE_SCHEMA: Mapping[str, Any] = {
                                                        "'latest' points at is the version"},
         "after": {"type": "string", "description": "keep the text after the last occurrence "
                                                    "of this separator (amp-system:2.5.0)"},
+        "empty_is_app_version": {"type": "boolean",
+                                 "description": "an empty field is the chart's appVersion "
+                                                "(`tag | default .Chart.AppVersion`): valid, "
+                                                "but a version the scan does not know"},
+        "tag_prefix": {"type": "string",
+                       "description": "the tag convention of these images: tags start with "
+                                      "this prefix ('v'), or carry none ('')"},
+        "own_line_if_other_major": {
+            "type": "boolean",
+            "description": "a version on another major than the rest is this component's "
+                           "own versioning, not another release (a developer portal tagged "
+                           "0.0.x next to 3.x)"},
+        "fallback": {"type": "boolean",
+                     "description": "read only when the other sources find nothing (a "
+                                    "component that may lag behind its release)"},
     },
 }
 SIDE_SCHEMA: Mapping[str, Any] = {
@@ -76,6 +91,16 @@ class Found:
     text: Any
     version: Version | None
     problem: str | None = None
+    #: The field is empty and the chart renders its appVersion: not a wrong
+    #: tag, but a version this scan does not know.
+    app_version: bool = False
+    #: The source's tag convention (``tag_prefix``), when it has one.
+    prefix: str | None = None
+    #: A version on another major is the component's own line (source option).
+    own_line_if_other_major: bool = False
+
+
+APP_VERSION = "the tag is empty, so the chart renders its appVersion, which the scan does not know"
 
 
 def _has_env(resource: Resource, wanted: Mapping[str, str]) -> bool:
@@ -106,23 +131,50 @@ def read_versions(product: str, sources: Sequence[Mapping[str, Any]],
     Empty fields are skipped (the next legacy field is tried) unless
     ``include_empty``: then an explicitly empty value is a finding of its own.
     """
+    primary = [s for s in sources if not s.get("fallback")]
+    found = _read(product, primary, resources, include_empty)
+    if not found and len(primary) < len(sources):
+        found = _read(product, [s for s in sources if s.get("fallback")], resources,
+                      include_empty)
+    if any("after" in source for source in sources):
+        found = [_after(product, f, sources) for f in found]
+    return found
+
+
+def _tagged(found: list[Found], source: Mapping[str, Any], start: int) -> None:
+    """Mark what ``source`` found from ``start`` on with its own-line option."""
+    if source.get("own_line_if_other_major"):
+        found[start:] = [replace(f, own_line_if_other_major=True) for f in found[start:]]
+
+
+def _read(product: str, sources: Sequence[Mapping[str, Any]], resources: Sequence[Resource],
+          include_empty: bool) -> list[Found]:
     found: list[Found] = []
     for resource in resources:
         for source in sources:
             if not _source_applies(source, resource):
                 continue
+            start = len(found)
+            prefix = source.get("tag_prefix")
             if "fields" in source:
                 for dotted in source["fields"]:
                     path = split_path(dotted)
                     value = lookup(resource.body, path)
-                    if not is_missing(value) and (include_empty or value not in (None, "")):
-                        found.append(_parse(product, resource, path, value))
+                    if is_missing(value):
+                        continue
+                    if value in (None, "") and source.get("empty_is_app_version"):
+                        found.append(Found(resource, path, value, None, APP_VERSION,
+                                           app_version=True, prefix=prefix))
+                        break
+                    if include_empty or value not in (None, ""):
+                        found.append(_parse(product, resource, path, value, prefix))
                         break
             if "image" in source:
                 for container, image in container_images(resource):
                     if image_matches(image, source["image"]):
                         path = (*container.path, "image")
-                        found.append(_parse(product, resource, path, parse_image(image).tag))
+                        found.append(_parse(product, resource, path, parse_image(image).tag,
+                                            prefix))
             if "env_var" in source:
                 for container in containers(resource):
                     for var in env_vars(container):
@@ -131,8 +183,7 @@ def read_versions(product: str, sources: Sequence[Mapping[str, Any]],
                                                 var.literal))
             if source.get("latest_tag"):
                 found.extend(_latest_tag(product, resource))
-    if any("after" in source for source in sources):
-        found = [_after(product, f, sources) for f in found]
+            _tagged(found, source, start)
     return found
 
 
@@ -152,19 +203,21 @@ def _after(product: str, found: Found, sources: Sequence[Mapping[str, Any]]) -> 
         separator = source.get("after")
         if separator and isinstance(found.text, str) and separator in found.text:
             return _parse(product, found.resource, found.path,
-                          found.text.rpartition(separator)[2])
+                          found.text.rpartition(separator)[2], found.prefix)
     return found
 
 
-def _parse(product: str, resource: Resource, path: JsonPath, value: Any) -> Found:
+def _parse(product: str, resource: Resource, path: JsonPath, value: Any,
+           prefix: str | None = None) -> Found:
     if is_unresolved(resource, path, value):
-        return Found(resource, path, value, None, f"unrendered placeholder {value!r}")
+        return Found(resource, path, value, None, f"unrendered placeholder {value!r}",
+                     prefix=prefix)
     if value is None and path and path[-1] == "image":
-        return Found(resource, path, value, None, "the image has no tag")
+        return Found(resource, path, value, None, "the image has no tag", prefix=prefix)
     try:
-        return Found(resource, path, value, parse_version(product, value))
+        return Found(resource, path, value, parse_version(product, value), prefix=prefix)
     except VersionError as exc:
-        return Found(resource, path, value, None, str(exc))
+        return Found(resource, path, value, None, str(exc), prefix=prefix)
 
 
 def unreadable(label: str, found: Found) -> str:
@@ -209,8 +262,12 @@ def _reference(product: str, side: Mapping[str, Any], resources: Sequence[Resour
     if own is not None:
         return own, ""
     # An unreadable reference here says why nothing is compared (never another's).
-    unread = next((f for f in read_versions(product, side["sources"], resources) if f.problem),
-                  None)
+    read = read_versions(product, side["sources"], resources)
+    chart_default = next((f for f in read if f.app_version), None)
+    if chart_default is not None:
+        return None, (f"the {label} version is unknown ({chart_default.resource.ref}): "
+                      f"{chart_default.problem}")
+    unread = next((f for f in read if f.problem), None)
     if unread is not None:
         return None, f"{{subject}} cannot be compared; the {unreadable(label, unread)}"
     others = {name: found for name, group in sorted(ctx.elsewhere.items())
@@ -251,11 +308,16 @@ def version_order(resources: Sequence[Resource], params: Params,
         return
     lowest, why_none = _reference(product, params["reference"], resources, ctx)
     for found in subjects:
+        if found.app_version:
+            yield NotEvaluated(f"the {subject_label} version is unknown: {found.problem}",
+                               found.path, found.resource)
+            continue
         if found.version is None:
             yield NotEvaluated(unreadable(subject_label, found), found.path, found.resource)
             continue
         if lowest is None or lowest.version is None:
-            yield NotEvaluated(why_none.format(subject=f"{subject_label} version {found.version}"),
+            yield NotEvaluated(why_none.replace("{subject}", f"{subject_label} version "
+                                                             f"{found.version}"),
                                found.path, found.resource)
             continue
         compare = params.get("compare", "release")

@@ -38,8 +38,8 @@ def test_demo_scan_fails_with_contract_lines_and_writes_reports(tmp_path: Path) 
             "spec.template holds a template override; the operator will not upgrade a CR that "
             "contains one (1 entry) [ns:apic]") in lines
     assert lines[-6:] == ["failed: 13 (blocker 10, error 1, warning 1, info 1)",
-                          "not-evaluated: 7 (blocker 4, warning 3)", "not-applicable: 6",
-                          "passed: 46", "gating rules not evaluated: 3",
+                          "not-evaluated: 7 (blocker 4, warning 3)", "not-applicable: 5",
+                          "passed: 47", "gating rules not evaluated: 4",
                           "upgrade-lint FAIL: 11 finding(s) at or above error; 10 object(s) in "
                           "8 file(s), 39 rule(s)"]
     assert "below --fail-on error (reported, not failing):" in lines

@@ -16,8 +16,12 @@ def kong_versions(resources: Sequence[Resource]) -> Iterator[Declaration]:
         if resource.chart == "kong":
             tag = lookup(resource.body, ("image", "tag"))
             effective = lookup(resource.body, ("image", "effectiveSemver"))
+            unified = lookup(resource.body, ("image", "unifiedRepoTag"))
             if isinstance(effective, str) and effective:
                 yield effective, resource, ("image", "effectiveSemver")
+            elif isinstance(unified, str) and unified:
+                # The chart runs `unifiedRepoTag` instead of repository:tag.
+                yield parse_image(unified).tag, resource, ("image", "unifiedRepoTag")
             elif isinstance(tag, (str, int, float)):
                 yield tag, resource, ("image", "tag")
             continue

@@ -12,30 +12,64 @@ from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
 from checks.model import NotEvaluated, Resource, Verdict, Violation
 from checks.objects import lookup
-from checks.products.kong.settings import Setting, kong_setting
+from checks.products.kong.settings import Setting, kong_container, kong_setting
 
 
 def _text(setting: Setting | None, default: str) -> str:
     return default if setting is None or setting.value is None else str(setting.value)
 
 
+_NAMES = {"type": "array", "items": {"type": "string"}}
+
+
 @object_check("kong-env-boolean", {
     "additionalProperties": False,
-    "properties": {},
+    "properties": {
+        "boolean_settings": {**_NAMES, "description": "settings Kong parses as booleans: "
+                                                     "on/off/true/false read alike"},
+        "flag_settings": {**_NAMES, "description": "settings Kong parses as nginx on/off "
+                                                  "flags: 'false' reads as off, but 'true' "
+                                                  "too (only 'on' is on)"},
+        "database_roles": {**_NAMES, "description": "roles that need a database: their "
+                                                   "unquoted off is a wrong value, not a "
+                                                   "quoting slip"},
+    },
 })
 def env_boolean(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
-    """``env.*`` of Kong values is a YAML boolean (an unquoted off/on/yes/no)."""
+    """``env.*`` of Kong values is a YAML boolean where Kong expects a string."""
     env = resource.body.get("env")
     if resource.chart != "kong" or not isinstance(env, Mapping):
         return
+    booleans = set(params.get("boolean_settings", ()))
+    flags = set(params.get("flag_settings", ()))
     for key, value in env.items():
         path = ("env", key)
-        if isinstance(value, bool) and not resource.is_defaulted(path):
-            word = "off" if value is False else "on"
-            yield Violation(f"env.{key} is the YAML boolean {str(value).lower()} (an unquoted "
-                            f"{word}?); Helm renders KONG_{str(key).upper()}={str(value).lower()}, "
-                            f"which Kong does not read as {word!r}: quote it", path,
+        if (not isinstance(value, bool) or resource.is_defaulted(path) or key in booleans
+                or (key in flags and value is False)):
+            continue
+        word, rendered = ("off", "false") if value is False else ("on", "true")
+        found = (f"env.{key} is the YAML boolean {rendered} (an unquoted {word}?); Helm "
+                 f"renders KONG_{str(key).upper()}={rendered}")
+        role = kong_setting(resource, "role")
+        if key == "database" and role is not None and role.value in params.get(
+                "database_roles", ()):
+            yield Violation(f"{found}, and a {role.value} needs a database: set "
+                            "env.database to postgres (quoting 'off' would not start it "
+                            "either)", path, observed=value, expected="postgres")
+        elif key in flags:
+            yield Violation(f"{found}, which Kong reads as off: quote it", path,
                             observed=value, expected=f'"{word}"')
+        else:
+            yield Violation(f"{found}, which Kong does not read as {word!r}: quote it", path,
+                            observed=value, expected=f'"{word}"')
+
+
+def _trusts_system_store(resource: Resource) -> bool:
+    """``lua_ssl_trusted_certificate`` lists ``system``: no cluster CA needed."""
+    trusted = kong_setting(resource, "lua_ssl_trusted_certificate")
+    if trusted is None or not isinstance(trusted.value, str):
+        return False
+    return "system" in (part.strip() for part in trusted.value.split(","))
 
 
 @object_check("kong-dp-cluster-settings", {
@@ -54,7 +88,7 @@ def dp_cluster_settings(resource: Resource, params: Params,
         return
     needed = list(params["required"])
     mtls = kong_setting(resource, "cluster_mtls")
-    if mtls is not None and mtls.value == "pki":
+    if mtls is not None and mtls.value == "pki" and not _trusts_system_store(resource):
         needed += params.get("pki_requires", [])
     missing = [name for name in needed
                if (s := kong_setting(resource, name)) is None
@@ -62,6 +96,19 @@ def dp_cluster_settings(resource: Resource, params: Params,
     if missing:
         yield Violation(f"data plane lacks {', '.join(missing)}: it cannot connect to its "
                         "control plane", role.path, observed=missing)
+
+
+def _kong_default_database(resource: Resource) -> Setting | None:
+    """A workload without ``KONG_DATABASE`` runs Kong's default, postgres.
+
+    (The chart always renders ``KONG_DATABASE``; its values default to "off".)
+    """
+    if resource.chart == "kong":
+        return None
+    container = kong_container(resource)
+    if container is None:
+        return None
+    return Setting("postgres", container.path)
 
 
 @object_check("kong-rolling-upgrade", {
@@ -72,8 +119,12 @@ def rolling_upgrade(resource: Resource, params: Params, ctx: UpgradeContext) -> 
     """A traditional node with a database would be upgraded by a rolling update."""
     role = _text(kong_setting(resource, "role"), "traditional")
     database = kong_setting(resource, "database")
+    implicit = database is None
+    if implicit:
+        database = _kong_default_database(resource)
     if role != "traditional" or database is None or database.value in ("off", None, False):
         return
+    shown = repr(database.value) + (" (Kong's default: no KONG_DATABASE)" if implicit else "")
     if resource.chart == "kong":
         strategy_path: tuple[str, ...] = ("updateStrategy", "type")
     else:
@@ -82,7 +133,7 @@ def rolling_upgrade(resource: Resource, params: Params, ctx: UpgradeContext) -> 
     if strategy in (None, "RollingUpdate") or not isinstance(strategy, str):
         how = "the default RollingUpdate strategy" if strategy is None or not isinstance(
             strategy, str) else "updateStrategy RollingUpdate"
-        yield Violation(f"traditional node with database {database.value!r} is upgraded with "
+        yield Violation(f"traditional node with database {shown} is upgraded with "
                         f"{how}; Kong's rolling upgrade applies to DB-less nodes and hybrid data "
                         "planes only: use a dual-cluster (blue/green) or in-place upgrade",
                         database.path, observed={"role": role, "database": database.value})

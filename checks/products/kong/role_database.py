@@ -18,6 +18,10 @@ def _text(setting: Setting | None, default: str) -> str:
     return default if setting is None else str(setting.value)
 
 
+def _needs_a_database(role: str, params: Params) -> bool:
+    return any(r["role"] == role and "database_is_not" in r for r in params["requirements"])
+
+
 @object_check("kong-role-database", {
     "required": ["requirements", "defaults"],
     "additionalProperties": False,
@@ -49,13 +53,18 @@ def kong_role_database(resource: Resource, params: Params,
         if setting is not None and setting.from_reference:
             yield NotEvaluated(f"{name} is read from a Secret or ConfigMap reference", setting.path)
             return
-    if db_setting is not None and isinstance(db_setting.value, bool):
-        yield NotEvaluated("database is the YAML boolean "
-                           f"{str(db_setting.value).lower()} (an unquoted off); see rule "
-                           "kong-database-off-unquoted", db_setting.path)
-        return
     role = _text(role_setting, params["defaults"]["role"])
-    database = _text(db_setting, params["defaults"]["database"])
+    if db_setting is not None and isinstance(db_setting.value, bool):
+        # An unquoted off: wrong for any role, but whether the role also needs
+        # another database is this rule's question; the quoting is another rule's.
+        if not _needs_a_database(role, params):
+            yield NotEvaluated("database is the YAML boolean "
+                               f"{str(db_setting.value).lower()} (an unquoted off); see rule "
+                               "kong-database-off-unquoted", db_setting.path)
+            return
+        database = "off" if db_setting.value is False else "on"
+    else:
+        database = _text(db_setting, params["defaults"]["database"])
     for requirement in params["requirements"]:
         if requirement["role"] != role:
             continue
@@ -66,6 +75,8 @@ def kong_role_database(resource: Resource, params: Params,
             wanted = f"database {must!r}" if must is not None else f"a database other than {must_not!r}"
             explicit = db_setting is not None and not db_setting.defaulted
             source = "set" if explicit else "defaulted"
+            if db_setting is not None and isinstance(db_setting.value, bool):
+                source = "an unquoted off, the YAML boolean false"
             evidence = db_setting if explicit else role_setting
             path = evidence.path if evidence is not None else ()
             yield Violation(f"role {role!r} needs {wanted} but database is {database!r} "
