@@ -35,7 +35,7 @@ from typing import IO, Any
 
 from checks.engine.catalog import Catalog, Rule
 from checks.engine.evaluate import Evaluator, ResourceIndex, line_requests
-from checks.engine.redact import Scrubber, secret_values
+from checks.engine.redact import Scrubber, catalog_words, public_words, secret_values
 from checks.engine.registry import get_template
 from checks.engine.upgrade_path import PRODUCTS, UpgradeContext, declared
 from checks.model import (
@@ -64,6 +64,8 @@ class Share:
     set_resources: dict[str, list[Resource]]
     declarations: list[Resource]
     secrets: list[str]
+    #: Words reports show anyway (``redact.public_words``): never scrubbed.
+    public: list[str]
 
 
 #: Encodes each rule's results as one piece of a streamed report
@@ -118,17 +120,18 @@ def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
         conn.send(Share(manifests.errors, manifests.files, manifests.documents,
                         len(manifests.resources), {k: len(v) for k, v in matched.items()},
                         {k: v for k, v in matched.items() if k in set_rules},
-                        declarations, secret_values(manifests.resources)))
+                        declarations, secret_values(manifests.resources),
+                        public_words(manifests.resources)))
         # While the parent builds the context: the object rules that do not need
         # it. (Messages are scrubbed later, with every share's secrets.)
         early_evaluator = Evaluator(catalog, UpgradeContext(), _no_lines, Scrubber([]))
         early = {rule.id: early_evaluator.object_pending(rule, matched[rule.id])
                  for rule in catalog.rules if _context_free(rule, set_rules)
                  and matched[rule.id]}
-        ctx, secrets, object_rules = conn.recv()
+        ctx, scrubber, object_rules = conn.recv()
         locator = manifests.locator
         assert locator is not None
-        evaluator = Evaluator(catalog, ctx, locator.resource_lines, Scrubber(secrets))
+        evaluator = Evaluator(catalog, ctx, locator.resource_lines, scrubber)
         pending = [p for rule in catalog.rules if rule.id in object_rules
                    for p in (early[rule.id] if rule.id in early
                              else evaluator.object_pending(rule, matched[rule.id]))]
@@ -314,7 +317,8 @@ def _combine(pipes: list[Connection], catalog: Catalog,
         out.declarations += part.declarations
     ctx = out.context = make_context(out.declarations)
     secrets = sorted({s for part in parts for s in part.secrets})
-    scrubber = Scrubber(secrets)
+    public = {w for part in parts for w in part.public} | catalog_words(catalog)
+    scrubber = Scrubber(secrets, public)
     evaluator = Evaluator(catalog, ctx, locator.resource_lines, scrubber)
     levels = {rule.id: evaluator.rule_level(rule, any(p.matched[rule.id] for p in parts))
               for rule in catalog.rules}
@@ -322,7 +326,7 @@ def _combine(pipes: list[Connection], catalog: Catalog,
     object_rules = {rule_id for rule_id, level in levels.items()
                     if level is None and rule_id not in set_rules}
     for conn in pipes:
-        conn.send((ctx, secrets, object_rules))
+        conn.send((ctx, scrubber, object_rules))
     # While the workers evaluate object rules, the parent does the set rules;
     # their lines are looked up by the workers that read the files.
     own: dict[str, list[Result]] = {}

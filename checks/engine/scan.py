@@ -156,7 +156,7 @@ class PreparedScan:
         mark("scan: loaded")
         context = make_context(manifests.resources)
 
-        scrubber = Scrubber.from_resources(manifests.resources)
+        scrubber = Scrubber.from_resources(manifests.resources, catalog)
         evaluator = Evaluator(catalog, context, locator.resource_lines, scrubber)
         results = (input_error_results(self.discovery_errors + manifests.errors)
                    + evaluator.evaluate(manifests.resources))
