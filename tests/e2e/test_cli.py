@@ -161,3 +161,26 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
         assert proc.wait(timeout=60) == code, stderr
         assert "Traceback" not in stderr and "Broken pipe" not in stderr, stderr
     json.loads((tmp_path / "r.json").read_text())
+
+
+#: Files rapidyaml rejects, each with the line the one-line reason must name.
+BROKEN_YAML = {
+    "flow.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\ndata:\n  a: [1, 2\n", 4),
+    "complex-key.yaml": ("apiVersion: v1\nkind: ConfigMap\n? [a, b]\n: c\n", 3),
+    "indent.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n   bad: y\n", 5),
+}
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_yaml_parser_diagnostics_never_reach_the_terminal(tmp_path: Path, jobs: str) -> None:
+    """rapidyaml's C++ error handler prints ``ERROR: [parse] ... .hpp`` to fd 2;
+    the user sees only the invalid-input line, with file and line."""
+    for name, (text, _) in BROKEN_YAML.items():
+        write(tmp_path / "m" / name, text)
+    proc = run("scan", "m", "--jobs", jobs, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr == ""
+    assert "ERROR: [parse]" not in proc.stdout and ".hpp" not in proc.stdout
+    invalid = [line for line in proc.stdout.splitlines() if "invalid-input (error)" in line]
+    assert sorted(line.split(": invalid-input")[0] for line in invalid) == sorted(
+        f"m/{name}:{line}" for name, (_, line) in BROKEN_YAML.items())

@@ -152,6 +152,16 @@ def test_invalid_input_is_an_item_and_other_files_still_scanned(
 
 
 
+def test_yaml_parser_diagnostics_never_reach_the_terminal(pytester: pytest.Pytester) -> None:
+    """rapidyaml's C++ error text (``ERROR: [parse] ... .hpp``) goes to fd 2:
+    a subprocess shows what the user's terminal would."""
+    write(pytester.path / "m" / "bad.yaml", "apiVersion: v1\nkind: ConfigMap\n? [a, b]\n: c\n")
+    result = pytester.runpytest_subprocess("--upgrade-lint", "m", "-v", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["m/bad.yaml:3: invalid-input (error) YAML error: *"])
+    output = result.stdout.str() + result.stderr.str()
+    assert "ERROR: [parse]" not in output and ".hpp" not in output, output
+
+
 def test_lean_item_protocol_reports_what_pytests_protocol_reports(
         pytester: pytest.Pytester) -> None:
     """``upgrade-lint scan`` (--upgrade-lint-only) runs rule items with run_lean:
