@@ -15,6 +15,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
+from typing import BinaryIO
 
 from junit_xml import TestCase, TestSuite
 
@@ -53,6 +54,13 @@ def _per_object(item: ItemSpec) -> list[ItemSpec]:
                      r.severity, item.outcome, (r,)) for r in item.results]
 
 
+def _properties(report: Report) -> dict[str, str] | None:
+    """The -k/-m selection, so a reader knows the suites cover part of the catalog."""
+    if not report.selection:
+        return None
+    return {f"upgrade-lint.selection.{name}": expr for name, expr in report.selection}
+
+
 def build(report: Report) -> ET.Element:
     by_product: dict[str, list[TestCase]] = defaultdict(list)
     for item in report.items:
@@ -62,7 +70,8 @@ def build(report: Report) -> ET.Element:
     totals = {"tests": 0, "failures": 0, "errors": 0}
     for product in sorted(by_product):
         suite = TestSuite(product, by_product[product], package="upgrade-lint",
-                          timestamp=report.scan.started_at.isoformat(timespec="seconds"))
+                          timestamp=report.scan.started_at.isoformat(timespec="seconds"),
+                          properties=_properties(report))
         element = suite.build_xml_doc()
         element.attrib.pop("disabled", None)
         for key in totals:
@@ -76,6 +85,11 @@ def build(report: Report) -> ET.Element:
 
 def write(report: Report, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out:
+        write_to(report, out)
+
+
+def write_to(report: Report, out: BinaryIO) -> None:
     tree = ET.ElementTree(build(report))
     ET.indent(tree)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    tree.write(out, encoding="utf-8", xml_declaration=True)

@@ -7,7 +7,7 @@ reporter, so JSON, JUnit, HTML and the terminal can never disagree.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -21,6 +21,12 @@ OUTCOME_ORDER = (Outcome.FAILED, Outcome.INVALID_INPUT, Outcome.WAIVED, Outcome.
                  Outcome.NOT_APPLICABLE, Outcome.PASSED)
 
 
+def selection_text(selection: Iterable[tuple[str, str]]) -> str:
+    """``-k 'expr' -m 'expr'`` as the user typed it, or "" for no selection."""
+    flags = {"keyword": "-k", "markers": "-m"}
+    return " ".join(f"{flags.get(name, name)} {expr!r}" for name, expr in selection)
+
+
 @dataclass(frozen=True)
 class Report:
     scan: ScanResult
@@ -28,11 +34,20 @@ class Report:
     fail_on: Severity
     paths: tuple[str, ...]
     tool_version: str = __version__
+    #: The pytest selection the results went through: ``keyword`` (-k) and
+    #: ``markers`` (-m) expressions, when given. Readers must know a report
+    #: covers only part of the catalog.
+    selection: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def build(cls, scan: ScanResult, results: Sequence[Result], fail_on: Severity,
-              paths: Sequence[str]) -> Report:
-        return cls(scan, tuple(results), fail_on, tuple(paths), __version__)
+              paths: Sequence[str], selection: Mapping[str, str] | None = None) -> Report:
+        return cls(scan, tuple(results), fail_on, tuple(paths), __version__,
+                   tuple((selection or {}).items()))
+
+    @property
+    def selection_text(self) -> str:
+        return selection_text(self.selection)
 
     @cached_property
     def items(self) -> tuple[ItemSpec, ...]:

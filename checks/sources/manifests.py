@@ -176,7 +176,13 @@ def load_files(files: Sequence[InputFile], inputs: ScanInputs) -> ManifestSet:
             out.errors.append(text)
             continue
         chart = charts_by_file.get(str(Path(item.display))) if item.fs_path else None
+        found = len(out.resources) + len(out.errors)
         _load_text(text, item.display, chart, out, inputs.careful)
+        if item.fs_path is None and len(out.resources) + len(out.errors) == found:
+            # `kubectl get ... | upgrade-lint scan -` with a failed kubectl: an
+            # empty pipe must not pass as "nothing wrong".
+            out.errors.append(InputError(item.display, 0, "no Kubernetes objects or Helm "
+                                                          "values in standard input"))
     out.locator = locator_for(inputs)
     return out
 
