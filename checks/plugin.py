@@ -166,6 +166,8 @@ class UpgradeLintSession:
         self._with_objects: ScanResult | None = None
         #: The session ends in a usage error: no reports (they would claim a pass).
         self.usage_error = False
+        #: That error, when found where it cannot be raised (the xdist controller).
+        self.selection_problem: str | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -214,12 +216,21 @@ class UpgradeLintSession:
         nothing checked; under pytest only when it keeps no test at all (it may
         pick the team's own checks, ``-k team_policy``)."""
         kept = [item.spec for item in session.items if isinstance(item, RuleItem)]
-        selection = self.selection()
-        if (selection and self.rule_items and not kept
-                and (self.only or not session.items)):
-            self.usage_error = True
-            raise pytest.UsageError(f"{selection_text(selection.items())} selects no rule")
+        problem = self._selects_nothing(kept, self.rule_items, other_items=(
+            not self.only and len(session.items) > len(kept)))
+        if problem is not None:
+            raise pytest.UsageError(problem)
         self._keep(kept, self.rule_items)
+
+    def _selects_nothing(self, kept: Sequence[ItemSpec], items: int,
+                         other_items: bool) -> str | None:
+        """The usage error of a selection that keeps no rule item (and no test
+        of the user's own), or None."""
+        selection = self.selection()
+        if selection and items and not kept and not other_items:
+            self.usage_error = True
+            return f"{selection_text(selection.items())} selects no rule"
+        return None
 
     def selection(self) -> dict[str, str]:
         """The -k and -m expressions given, for the error above and the reports."""
@@ -234,7 +245,11 @@ class UpgradeLintSession:
         prefix = f"{ScanCollector.NODE_ID}::"
         names = {node_id[len(prefix):] for node_id in node_ids if node_id.startswith(prefix)}
         specs = group_items(self.scan.results)
-        self._keep([spec for spec in specs if spec.name in names], len(specs))
+        kept = [spec for spec in specs if spec.name in names]
+        # The workers' collection is over: the error is reported at the end.
+        self.selection_problem = self._selects_nothing(
+            kept, len(specs), other_items=len(node_ids) > len(names))
+        self._keep(kept, len(specs))
 
     def _keep(self, kept: Sequence[ItemSpec], items: int) -> None:
         """The reports' results: those of the kept items of ``items`` in all."""
@@ -286,6 +301,9 @@ class UpgradeLintSession:
         return report
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.selection_problem is not None:
+            print(f"ERROR: {self.selection_problem}", file=sys.stderr)
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
         if self.scan is None or self.usage_error or hasattr(self.config, "workerinput"):
             return
         mark("items: done")

@@ -177,6 +177,17 @@ def test_yaml_parser_diagnostics_never_reach_the_terminal(pytester: pytest.Pytes
     assert "ERROR: [parse]" not in output and ".hpp" not in output, output
 
 
+def test_a_selection_of_no_rule_under_xdist_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    """The controller collects nothing itself: it learns from the workers that
+    the selection kept no item, and must not report a pass."""
+    result = pytester.runpytest_subprocess("--upgrade-lint", "demo", "-n", "2", "-k", "nosuch",
+                                           "--upgrade-json", "r.json", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: -k 'nosuch' selects no rule"])
+    assert "upgrade-lint PASS" not in result.stdout.str()
+    assert not (pytester.path / "r.json").exists()
+
+
 def test_unwritable_report_path_is_a_usage_error(pytester: pytest.Pytester) -> None:
     (pytester.path / "adir").mkdir()
     result = pytester.runpytest_subprocess("--upgrade-lint", "demo", "--upgrade-json", "adir",
