@@ -57,8 +57,12 @@ _PRODUCT_WORDS = ("apiconnect", "api7", "kong", "3scale", "kubernetes")
 #: A token of text: what a value embedded in it is part of (see the docstring).
 _TOKEN = re.compile(r"\w+(?:[.-]\w+)*")
 #: A value starting (ending) with a word character is a whole token only where
-#: the text before (after) it does not continue the token.
-_NOT_AFTER_TOKEN = r"(?<!\w)(?<!\w[.-])"
+#: the text before (after) it does not continue the token. The left guard is
+#: checked after the value's first character (``[\s\S]`` is that character):
+#: a pattern that starts with literals lets the regex engine skip ahead to
+#: the next position where a value can begin, 20x faster than a lookbehind
+#: tried at every position.
+_NOT_AFTER_TOKEN = r"(?<!\w[\s\S])(?<!\w[.-][\s\S])"
 _NOT_BEFORE_TOKEN = r"(?!\w)(?![.-]\w)"
 _WORD_CHAR = re.compile(r"\w")
 #: ``scheme://user:password@``: the password of any URL in a text.
@@ -277,7 +281,8 @@ class Scrubber:
 
 def _guarded(value: str) -> str:
     """A flat regex for one value, with its token guards."""
-    return _left_guard(value[0]) + re.escape(value) + _right_guard(value[-1])
+    return (re.escape(value[0]) + _left_guard(value[0]) + re.escape(value[1:])
+            + _right_guard(value[-1]))
 
 
 def _left_guard(first: str) -> str:
@@ -304,17 +309,19 @@ def _alternation(values: list[str]) -> re.Pattern[str]:
             node = node.setdefault(char, {})
         node[""] = True  # a value ends here
     try:
-        branches = [_left_guard(char) + _trie_regex(child, char)
+        branches = [re.escape(char) + _left_guard(char) + _trie_regex(child, char, first=True)
                     for char, child in sorted(trie.items())]
         return re.compile("|".join(branches))
     except (RecursionError, re.error):  # pathological nesting: the slow, sure way
         return re.compile("|".join(_guarded(v) for v in sorted(values, key=len, reverse=True)))
 
 
-def _trie_regex(node: dict[str, Any], char: str) -> str:
-    """The regex of the trie below ``node``, reached by ``char`` (already escaped
-    in by the caller's chain)."""
-    chain = [char]
+def _trie_regex(node: dict[str, Any], char: str, first: bool = False) -> str:
+    """The regex that matches ``char`` and then the trie below ``node`` (the
+    node ``char`` leads to); ``first``: the caller matched ``char`` already.
+    Where a value ends, the right guard of its last character, as the last
+    alternative: longer values are tried first."""
+    chain = [] if first else [char]
     while len(node) == 1 and "" not in node:  # a run with no choice: a literal
         (char, node), = node.items()
         chain.append(char)
