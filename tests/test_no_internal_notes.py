@@ -58,7 +58,8 @@ def test_explain_prints_the_text_checked_above() -> None:
 
 
 @pytest.mark.parametrize("pattern", ["checks/**/*.py", "checks/**/*.j2", "docs/*.md",
-                                     "README.md", "rules/**/*.yaml"])
+                                     "README.md", "rules/**/*.yaml",
+                                     "fixtures/demo/**/*.yaml", "fixtures/demo/**/*.md"])
 def test_sources_of_user_text_have_no_internal_notes(pattern: str) -> None:
     """Messages are built in checks/, rule text lives in rules/, docs are read
     as they are: none of them may quote an internal note."""
