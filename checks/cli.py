@@ -17,6 +17,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from checks import __version__
 from checks.engine.catalog import Catalog, CatalogError, Rule, load_catalog, validate_fully
@@ -26,6 +27,7 @@ from checks.handoff import RunOutcome
 from checks.model import Severity
 from checks.reports import terminal
 from checks.reports.json_report import json_encoder
+from checks.reports.output import STDOUT, silence_stdout
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.helm import CHARTS
 from checks.timings import mark
@@ -81,9 +83,11 @@ def _parser() -> argparse.ArgumentParser:
                       help="oldest acceptable backup, e.g. 24h, 90m, 2d (default 24h)")
     scan.add_argument("--fail-on", default="error", choices=[s.label for s in Severity],
                       help="lowest severity that fails the run (default: error)")
-    scan.add_argument("--json", metavar="FILE", help="write the JSON report")
-    scan.add_argument("--junit", metavar="FILE", help="write the JUnit XML report")
-    scan.add_argument("--html", metavar="FILE", help="write the HTML report")
+    scan.add_argument("--json", metavar="FILE",
+                      help="write the JSON report (- for standard output; the listing then "
+                           "goes to standard error)")
+    scan.add_argument("--junit", metavar="FILE", help="write the JUnit XML report (or -)")
+    scan.add_argument("--html", metavar="FILE", help="write the HTML report (or -)")
     scan.add_argument("-k", metavar="EXPR", help="only rule items matching EXPR (pytest -k)")
     scan.add_argument("-m", metavar="EXPR", help="only items with these markers, e.g. blocker")
     scan.add_argument("--rules", metavar="DIR", help="rule catalog directory (default: built in)")
@@ -202,7 +206,7 @@ def scan(ns: argparse.Namespace) -> int:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    if code == pytest.ExitCode.USAGE_ERROR:
+    if code == pytest.ExitCode.USAGE_ERROR and not outcome.report_problems:
         return EXIT_USAGE
     if code == pytest.ExitCode.INTERRUPTED:
         return EXIT_USAGE
@@ -210,12 +214,15 @@ def scan(ns: argparse.Namespace) -> int:
         print("upgrade-lint: internal error: the scan produced no report", file=sys.stderr)
         return EXIT_INTERNAL
     mark("pytest: done")
-    _print_lines(terminal.render(outcome.report))
-    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
-        print("upgrade-lint: -k/-m selected no rule items")
-        return EXIT_OK
+    # A report on standard output keeps it to itself: the listing goes to stderr.
+    report_on_stdout = STDOUT in (ns.json, ns.junit, ns.html)
+    _print_lines(terminal.render(outcome.report), sys.stderr if report_on_stdout else sys.stdout)
+    for problem in outcome.report_problems:
+        print(problem, file=sys.stderr)
     if code == pytest.ExitCode.INTERNAL_ERROR:
         return EXIT_INTERNAL
+    if outcome.report_problems:
+        return EXIT_USAGE
     return EXIT_FINDINGS if outcome.report.failed else EXIT_OK
 
 
@@ -355,18 +362,16 @@ def run() -> None:
     os._exit(code)
 
 
-def _print_lines(lines: Iterable[str]) -> None:
+def _print_lines(lines: Iterable[str], out: TextIO) -> None:
     """Print until the reader goes away (``scan ... | head``): the scan's result
     and its exit code do not depend on how much of the listing was read."""
     try:
         for line in lines:
-            print(line)
-        sys.stdout.flush()
+            print(line, file=out)
+        out.flush()
     except BrokenPipeError:
-        # Later flushes (at exit) must not fail again: stdout goes nowhere now.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        if out is sys.stdout:
+            silence_stdout()  # later flushes (at exit) must not fail again
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,3 +22,5 @@ class RunOutcome:
         self.stdin_data = stdin_data
         self.prepared = prepared
         self.report: Report | None = None
+        #: One line per report that could not be written (``reports.output``).
+        self.report_problems: list[str] = []

@@ -13,10 +13,9 @@ fixtures ``upgrade_scan``, ``upgrade_resources`` and ``upgrade_path``.
 from __future__ import annotations
 
 import argparse
-import importlib
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +28,8 @@ from checks.engine.upgrade_path import ScanContext
 from checks.handoff import RunOutcome
 from checks.model import Outcome, Resource, Result, Severity
 from checks.reports.json_report import json_encoder
-from checks.reports.model import Report
+from checks.reports.model import Report, selection_text
+from checks.reports.output import STDOUT, stdout_conflict, write_reports
 from checks.reports.terminal import skipped_lines, summary_lines
 from checks.rule_items import RuleItem, ScanCollector, run_lean
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
@@ -112,7 +112,24 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(SharedScan(session), "upgrade-lint-xdist")
 
 
+def report_targets(config: pytest.Config) -> list[tuple[str, str | None]]:
+    """(format, target) of each report option: --upgrade-json etc."""
+    return [(fmt, config.getoption(f"upgrade_{fmt}")) for fmt in ("json", "junit", "html")]
+
+
+def _check_report_targets(config: pytest.Config) -> None:
+    targets = report_targets(config)
+    conflict = stdout_conflict(targets)
+    if conflict is not None:
+        raise pytest.UsageError(conflict)
+    to_stdout = [f"--upgrade-{fmt} -" for fmt, target in targets if target == STDOUT]
+    if to_stdout and not config.getoption("upgrade_lint_only"):
+        raise pytest.UsageError(f"{to_stdout[0]}: standard output is pytest's terminal here; "
+                                "give a file, or use 'upgrade-lint scan --json -'")
+
+
 def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRequest:
+    _check_report_targets(config)
     stdin_data = None
     if "-" in paths:
         outcome = _run_outcome(config)
@@ -166,6 +183,10 @@ class UpgradeLintSession:
         #: True on an xdist worker that loaded the controller's scan (see xdist_share).
         self.shared = False
         self._with_objects: ScanResult | None = None
+        #: The session ends in a usage error: no reports (they would claim a pass).
+        self.usage_error = False
+        #: That error, when found where it cannot be raised (the xdist controller).
+        self.selection_problem: str | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -209,9 +230,33 @@ class UpgradeLintSession:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """Reports cover what -k/-m selected (invalid input is always kept)."""
-        self._keep([item.spec for item in session.items if isinstance(item, RuleItem)],
-                   self.rule_items)
+        """Reports cover what -k/-m selected (invalid input is always kept).
+
+        A selection that keeps no rule item is a usage error, not a pass with
+        nothing checked; under pytest only when it keeps no test at all (it may
+        pick the team's own checks, ``-k team_policy``)."""
+        kept = [item.spec for item in session.items if isinstance(item, RuleItem)]
+        problem = self._selects_nothing(kept, self.rule_items, other_items=(
+            not self.only and len(session.items) > len(kept)))
+        if problem is not None:
+            raise pytest.UsageError(problem)
+        self._keep(kept, self.rule_items)
+
+    def _selects_nothing(self, kept: Sequence[ItemSpec], items: int,
+                         other_items: bool) -> str | None:
+        """The usage error of a selection that keeps no rule item (and no test
+        of the user's own), or None."""
+        selection = self.selection()
+        if selection and items and not kept and not other_items:
+            self.usage_error = True
+            return f"{selection_text(selection.items())} selects no rule"
+        return None
+
+    def selection(self) -> dict[str, str]:
+        """The -k and -m expressions given, for the error above and the reports."""
+        found = {"keyword": self.config.getoption("keyword"),
+                 "markers": self.config.getoption("markexpr")}
+        return {name: str(expr) for name, expr in found.items() if expr}
 
     def select_by_node_ids(self, node_ids: Sequence[str]) -> None:
         """On the xdist controller, which collects nothing itself: the items the
@@ -220,7 +265,11 @@ class UpgradeLintSession:
         prefix = f"{ScanCollector.NODE_ID}::"
         names = {node_id[len(prefix):] for node_id in node_ids if node_id.startswith(prefix)}
         specs = group_items(self.scan.results)
-        self._keep([spec for spec in specs if spec.name in names], len(specs))
+        kept = [spec for spec in specs if spec.name in names]
+        # The workers' collection is over: the error is reported at the end.
+        self.selection_problem = self._selects_nothing(
+            kept, len(specs), other_items=len(node_ids) > len(names))
+        self._keep(kept, len(specs))
 
     def _keep(self, kept: Sequence[ItemSpec], items: int) -> None:
         """The reports' results: those of the kept items of ``items`` in all."""
@@ -251,7 +300,7 @@ class UpgradeLintSession:
         assert self.scan is not None
         results = self.selected if self.selected is not None else self.scan.results
         return Report.build(self.scan, results, self.fail_on, self.request.paths,
-                            self.require_evaluated)
+                            self.require_evaluated, self.selection())
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> bool | None:
@@ -272,24 +321,27 @@ class UpgradeLintSession:
         return report
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.scan is None or hasattr(self.config, "workerinput"):
+        if self.selection_problem is not None:
+            print(f"ERROR: {self.selection_problem}", file=sys.stderr)
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        if self.scan is None or self.usage_error or hasattr(self.config, "workerinput"):
             return
         mark("items: done")
         report = self.report()
-        for option, module in (("upgrade_json", "json_report"), ("upgrade_junit", "junit"),
-                               ("upgrade_html", "html")):
-            target = self.config.getoption(option)
-            if target:
-                # Imported when asked for: every pytest session loads this plugin.
-                writer = importlib.import_module(f"checks.reports.{module}")
-                writer.write(report, Path(target))
+        problems = write_reports(report, report_targets(self.config))
         mark("reports: written")
         outcome = _run_outcome(self.config)
-        if outcome is not None:
+        if outcome is not None:  # `upgrade-lint scan` prints them after its listing
             outcome.report = report
+            outcome.report_problems = problems
+        else:
+            for problem in problems:
+                print(problem, file=sys.stderr)
+        if problems:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.scan is None:
+        if self.scan is None or self.usage_error:
             return
         terminalreporter.section("upgrade-lint")
         report = self.report()

@@ -7,10 +7,12 @@ Targeted cases check each reason the fast path hands a file to the careful one.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from checks.model import InputError
 from checks.sources import fastyaml
 from checks.sources.fastyaml import load_documents
 from tests.support import FIXTURES, every_input, scan
@@ -62,3 +64,13 @@ def test_ordinary_files_take_the_fast_path(text: str, monkeypatch: pytest.Monkey
 def test_files_that_json_cannot_express_take_the_careful_path(
         text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert not _fast_used(text, monkeypatch)
+
+
+def test_rapidyaml_diagnostics_are_silenced_and_stderr_restored(
+        capfd: pytest.CaptureFixture[str]) -> None:
+    """rapidyaml writes its C++ diagnostics to fd 2 before raising: none of it
+    shows, the careful path explains the error, and fd 2 works afterwards."""
+    found = list(load_documents("a: {b: 1\nc: [1, 2\n", "broken.yaml"))
+    os.write(2, b"after the parse\n")
+    assert [(e.path, e.line) for e in found if isinstance(e, InputError)] == [("broken.yaml", 2)]
+    assert capfd.readouterr().err == "after the parse\n"

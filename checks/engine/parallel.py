@@ -36,7 +36,7 @@ from typing import IO, Any
 from checks.engine.catalog import Catalog, Rule
 from checks.engine.evaluate import Evaluator, ResourceIndex, line_requests
 from checks.engine.installations import InstallationMap, installation_of
-from checks.engine.redact import Scrubber, secret_values
+from checks.engine.redact import Scrubber, catalog_words, public_words, secret_values
 from checks.engine.registry import get_template
 from checks.engine.upgrade_path import ScanContext, declaring_resources
 from checks.model import (
@@ -69,6 +69,8 @@ class Share:
     #: The installations each rule's objects belong to.
     installations: dict[str, list[str]]
     skipped: list[Skipped]
+    #: Words reports show anyway (``redact.public_words``): never scrubbed.
+    public: list[str]
 
 
 #: Encodes each rule's results as one piece of a streamed report
@@ -126,7 +128,8 @@ def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
                         declaring_resources(manifests.resources, mapping),
                         secret_values(manifests.resources),
                         {k: list(dict.fromkeys(installation_of(r, mapping) for r in v))
-                         for k, v in matched.items()}, manifests.skipped))
+                         for k, v in matched.items()}, manifests.skipped,
+                        public_words(manifests.resources)))
         # While the parent builds the context: the object rules that do not need
         # it, for every installation (the parent says later which ones the rule
         # applies to). Messages are scrubbed later, with every share's secrets.
@@ -136,10 +139,10 @@ def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
                                                          gated=False)
                  for rule in catalog.rules if _context_free(rule, set_rules)
                  and matched[rule.id]}
-        ctx, secrets, object_rules = conn.recv()
+        ctx, scrubber, object_rules = conn.recv()
         locator = manifests.locator
         assert locator is not None
-        evaluator = Evaluator(catalog, ctx, locator.resource_lines, Scrubber(secrets))
+        evaluator = Evaluator(catalog, ctx, locator.resource_lines, scrubber)
         # The installations' own outcomes (not applicable, ...) come from the
         # parent, once each; workers report only their objects.
         pending = [p for rule in catalog.rules if rule.id in object_rules
@@ -333,7 +336,8 @@ def _combine(pipes: list[Connection], catalog: Catalog,
         out.declarations += part.declarations
     ctx = out.context = make_context(out.declarations)
     secrets = sorted({s for part in parts for s in part.secrets})
-    scrubber = Scrubber(secrets)
+    public = {w for part in parts for w in part.public} | catalog_words(catalog)
+    scrubber = Scrubber(secrets, public)
     evaluator = Evaluator(catalog, ctx, locator.resource_lines, scrubber)
     levels = {rule.id: evaluator.rule_level(rule, any(p.matched[rule.id] for p in parts))
               for rule in catalog.rules}
@@ -341,7 +345,7 @@ def _combine(pipes: list[Connection], catalog: Catalog,
     object_rules = {rule_id for rule_id, level in levels.items()
                     if level is None and rule_id not in set_rules}
     for conn in pipes:
-        conn.send((ctx, secrets, object_rules))
+        conn.send((ctx, scrubber, object_rules))
     # While the workers evaluate object rules, the parent does the set rules;
     # their lines are looked up by the workers that read the files.
     own: dict[str, list[Result]] = {}

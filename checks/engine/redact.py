@@ -1,10 +1,33 @@
 """Keeping credential values out of every output.
 
-Checks already avoid putting values of credential fields into messages; this
-is the safety net behind them. Before results leave the engine, every text is
-scrubbed of the credential values found in the scan: Secret ``data`` (decoded)
-and ``stringData``, literal env values whose name looks like a credential, and
-credential-looking keys of Helm values.
+Checks never put the value of a credential field into a message, ``observed``
+or ``expected`` (they name the field instead: redaction by field, the first
+line). This module is the second line: before results leave the engine, their
+texts are scrubbed of the credential values found in the scan: Secret
+``data`` (raw and decoded) and ``stringData``, literal env values whose name
+looks like a credential, credential-looking keys of Helm values, each also in
+its base64 and URL-encoded forms; and the password of any ``scheme://user:pw@``
+URL.
+
+The scrubber must not mangle ordinary text. Two rules keep it from doing so:
+
+- a value is replaced only where it stands as a whole token, not where it is
+  part of a longer identifier: a Secret value ``mysql`` is replaced in
+  ``password=mysql`` and ``'mysql'`` but not in ``system-mysql`` or
+  ``system-mysql.3scale.svc`` (letters, digits, ``_``, and ``-`` or ``.``
+  between two of them, continue a token);
+- a value that is visibly not secret is not scrubbed at all: one that is the
+  name, namespace or kind of a scanned object, a container or env var name, a
+  key of a Secret, ConfigMap or Helm values, a product key, or a word of the
+  rule catalog's text. Such a word is printed by the reports anyway (in object
+  references, rule titles and remediation), so hiding it elsewhere protects
+  nothing, and a Secret holding ``kong`` must not turn ``--backup kong=PATH``
+  into ``--backup <redacted>=PATH``. Whether it is a credential somewhere is
+  the field redaction's business.
+
+Catalog text (titles, remediation, references) and object references never
+pass through the scrubber; only the texts that may quote scanned data do
+(messages, ``observed``, ``expected``, input-error reasons).
 """
 
 from __future__ import annotations
@@ -14,10 +37,14 @@ import binascii
 import contextlib
 import functools
 import re
+import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from checks.model import Resource
+
+if TYPE_CHECKING:
+    from checks.engine.catalog import Catalog
 
 REDACTED = "<redacted>"
 CREDENTIAL_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|_KEY$|^KEY$|APIKEY|API_KEY|CREDENTIAL"
@@ -25,6 +52,22 @@ CREDENTIAL_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|_KEY$|^KEY$|APIKEY|A
                              re.IGNORECASE)
 #: Shorter values would mangle ordinary words in messages.
 MIN_SECRET_LENGTH = 4
+#: Product keys as users type them (``--backup kong=PATH``): never secret.
+_PRODUCT_WORDS = ("apiconnect", "api7", "kong", "3scale", "kubernetes")
+#: A token of text: what a value embedded in it is part of (see the docstring).
+_TOKEN = re.compile(r"\w+(?:[.-]\w+)*")
+#: A value starting (ending) with a word character is a whole token only where
+#: the text before (after) it does not continue the token. The left guard is
+#: checked after the value's first character (``[\s\S]`` is that character):
+#: a pattern that starts with literals lets the regex engine skip ahead to
+#: the next position where a value can begin, 20x faster than a lookbehind
+#: tried at every position.
+_NOT_AFTER_TOKEN = r"(?<!\w[\s\S])(?<!\w[.-][\s\S])"
+_NOT_BEFORE_TOKEN = r"(?!\w)(?![.-]\w)"
+_WORD_CHAR = re.compile(r"\w")
+#: ``scheme://user:password@``: the password of any URL in a text.
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:'\"]*:)"
+                           r"(?P<password>[^\s/@'\"]+)(?=@)")
 
 
 @functools.lru_cache(maxsize=8192)
@@ -32,6 +75,11 @@ def looks_like_credential(name: str) -> bool:
     """(Cached: a scan asks about the same few hundred env names tens of
     thousands of times.)"""
     return bool(CREDENTIAL_NAME.search(name))
+
+
+def without_userinfo_password(text: str) -> str:
+    """``postgres://u:pw@db`` -> ``postgres://u:<redacted>@db`` (any URL in ``text``)."""
+    return _URL_PASSWORD.sub(lambda m: m.group("head") + REDACTED, text)
 
 
 def _is_map(node: Any) -> TypeGuard[Mapping[str, Any]]:
@@ -51,21 +99,26 @@ def _pod_specs(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
             yield node
 
 
-def _container_env_values(body: Mapping[str, Any]) -> Iterator[str]:
+def _containers(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     for pod in _pod_specs(body):
         for group in ("containers", "initContainers"):
             containers = pod.get(group)
-            if not isinstance(containers, list):
-                continue
-            for container in containers:
-                env = container.get("env") if _is_map(container) else None
-                for var in env if isinstance(env, list) else ():
-                    if not _is_map(var):
-                        continue
-                    name, value = var.get("name"), var.get("value")
-                    if (isinstance(value, str) and isinstance(name, str)
-                            and looks_like_credential(name)):
-                        yield value
+            if isinstance(containers, list):
+                yield from (c for c in containers if _is_map(c))
+
+
+def _env_vars(container: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    env = container.get("env")
+    if isinstance(env, list):
+        yield from (var for var in env if _is_map(var))
+
+
+def _container_env_values(body: Mapping[str, Any]) -> Iterator[str]:
+    for container in _containers(body):
+        for var in _env_vars(container):
+            name, value = var.get("name"), var.get("value")
+            if isinstance(value, str) and isinstance(name, str) and looks_like_credential(name):
+                yield value
 
 
 def _values_credentials(node: Any) -> Iterator[str]:
@@ -96,10 +149,6 @@ def _secret_values(body: Mapping[str, Any]) -> Iterator[str]:
         yield from (v for v in string_data.values() if isinstance(v, str))
 
 
-#: The password of a URL's userinfo: ``scheme://user:PASSWORD@host``.
-_URL_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*:([^/@\s]+)@")
-
-
 def secret_values(resources: Iterable[Resource]) -> list[str]:
     """Every credential value the scanned objects hold (to be scrubbed), and
     the password alone of those that are URLs (a message may quote it apart)."""
@@ -111,22 +160,118 @@ def secret_values(resources: Iterable[Resource]) -> list[str]:
             found.extend(_secret_values(resource.body))
         else:
             found.extend(_container_env_values(resource.body))
-    found.extend(m.group(1) for value in found if (m := _URL_PASSWORD.match(value)))
-    return found
+    passwords = [m.group("password") for value in found for m in _URL_PASSWORD.finditer(value)]
+    return found + passwords
+
+
+def _keys(node: Any) -> Iterator[str]:
+    if _is_map(node):
+        for key, value in node.items():
+            yield str(key)
+            yield from _keys(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _keys(item)
+
+
+def public_words(resources: Iterable[Resource]) -> list[str]:
+    """The words of the scan that reports show anyway: object names, namespaces
+    and kinds, container and env var names, keys of Secrets, ConfigMaps and
+    Helm values. A credential value equal to one of them is not scrubbed."""
+    found: set[str] = set()
+    for resource in resources:
+        found.update((resource.kind, resource.name, resource.namespace or ""))
+        if resource.chart is not None:
+            found.add(resource.chart)
+            found.update(_keys(resource.body))
+        elif resource.kind in ("Secret", "ConfigMap"):
+            for field in ("data", "stringData", "binaryData"):
+                node = resource.body.get(field)
+                if _is_map(node):
+                    found.update(map(str, node))
+        else:
+            for container in _containers(resource.body):
+                name = container.get("name")
+                if isinstance(name, str):
+                    found.add(name)
+                found.update(var["name"] for var in _env_vars(container)
+                             if isinstance(var.get("name"), str))
+    found.discard("")
+    return sorted(found)
+
+
+def catalog_words(catalog: Catalog) -> frozenset[str]:
+    """The tokens of every rule's user-facing text and params, and the product
+    keys. (Cached by digest: a scan builds several scrubbers from one catalog.)"""
+    words = _CATALOG_WORDS.get(catalog.digest)
+    if words is None:
+        texts: list[str] = list(_PRODUCT_WORDS)
+        for rule in catalog.rules:
+            texts += [rule.id, rule.title, rule.description, rule.rationale, rule.remediation,
+                      *(ref.title for ref in rule.references)]
+            texts += _strings(rule.params)
+        words = _CATALOG_WORDS[catalog.digest] = frozenset(_tokens(" ".join(texts)))
+    return words
+
+
+_CATALOG_WORDS: dict[str, frozenset[str]] = {}
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif _is_map(node):
+        for key, value in node.items():
+            yield str(key)
+            yield from _strings(value)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _strings(item)
+
+
+def _tokens(text: str) -> set[str]:
+    """Each token and each part of a dotted or hyphenated one (``system-mysql``
+    gives ``system-mysql``, ``system`` and ``mysql``)."""
+    tokens = set(_TOKEN.findall(text))
+    tokens.update(part for token in list(tokens) for part in re.split(r"[.-]", token))
+    return tokens
+
+
+def _encodings(value: str) -> Iterator[str]:
+    """The value as a report could quote it: itself, base64 (standard and
+    URL-safe) and URL-encoded. Base64 without its ``=`` padding: the padding is
+    not secret, and one form then covers padded and unpadded text."""
+    yield value
+    raw = value.encode("utf-8")
+    yield base64.b64encode(raw).decode("ascii").rstrip("=")
+    yield base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    yield urllib.parse.quote(value, safe="")
+    yield urllib.parse.quote_plus(value)
 
 
 class Scrubber:
-    def __init__(self, secrets: Iterable[str]) -> None:
-        values = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH and "${" not in s}
-        self._values = sorted(values)
+    """Replaces credential values that stand as whole tokens (module docstring)."""
+
+    def __init__(self, secrets: Iterable[str], public: Iterable[str] = ()) -> None:
+        shown = set(public)
+        values = {encoded for s in secrets
+                  if len(s) >= MIN_SECRET_LENGTH and "${" not in s and s not in shown
+                  for encoded in _encodings(s)}
+        self._values = sorted(v for v in values if len(v) >= MIN_SECRET_LENGTH and v not in shown)
         self._pattern = _alternation(self._values) if self._values else None
 
     @classmethod
-    def from_resources(cls, resources: Iterable[Resource]) -> Scrubber:
-        return cls(secret_values(resources))
+    def from_resources(cls, resources: Iterable[Resource],
+                       catalog: Catalog | None = None) -> Scrubber:
+        resources = list(resources)
+        public = public_words(resources)
+        return cls(secret_values(resources),
+                   [*public, *(catalog_words(catalog) if catalog else _PRODUCT_WORDS)])
 
     def text(self, value: str) -> str:
-        return self._pattern.sub(REDACTED, value) if self._pattern else value
+        if self._pattern:
+            value = self._pattern.sub(REDACTED, value)  # first: a whole URL may be a value
+        return without_userinfo_password(value) if "://" in value else value
 
     def value(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -138,14 +283,28 @@ class Scrubber:
         return value
 
 
+def _guarded(value: str) -> str:
+    """A flat regex for one value, with its token guards."""
+    return (re.escape(value[0]) + _left_guard(value[0]) + re.escape(value[1:])
+            + _right_guard(value[-1]))
+
+
+def _left_guard(first: str) -> str:
+    return _NOT_AFTER_TOKEN if _WORD_CHAR.match(first) else ""
+
+
+def _right_guard(last: str) -> str:
+    return _NOT_BEFORE_TOKEN if _WORD_CHAR.match(last) else ""
+
+
 def _alternation(values: list[str]) -> re.Pattern[str]:
     """One regex for every value, as a trie: ``pass(?:word|phrase)?``.
 
     A flat ``a|b|c`` makes the regex engine try every value at every position
     of every text: scrubbing grew with findings x secrets (25x the time for 5x
     the documents). Factored by prefix, each position costs at most one branch
-    per distinct next character. Greedy optional tails keep the longest value
-    at a position, so a secret containing another is replaced whole.
+    per distinct next character. Longer branches come before ending at a node,
+    so the longest value that stands as a whole token at a position wins.
     """
     trie: dict[str, Any] = {}
     for value in values:
@@ -154,25 +313,26 @@ def _alternation(values: list[str]) -> re.Pattern[str]:
             node = node.setdefault(char, {})
         node[""] = True  # a value ends here
     try:
-        return re.compile(_trie_regex(trie))
+        branches = [re.escape(char) + _left_guard(char) + _trie_regex(child, char, first=True)
+                    for char, child in sorted(trie.items())]
+        return re.compile("|".join(branches))
     except (RecursionError, re.error):  # pathological nesting: the slow, sure way
-        return re.compile("|".join(re.escape(v) for v in sorted(values, key=len,
-                                                                 reverse=True)))
+        return re.compile("|".join(_guarded(v) for v in sorted(values, key=len, reverse=True)))
 
 
-def _trie_regex(node: dict[str, Any]) -> str:
-    branches = []
-    for char, child in sorted(node.items()):
-        if char == "":
-            continue
-        chain = [char]
-        while len(child) == 1 and "" not in child:  # a run with no choice: a literal
-            (char, child), = child.items()
-            chain.append(char)
-        branches.append(re.escape("".join(chain)) + _trie_regex(child))
-    if not branches:
-        return ""
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+def _trie_regex(node: dict[str, Any], char: str, first: bool = False) -> str:
+    """The regex that matches ``char`` and then the trie below ``node`` (the
+    node ``char`` leads to); ``first``: the caller matched ``char`` already.
+    Where a value ends, the right guard of its last character, as the last
+    alternative: longer values are tried first."""
+    chain = [] if first else [char]
+    while len(node) == 1 and "" not in node:  # a run with no choice: a literal
+        (char, node), = node.items()
+        chain.append(char)
+    branches = [_trie_regex(child, next_char)
+                for next_char, child in sorted(node.items()) if next_char != ""]
     if "" in node:
-        return f"(?:{body})?" if len(branches) == 1 else body + "?"
-    return body
+        branches.append(_right_guard(char))  # end here (tried after the longer ones)
+    if len(branches) == 1:
+        return re.escape("".join(chain)) + branches[0]
+    return re.escape("".join(chain)) + "(?:" + "|".join(branches) + ")"

@@ -7,6 +7,7 @@ same. Problems raise ``ValueError`` with the message users see.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -77,6 +78,10 @@ def build_request(paths: Sequence[str], *, values: Sequence[str] = (),
         raise ValueError(f"--max-backup-age: {exc}") from None
     if max_file_bytes <= 0:
         raise ValueError("--max-file-size must be a positive number of bytes")
+    missing = [path for path in paths if path != "-" and not os.path.exists(path)]
+    if missing:
+        # A typo in a pipeline's path must stop it, not scan nothing and pass.
+        raise ValueError(f"no such file or directory: {', '.join(missing)}")
     return ScanRequest(
         paths=list(paths), values=chart_values(values),
         targets=product_pairs(targets, "--target"), currents=product_pairs(currents, "--from"),

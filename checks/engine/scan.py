@@ -218,7 +218,7 @@ class PreparedScan:
         mark("scan: loaded")
         context = make_context(manifests.resources)
 
-        scrubber = Scrubber.from_resources(manifests.resources)
+        scrubber = Scrubber.from_resources(manifests.resources, catalog)
         evaluator = Evaluator(catalog, context, locator.resource_lines, scrubber)
         unread = self._errors(self.discovery_errors + manifests.errors,
                               len(manifests.resources), manifests.skipped)

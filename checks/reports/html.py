@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import BinaryIO
 
 import jinja2
 
@@ -48,4 +49,9 @@ def render(report: Report) -> str:
 
 def write(report: Report, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(report), "utf-8")
+    with path.open("wb") as out:
+        write_to(report, out)
+
+
+def write_to(report: Report, out: BinaryIO) -> None:
+    out.write(render(report).encode("utf-8"))

@@ -19,7 +19,7 @@ from checks.engine.parallel import EncodeResults
 from checks.model import Result, Severity, gates
 from checks.reports.model import OUTCOME_ORDER, BackupRow, Report
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.1"  # 1.1 added "selection"
 
 
 def _jsonable(value: Any) -> Any:
@@ -88,6 +88,8 @@ def build(report: Report, with_results: bool = True) -> dict[str, Any]:
                    "documents": scan.documents, "objects": scan.objects,
                    "skipped": len(scan.skipped), "excluded": scan.excluded},
         "skipped": [{"path": s.path, "line": s.line, "reason": s.reason} for s in scan.skipped],
+        "selection": {"keyword": dict(report.selection).get("keyword"),
+                      "markers": dict(report.selection).get("markers")},
         "fail_on": report.fail_on.label,
         "verdict": report.verdict,
         "require_evaluated": report.require_evaluated,
@@ -108,19 +110,23 @@ def build(report: Report, with_results: bool = True) -> dict[str, Any]:
 
 
 def write(report: Report, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out:
+        write_to(report, out)
+
+
+def write_to(report: Report, out: BinaryIO) -> None:
     """Compact and streamed: a scan of 10,000 documents has tens of thousands of
     results; building them as one document would double the scan's peak memory,
     and indentation triples the encoding time and size (read it with ``jq``).
     The bytes are those of ``json.dumps(build(report), separators=(",", ":"))``.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     head = build(report, with_results=False)
     pre = report.scan.pre_encoded
     try:
-        with path.open("wb") as out:
-            out.write((_ENCODE(head)[:-1] + ',"results":[').encode())
-            _write_results(report, _ResultsOut(out))
-            out.write(b"]}\n")
+        out.write((_ENCODE(head)[:-1] + ',"results":[').encode())
+        _write_results(report, _ResultsOut(out))
+        out.write(b"]}\n")
     finally:
         if pre is not None:
             pre.close()  # the workers and their encoded pieces

@@ -16,6 +16,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
+from typing import BinaryIO
 
 from junit_xml import TestCase, TestSuite
 
@@ -75,6 +76,13 @@ def _skipped_file(skipped: Skipped) -> TestCase:
     return case
 
 
+def _properties(report: Report) -> dict[str, str] | None:
+    """The -k/-m selection, so a reader knows the suites cover part of the catalog."""
+    if not report.selection:
+        return None
+    return {f"upgrade-lint.selection.{name}": expr for name, expr in report.selection}
+
+
 def build(report: Report) -> ET.Element:
     by_product: dict[str, list[TestCase]] = defaultdict(list)
     for item in report.items:
@@ -90,7 +98,8 @@ def build(report: Report) -> ET.Element:
                       if product == INPUT_SUITE and report.scan.excluded else None)
         suite = TestSuite(product, by_product[product], package="upgrade-lint",
                           timestamp=report.scan.started_at.isoformat(timespec="seconds"),
-                          properties=properties)
+                          properties={**(properties or {}), **(_properties(report) or {})}
+                          or None)
         element = suite.build_xml_doc()
         element.attrib.pop("disabled", None)
         for key in totals:
@@ -131,6 +140,11 @@ def _backup_properties(report: Report, root: ET.Element) -> None:
 
 def write(report: Report, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out:
+        write_to(report, out)
+
+
+def write_to(report: Report, out: BinaryIO) -> None:
     tree = ET.ElementTree(build(report))
     ET.indent(tree)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    tree.write(out, encoding="utf-8", xml_declaration=True)

@@ -7,7 +7,7 @@ reporter, so JSON, JUnit, HTML and the terminal can never disagree.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -55,6 +55,12 @@ OUTCOME_ORDER = (Outcome.FAILED, Outcome.INVALID_INPUT, Outcome.WAIVED, Outcome.
                  Outcome.NOT_APPLICABLE, Outcome.PASSED)
 
 
+def selection_text(selection: Iterable[tuple[str, str]]) -> str:
+    """``-k 'expr' -m 'expr'`` as the user typed it, or "" for no selection."""
+    flags = {"keyword": "-k", "markers": "-m"}
+    return " ".join(f"{flags.get(name, name)} {expr!r}" for name, expr in selection)
+
+
 @dataclass(frozen=True)
 class Report:
     scan: ScanResult
@@ -64,11 +70,21 @@ class Report:
     tool_version: str = __version__
     #: A readiness gate: blocker and error rules that could not be evaluated fail.
     require_evaluated: bool = False
+    #: The pytest selection the results went through: ``keyword`` (-k) and
+    #: ``markers`` (-m) expressions, when given. Readers must know a report
+    #: covers only part of the catalog.
+    selection: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def build(cls, scan: ScanResult, results: Sequence[Result], fail_on: Severity,
-              paths: Sequence[str], require_evaluated: bool = False) -> Report:
-        return cls(scan, tuple(results), fail_on, tuple(paths), __version__, require_evaluated)
+              paths: Sequence[str], require_evaluated: bool = False,
+              selection: Mapping[str, str] | None = None) -> Report:
+        return cls(scan, tuple(results), fail_on, tuple(paths), __version__, require_evaluated,
+                   tuple((selection or {}).items()))
+
+    @property
+    def selection_text(self) -> str:
+        return selection_text(self.selection)
 
     @cached_property
     def items(self) -> tuple[ItemSpec, ...]:

@@ -27,7 +27,9 @@ fixture both ways and compares every outcome and line.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -107,28 +109,68 @@ class _Checker:
         return False
 
 
+_devnull_fd: int | None = None
+
+
+@contextlib.contextmanager
+def _cpp_diagnostics_silenced() -> Iterator[None]:
+    """rapidyaml's C++ error handler writes ``ERROR: [parse] ...`` and its
+    source file (``parse_engine.def.hpp``) to file descriptor 2 before it raises,
+    and the Python binding offers no callback to stop it. The careful path then
+    explains the same error as one line with its location, so that text is only
+    noise on the user's terminal: fd 2 points at /dev/null while rapidyaml runs
+    (four system calls a file; the scan is single-threaded in each process).
+    """
+    global _devnull_fd
+    try:
+        if _devnull_fd is None:
+            _devnull_fd = os.open(os.devnull, os.O_WRONLY)
+        saved = os.dup(2)
+    except OSError:  # no fd 2, or no /dev/null: run unsilenced rather than fail
+        yield
+        return
+    if sys.stderr is not None:
+        sys.stderr.flush()  # Python's own pending text goes where it was meant to
+    try:
+        os.dup2(_devnull_fd, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _rapidyaml_json(data: bytes) -> list[bytes]:
+    """Each document of ``data`` as JSON text, emitted by rapidyaml."""
+    with _cpp_diagnostics_silenced():
+        try:
+            tree = ryml.parse_in_arena(data)
+        except Exception as exc:  # rapidyaml raises its own types; the careful path explains
+            raise _Careful("rapidyaml rejected it") from exc
+        root = tree.root_id()
+        ids = []
+        if tree.is_stream(root):
+            child = tree.first_child(root)
+            while child != _NONE:
+                ids.append(child)
+                child = tree.next_sibling(child)
+        elif tree.is_map(root) or tree.is_seq(root) or tree.has_val(root):
+            ids.append(root)
+        try:
+            return [ryml.emit_json_malloc(tree, node) for node in ids]
+        except Exception as exc:
+            raise _Careful("rapidyaml cannot emit it as JSON") from exc
+
+
 def _fast_documents(data: bytes, text: str) -> list[Document]:
     if ((("&" in text or "*" in text or "!" in text) and _ANCHOR_OR_TAG.search(text))
             or "List" in text or "Template" in text):
         raise _Careful("anchors, tags, Lists or Templates")
-    try:
-        tree = ryml.parse_in_arena(data)
-    except Exception as exc:  # rapidyaml raises its own types; the careful path explains
-        raise _Careful("rapidyaml rejected it") from exc
-    root = tree.root_id()
-    ids = []
-    if tree.is_stream(root):
-        child = tree.first_child(root)
-        while child != _NONE:
-            ids.append(child)
-            child = tree.next_sibling(child)
-    elif tree.is_map(root) or tree.is_seq(root) or tree.has_val(root):
-        ids.append(root)
+    emitted = _rapidyaml_json(data)
     checker = _Checker()
     values = []
-    for node in ids:
+    for json_text in emitted:
         try:
-            value = json.loads(ryml.emit_json_malloc(tree, node), object_pairs_hook=checker)
+            value = json.loads(json_text, object_pairs_hook=checker)
         except (ValueError, RecursionError) as exc:
             raise _Careful("not expressible as JSON") from exc
         # The hook sees mappings only: a document that is a list or a scalar is
@@ -140,7 +182,7 @@ def _fast_documents(data: bytes, text: str) -> list[Document]:
     if checker.suspect and _PLAIN_SPECIAL.search(text):
         raise _Careful("YAML 1.1 scalars")
     lines = [line for _, _, line in document_regions(text)]
-    if len(lines) != len(ids):
+    if len(lines) != len(emitted):
         raise _Careful("document count differs")
     documents = []
     for index, (value, line) in enumerate(zip(values, lines, strict=True), start=1):

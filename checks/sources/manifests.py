@@ -215,7 +215,13 @@ def load_files(files: Sequence[InputFile], inputs: ScanInputs) -> ManifestSet:
         if reason is not None:
             out.skipped.append(Skipped(item.display, 1, reason))
             continue
+        found = len(out.resources) + len(out.errors)
         _load_text(text, item.display, chart, out, inputs.careful)
+        if item.fs_path is None and len(out.resources) + len(out.errors) == found:
+            # `kubectl get ... | upgrade-lint scan -` with a failed kubectl: an
+            # empty pipe must not pass as "nothing wrong".
+            out.errors.append(InputError(item.display, 1, "no Kubernetes objects or Helm "
+                                                          "values in standard input"))
     out.locator = locator_for(inputs)
     return out
 

@@ -85,11 +85,12 @@ class DuplicateKeyError(ConstructorError):
     pass
 
 
-def json_key(key: Any) -> str:
+def json_key(key: Any, mark: Any = None) -> str:
     """A mapping key as sigs.k8s.io/yaml turns it into a JSON key.
 
     Kubernetes and Helm convert YAML to JSON, where keys are strings: an
     unquoted ``y:`` or ``on:`` key becomes ``"true"``, ``1:`` becomes ``"1"``.
+    ``mark`` is the key's position, for the error a collection key raises.
     """
     if isinstance(key, str):
         return key
@@ -100,7 +101,7 @@ def json_key(key: Any) -> str:
     if isinstance(key, float):
         return format(key, "g")
     if isinstance(key, (list, dict)):
-        raise ConstructorError(None, None, "found a collection used as a mapping key", None)
+        raise ConstructorError(None, None, "found a collection used as a mapping key", mark)
     return str(key)
 
 
@@ -120,7 +121,7 @@ class GoYamlV2Constructor(SafeConstructor):
         for key_node, _ in node.value:
             if key_node.tag == _MERGE_TAG:
                 continue
-            key = json_key(self.construct_object(key_node, deep=True))
+            key = json_key(self.construct_object(key_node, deep=True), key_node.start_mark)
             first = seen.get(key)
             if first is not None:
                 raise DuplicateKeyError(

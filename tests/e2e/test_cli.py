@@ -162,3 +162,112 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
         assert proc.wait(timeout=60) == code, stderr
         assert "Traceback" not in stderr and "Broken pipe" not in stderr, stderr
     json.loads((tmp_path / "r.json").read_text())
+
+
+#: Files rapidyaml rejects, each with the line the one-line reason must name.
+BROKEN_YAML = {
+    "flow.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\ndata:\n  a: [1, 2\n", 4),
+    "complex-key.yaml": ("apiVersion: v1\nkind: ConfigMap\n? [a, b]\n: c\n", 3),
+    "indent.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n   bad: y\n", 5),
+}
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_yaml_parser_diagnostics_never_reach_the_terminal(tmp_path: Path, jobs: str) -> None:
+    """rapidyaml's C++ error handler prints ``ERROR: [parse] ... .hpp`` to fd 2;
+    the user sees only the invalid-input line, with file and line."""
+    for name, (text, _) in BROKEN_YAML.items():
+        write(tmp_path / "m" / name, text)
+    proc = run("scan", "m", "--jobs", jobs, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr == ""
+    assert "ERROR: [parse]" not in proc.stdout and ".hpp" not in proc.stdout
+    invalid = [line for line in proc.stdout.splitlines() if "invalid-input (error)" in line]
+    assert sorted(line.split(": invalid-input")[0] for line in invalid) == sorted(
+        f"m/{name}:{line}" for name, (_, line) in BROKEN_YAML.items())
+
+
+def test_unwritable_report_paths_are_one_line_usage_errors(tmp_path: Path) -> None:
+    """A report path that is a directory, under a file, or in a read-only place:
+    one line each, after the listing and the other reports; exit 2."""
+    (tmp_path / "adir").mkdir()
+    write(tmp_path / "afile", "x")
+    read_only = "/sys/kernel/upgrade-lint.html"
+    if not Path("/sys/kernel").is_dir():  # pragma: no cover - Linux CI has it
+        pytest.skip("no read-only /sys here")
+    proc = run("scan", str(DEMO), "--json", "adir", "--junit", "afile/r.xml",
+               "--html", read_only, cwd=tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert [line.split(": ")[0:2] for line in lines] == [
+        ["upgrade-lint", "cannot write report adir"],
+        ["upgrade-lint", "cannot write report afile/r.xml"],
+        ["upgrade-lint", f"cannot write report {read_only}"]], proc.stderr
+    assert lines[1] == "upgrade-lint: cannot write report afile/r.xml: afile is not a directory"
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1].startswith("upgrade-lint FAIL: 8 finding(s)")
+    # The reports that can be written are:
+    proc = run("scan", str(DEMO), "--json", "adir", "--junit", "new/dir/r.xml", cwd=tmp_path)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
+    assert (tmp_path / "new" / "dir" / "r.xml").read_text().startswith("<?xml")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_json_report_to_standard_output(jobs: str) -> None:
+    """``--json -``: standard output is the JSON document; the listing goes to stderr."""
+    proc = run("scan", str(DEMO), "--json", "-", "--jobs", jobs)
+    assert proc.returncode == 1
+    data = json.loads(proc.stdout)
+    assert data["summary"]["failed"] == 11 and len(data["results"]) == 70
+    assert proc.stderr.splitlines()[-1].startswith("upgrade-lint FAIL: 8 finding(s)")
+    junit = run("scan", str(DEMO), "--junit", "-")
+    assert junit.stdout.startswith("<?xml") and junit.stdout.rstrip().endswith("</testsuites>")
+
+
+def test_two_reports_to_standard_output_is_a_usage_error() -> None:
+    proc = run("scan", str(DEMO), "--json", "-", "--html", "-")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "only one report can go to standard output (-), not json and html" in proc.stderr
+
+
+@pytest.mark.parametrize(("selection", "message"), [
+    (("-k", "no-such-rule"), "-k 'no-such-rule' selects no rule"),
+    (("-m", "info and kong"), "-m 'info and kong' selects no rule"),
+    (("-k", "kong", "-m", "apiconnect"), "-k 'kong' -m 'apiconnect' selects no rule"),
+])
+def test_a_selection_of_no_rule_is_a_usage_error(tmp_path: Path, selection: tuple[str, ...],
+                                                 message: str) -> None:
+    proc = run("scan", str(DEMO), *selection, "--json", str(tmp_path / "r.json"))
+    assert proc.returncode == 2
+    assert [line for line in proc.stderr.splitlines() if line] == [f"ERROR: {message}"]
+    assert proc.stdout == "" and not (tmp_path / "r.json").exists()
+
+
+def test_reports_record_the_selection_expression(tmp_path: Path) -> None:
+    proc = run("scan", str(DEMO), "-k", "kong and not dp", "-m", "error",
+               "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html"))
+    assert proc.returncode == 1
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["selection"] == {"keyword": "kong and not dp", "markers": "error"}
+    assert ("<tr><td>Selection</td><td><code>-k &#39;kong and not dp&#39; -m &#39;error&#39;"
+            "</code>") in (tmp_path / "r.html").read_text()
+    unselected = run("scan", str(DEMO), "--json", str(tmp_path / "all.json"))
+    assert json.loads((tmp_path / "all.json").read_text())["selection"] == {
+        "keyword": None, "markers": None}
+    assert unselected.returncode == 1
+
+
+def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
+    proc = run("scan", str(DEMO), "no/such.yaml", "--json", str(tmp_path / "r.json"))
+    assert proc.returncode == 2
+    assert [line for line in proc.stderr.splitlines() if line] == [
+        "ERROR: no such file or directory: no/such.yaml"]
+    assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize("data", [b"", b"\n", b"# a comment only\n---\n"])
+def test_empty_standard_input_is_invalid_input(data: bytes) -> None:
+    proc = subprocess.run([*COMMAND, "scan", "-"], input=data, capture_output=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stdout.decode().splitlines()[0] == (
+        "<stdin>:1: invalid-input (error) no Kubernetes objects or Helm values in standard input")

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import base64
+import html
+import random
+import string
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -62,3 +66,84 @@ spec:
     leaks = [(name, secret) for name, text in texts.items() for secret in SECRETS
              if secret in text]
     assert leaks == []
+
+
+def _random_secrets(seed: int, count: int) -> list[str]:
+    """Credential-like values with the characters that need encoding in URLs
+    and base64 (``@``, ``/``, ``+``, ``%``, space) and a letter to start and end."""
+    rng = random.Random(seed)
+    alphabet = string.ascii_letters + string.digits + "@/+%:!-_."
+    return [rng.choice(string.ascii_letters)
+            + "".join(rng.choice(alphabet) for _ in range(rng.randint(6, 18)))
+            + rng.choice(string.digits) for _ in range(count)]
+
+
+def _forms(secret: str) -> dict[str, str]:
+    raw = secret.encode()
+    return {"plain": secret, "base64": base64.b64encode(raw).decode().rstrip("="),
+            "url-encoded": urllib.parse.quote(secret, safe="")}
+
+
+def _scan(tmp_path: Path, jobs: str, *inputs: Path, extra: tuple[str, ...] = ()
+          ) -> dict[str, str]:
+    """Every output of one scan: stdout, stderr, JSON, JUnit and HTML."""
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "checks.cli", "scan", *map(str, inputs), *extra, "--fail-on", "info",
+         "--json", str(out / "r.json"), "--junit", str(out / "r.xml"),
+         "--html", str(out / "r.html"), "--jobs", jobs], capture_output=True, text=True,
+        timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    return {"stdout": proc.stdout, "stderr": proc.stderr,
+            **{p.name: p.read_text() for p in out.iterdir()}}
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_planted_secrets_never_appear_plain_base64_or_url_encoded(tmp_path: Path,
+                                                                   jobs: str) -> None:
+    """Random Secret values, each also quoted by a check in its plain, base64
+    and URL-encoded form (a Kong values file whose ``database`` holds it), in
+    none of the five outputs."""
+    secrets = _random_secrets(seed=11, count=4)
+    data = "".join(f"  K{i}: {base64.b64encode(s.encode()).decode()}\n"
+                   for i, s in enumerate(secrets))
+    write(tmp_path / "in" / "secret.yaml",
+          f"apiVersion: v1\nkind: Secret\nmetadata: {{name: planted}}\ndata:\n{data}")
+    for i, secret in enumerate(secrets):
+        for form, text in _forms(secret).items():
+            write(tmp_path / "in" / f"kong-{i}-{form}.yaml",
+                  "image: {repository: kong, tag: '3.5'}\n"
+                  f"env: {{role: data_plane, database: '{text}'}}\n")
+    texts = _scan(tmp_path, jobs, tmp_path / "in")
+    assert texts["stdout"].count("but database is '<redacted>'") == 3 * len(secrets)
+    leaks = [(name, form, secret) for name, text in texts.items() for secret in secrets
+             for form, value in _forms(secret).items() if value in text]
+    assert leaks == []
+
+
+def test_common_word_secret_values_do_not_mangle_names(tmp_path: Path) -> None:
+    """A Secret whose values are ``mysql``, ``3scale`` and ``kong``: names such as
+    ``system-mysql``, the product keys and catalog text survive in every output,
+    while a value quoted on its own is still redacted."""
+    write(tmp_path / "in" / "secret.yaml", """\
+apiVersion: v1
+kind: Secret
+metadata: {name: common-words}
+stringData: {DB_USER: mysql, NS: 3scale, ROLE: kong, PW: kong-pg-s3cret}
+""")
+    write(tmp_path / "in" / "kong-values.yaml",
+          "image: {repository: kong, tag: '3.5'}\nenv: {role: data_plane, "
+          "database: kong-pg-s3cret}\n")
+    # A control plane being upgraded from 3.4: its backup rule names --backup kong=PATH.
+    write(tmp_path / "in" / "kong-cp-values.yaml",
+          "image: {repository: kong, tag: '3.5'}\nenv: {role: control_plane, "
+          "database: postgres}\n")
+    texts = _scan(tmp_path, "1", FIXTURES / "3scale" / "3scale-mysql-plaintext-credentials",
+                  tmp_path / "in", extra=("--from", "kong=3.4.0"))
+    for name in ("r.json", "r.xml", "r.html", "stdout"):
+        text = html.unescape(texts[name])
+        assert "container 'system-mysql'" in text, name
+        assert "--backup kong=PATH" in text, name
+        assert "-<redacted>" not in text and "<redacted>-" not in text, name
+        assert "kong-pg-s3cret" not in text, name
+    assert "but database is '<redacted>'" in texts["stdout"]

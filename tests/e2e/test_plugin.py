@@ -51,8 +51,23 @@ def test_markers_and_keywords_select_items(pytester: pytest.Pytester) -> None:
     blockers.assert_outcomes(failed=9, passed=7, skipped=4)
     apic = pytester.runpytest("--upgrade-lint", "demo", "-k", "apic- and template")
     apic.assert_outcomes(failed=1, passed=1)
-    nothing = pytester.runpytest("--upgrade-lint", "demo", "-m", "info and kong")
-    assert nothing.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    nothing = pytester.runpytest("--upgrade-lint", "demo", "-m", "info and kong",
+                                 "--upgrade-json", "r.json")
+    assert nothing.ret == pytest.ExitCode.USAGE_ERROR
+    nothing.stderr.fnmatch_lines(["ERROR: -m 'info and kong' selects no rule"])
+    assert not (pytester.path / "r.json").exists()  # no report claiming a pass
+    nowhere = pytester.runpytest("--upgrade-lint", "demo/no-such-dir")
+    assert nowhere.ret == pytest.ExitCode.USAGE_ERROR
+    nowhere.stderr.fnmatch_lines(["ERROR: no such file or directory: demo/no-such-dir"])
+
+
+def test_reports_record_the_selection(pytester: pytest.Pytester) -> None:
+    pytester.runpytest("--upgrade-lint", "demo", "-k", "kong", "-m", "blocker",
+                       "--upgrade-json", "r.json", "--upgrade-junit", "r.xml")
+    data = json.loads((pytester.path / "r.json").read_text())
+    assert data["selection"] == {"keyword": "kong", "markers": "blocker"}
+    assert '<property name="upgrade-lint.selection.keyword" value="kong" />' in \
+        (pytester.path / "r.xml").read_text()
 
 
 def test_findings_below_fail_on_are_warnings(pytester: pytest.Pytester) -> None:
@@ -154,6 +169,47 @@ def test_invalid_input_is_an_item_and_other_files_still_scanned(
     assert "apic-template-override" in result.stdout.str()
     assert "Traceback" not in result.stdout.str()
 
+
+
+def test_yaml_parser_diagnostics_never_reach_the_terminal(pytester: pytest.Pytester) -> None:
+    """rapidyaml's C++ error text (``ERROR: [parse] ... .hpp``) goes to fd 2:
+    a subprocess shows what the user's terminal would."""
+    write(pytester.path / "m" / "bad.yaml", "apiVersion: v1\nkind: ConfigMap\n? [a, b]\n: c\n")
+    result = pytester.runpytest_subprocess("--upgrade-lint", "m", "-v", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["m/bad.yaml:3: invalid-input (error) YAML error: *"])
+    output = result.stdout.str() + result.stderr.str()
+    assert "ERROR: [parse]" not in output and ".hpp" not in output, output
+
+
+def test_a_selection_of_no_rule_under_xdist_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    """The controller collects nothing itself: it learns from the workers that
+    the selection kept no item, and must not report a pass."""
+    result = pytester.runpytest_subprocess("--upgrade-lint", "demo", "-n", "2", "-k", "nosuch",
+                                           "--upgrade-json", "r.json", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: -k 'nosuch' selects no rule"])
+    assert "upgrade-lint PASS" not in result.stdout.str()
+    assert not (pytester.path / "r.json").exists()
+
+
+def test_unwritable_report_path_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    (pytester.path / "adir").mkdir()
+    result = pytester.runpytest_subprocess("--upgrade-lint", "demo", "--upgrade-json", "adir",
+                                           "--upgrade-junit", "out/r.xml", "-p",
+                                           "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["upgrade-lint: cannot write report adir: *"])
+    assert len(result.stderr.lines) == 1, result.stderr.lines
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert (pytester.path / "out" / "r.xml").stat().st_size > 0
+
+
+def test_report_to_standard_output_needs_the_command_line(pytester: pytest.Pytester) -> None:
+    """pytest's terminal output is on stdout: a report there would be corrupted."""
+    result = pytester.runpytest("--upgrade-lint", "demo", "--upgrade-json", "-")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --upgrade-json -: standard output is pytest's "
+                                 "terminal here; *"])
 
 
 def test_lean_item_protocol_reports_what_pytests_protocol_reports(

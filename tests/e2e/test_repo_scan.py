@@ -155,7 +155,7 @@ def test_a_scan_that_finds_no_object_fails_as_input(tmp_path: Path) -> None:
     assert (f"{empty}: invalid-input (error) no Kubernetes objects, Helm values of a supported "
             "chart or declarative gateway config found") in proc.stdout.splitlines()
     stdin = run("scan", "-", stdin=b"")
-    assert stdin.returncode == 1 and "<stdin>: invalid-input (error) no Kubernetes" in stdin.stdout
+    assert stdin.returncode == 1 and "<stdin>:1: invalid-input (error) no Kubernetes" in stdin.stdout
     listed = run("scan", "-", stdin=b"- a\n- b\n")
     assert listed.returncode == 1
     assert ("named but not checked: <stdin>: a YAML list, not a Kubernetes object"

@@ -1,6 +1,7 @@
 """Gateway-to-control-plane TLS settings of the API7 gateway chart.
 
-The upgrade guide's helm command enables ``etcd.auth.tls`` with a Secret and file
+The upgrade guide's helm command (API7 Enterprise 3.7.x, "Upgrade Data
+Plane") enables ``etcd.auth.tls`` with a Secret and file
 names and points ``etcd.host`` at the dp-manager over https; an upgrade that
 re-renders the chart with half of these set leaves gateways unable to reach
 the control plane.

@@ -2,7 +2,7 @@
 
 IBM publishes one License ID per program and version stream (10.0.7.x,
 12.1.1.x, ...); a CR upgraded without changing it carries the old stream's
-ID. The known IDs are the rule's params (FACTS 1.5).
+ID. The known IDs are the rule's params (IBM, "API Connect licenses").
 """
 
 from __future__ import annotations

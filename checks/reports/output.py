@@ -1,0 +1,92 @@
+"""Where reports go: a file, or standard output for ``-``.
+
+Both front ends write the reports asked for through ``write_reports``: a
+report that cannot be written (its directory cannot be created, the path is a
+directory, the location is read-only) costs one line naming it, after every
+other report has been written, and the run ends as a usage error. A missing
+parent directory is created, as pytest does for ``--junitxml``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from checks.reports.model import Report
+
+STDOUT = "-"
+#: Report formats: command-line option (without dashes) -> writer module.
+FORMATS = {"json": "json_report", "junit": "junit", "html": "html"}
+
+
+class _Writer(Protocol):
+    def write_to(self, report: Report, out: BinaryIO) -> None: ...
+
+
+def _writer(fmt: str) -> _Writer:
+    # Imported when asked for: every pytest session loads the plugin.
+    module: _Writer = importlib.import_module(f"checks.reports.{FORMATS[fmt]}")
+    return module
+
+
+def to_stdout(targets: Sequence[tuple[str, str | None]]) -> bool:
+    """Does one of the reports go to standard output (then nothing else may)?"""
+    return any(target == STDOUT for _, target in targets)
+
+
+def stdout_conflict(targets: Sequence[tuple[str, str | None]]) -> str | None:
+    """The usage problem when more than one report asks for standard output."""
+    formats = [fmt for fmt, target in targets if target == STDOUT]
+    if len(formats) > 1:
+        return (f"only one report can go to standard output (-), not {' and '.join(formats)}")
+    return None
+
+
+def write_reports(report: Report, targets: Sequence[tuple[str, str | None]]) -> list[str]:
+    """Write each (format, target) asked for; one line per report that failed."""
+    problems: list[str] = []
+    try:
+        for fmt, target in targets:
+            _write_one(report, fmt, target, problems)
+    finally:
+        if report.scan.pre_encoded is not None:
+            report.scan.pre_encoded.close()  # the --jobs workers, whether JSON was written or not
+    return problems
+
+
+def _write_one(report: Report, fmt: str, target: str | None, problems: list[str]) -> None:
+    if not target:
+        return
+    writer = _writer(fmt)
+    if target == STDOUT:
+        try:
+            sys.stdout.flush()
+            writer.write_to(report, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:  # `--json - | head`: the reader has what it wanted
+            silence_stdout()
+        return
+    path = Path(target)
+    try:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:  # the OS's words ("File exists") would not say which
+            problems.append(f"upgrade-lint: cannot write report {target}: "
+                            f"{path.parent} is not a directory")
+            return
+        with path.open("wb") as out:
+            writer.write_to(report, out)
+    except OSError as exc:
+        problems.append(f"upgrade-lint: cannot write report {target}: {exc.strerror or exc}")
+
+
+def silence_stdout() -> None:
+    """After the reader of standard output went away: later writes and the
+    flush at exit go nowhere instead of failing again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
