@@ -92,7 +92,8 @@ def _installation(resource: Resource, mapping: InstallationMap | None) -> str:
         return f"ns:{resource.namespace}"
     if path in ("-", "<stdin>"):
         return STDIN_NAME
-    return f"dir:{posixpath.dirname(path.replace(chr(92), '/')) or '.'}"
+    # Normalised: `scan .` and `scan envs/` name the same directory alike.
+    return f"dir:{posixpath.normpath(posixpath.dirname(path.replace(chr(92), '/')) or '.')}"
 
 
 def group_by_installation(resources: Sequence[Resource], mapping: InstallationMap | None = None
