@@ -113,7 +113,10 @@ def installation_gate(rule: Rule, ctx: ScanContext, installation: str
     apply"), or the outcome that stands for all of its objects there."""
     here = ctx.of(installation)
     if rule.applicability == "migration" and rule.when is not None:
-        cond = here.check(rule.when)
+        # A migration step belongs to an upgrade: one must be planned, on the path.
+        cond = here.planned(rule.product)
+        if cond.holds:
+            cond = here.check(rule.when)
     elif rule.applicability == "upgrade-evidence":
         cond = here.planned(rule.product)
         if cond.holds is None and rule.when is None:

@@ -314,7 +314,9 @@ def _installation_paths(group: Sequence[Resource], cli_current: Mapping[str, Ver
             if now is not None:
                 current, current_src = now[0], locate(now[1], now[2])
         if current or target:
-            floor = declared(product, group, lowest=True)
+            # --target wins: then what the objects declare does not say whether
+            # an upgrade is under way (RULES.md, "When rules apply").
+            floor = None if target_src == "--target" else declared(product, group, lowest=True)
             paths[product] = ProductPath(product, current, target, current_src, target_src,
                                          floor[0] if floor else None)
     return paths

@@ -165,3 +165,25 @@ def test_require_evaluated_turns_unknown_into_failure() -> None:
     strict = run("scan", str(KONG_CP), "--require-evaluated")
     assert strict.returncode == 1, strict.stdout
     assert strict.stdout.splitlines()[-1].startswith("upgrade-lint FAIL: 1 finding(s)")
+
+
+def test_a_migration_step_needs_a_planned_upgrade(tmp_path: Path) -> None:
+    """apic-backup-not-configured (to 10.0.7.0+) on a 10.0.8.6 ManagementCluster
+    without objstore backups: only an upgrade to it needs the step."""
+    f = write(tmp_path / "mgmt.yaml", cr("ManagementCluster", "apic", "10.0.8.6", "m"))
+
+    def outcome(**options: object) -> Outcome:
+        [result] = of_rule(scan(f, **options).results, "apic-backup-not-configured")
+        return result.outcome
+
+    assert outcome() is Outcome.NOT_EVALUATED
+    assert outcome(currents={"apiconnect": "10.0.8.6"}) is Outcome.NOT_APPLICABLE
+    assert outcome(currents={"apiconnect": "10.0.5.3"}) is Outcome.FAILED
+
+
+def test_target_wins_over_declared_versions_for_planned_upgrades() -> None:
+    """--from 3.4.1 --target 3.4.1: no upgrade planned, whatever the files declare."""
+    results = scan(REPO / "fixtures" / "corpus" / "kong", currents={"kong": "3.4.1"},
+                   targets={"kong": "3.4.1"}).results
+    backups = of_rule(results, "kong-declarative-backup-missing")
+    assert {r.outcome for r in backups} == {Outcome.NOT_APPLICABLE}
