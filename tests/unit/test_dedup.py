@@ -53,10 +53,12 @@ def test_the_field_the_specific_rule_reports_is_left_to_it(tmp_path: Path) -> No
 def test_the_generic_rule_reports_it_when_the_specific_rule_does_not_apply(
         tmp_path: Path) -> None:
     # The specific rule is about upgrades to 2.5: for a 2.4 target it says nothing.
-    assert _generic_lines(tmp_path, "{to: '>=2.5'}", targets={"3scale": "2.4.0"}) == [11]
-    assert _generic_lines(tmp_path, "{to: '>=2.5'}", targets={"3scale": "2.5.0"}) == []
+    old = {"currents": {"3scale": "2.3.0"}}
+    assert _generic_lines(tmp_path, "{to: '>=2.5'}", targets={"3scale": "2.4.0"}, **old) == [11]
+    assert _generic_lines(tmp_path, "{to: '>=2.5'}", targets={"3scale": "2.5.0"}, **old) == []
     # The same with two worker processes, where rules that need no context are
     # evaluated before the context exists: a deferring rule waits for it.
-    assert _generic_lines(tmp_path, "{to: '>=2.5'}", targets={"3scale": "2.5.0"}, jobs=2) == []
+    assert _generic_lines(tmp_path, "{to: '>=2.5'}", targets={"3scale": "2.5.0"}, jobs=2,
+                          **old) == []
     # Undecidable (no target): the specific rule is not evaluated, so not reported.
     assert _generic_lines(tmp_path, "{to: '>=2.5'}") == [11]

@@ -56,12 +56,13 @@ def test_path_conditions_not_applicable_and_not_evaluated() -> None:
     assert unknown.message == ("the target apiconnect version of dir:. is unknown; "
                                "give --target apiconnect=VERSION")
     assert (unknown.installation, unknown.obj) == ("dir:.", None)
-    old = UpgradeContext({"apiconnect": ProductPath("apiconnect",
-                                                    target=parse_version("apiconnect", "10.0.6.0"))})
+    running = parse_version("apiconnect", "10.0.5.0")
+    old = UpgradeContext({"apiconnect": ProductPath(
+        "apiconnect", current=running, target=parse_version("apiconnect", "10.0.6.0"))})
     [na] = evaluate(r, [gateway(False)], old)
     assert na.outcome is Outcome.NOT_APPLICABLE and "10.0.6.0 is not in '>=10.0.7.0'" in na.message
-    new = UpgradeContext({"apiconnect": ProductPath("apiconnect",
-                                                    target=parse_version("apiconnect", "10.0.8.0"))})
+    new = UpgradeContext({"apiconnect": ProductPath(
+        "apiconnect", current=running, target=parse_version("apiconnect", "10.0.8.0"))})
     assert evaluate(r, [gateway(False)], new)[0].outcome is Outcome.FAILED
 
 

@@ -6,6 +6,8 @@ rendered workloads give the same verdict.
 
 from __future__ import annotations
 
+import fnmatch
+
 from collections.abc import Iterator, Mapping
 
 from checks.engine.registry import Params, object_check
@@ -25,8 +27,11 @@ _NAMES = {"type": "array", "items": {"type": "string"}}
 @object_check("kong-env-boolean", {
     "additionalProperties": False,
     "properties": {
-        "boolean_settings": {**_NAMES, "description": "settings Kong parses as booleans: "
-                                                     "on/off/true/false read alike"},
+        "string_settings": {**_NAMES, "description": "settings Kong reads as strings, where "
+                                                    "on/off is a word (names or globs such "
+                                                    "as *_log); other settings are left "
+                                                    "alone: Kong, and Kong Enterprise, parse "
+                                                    "many more as booleans"},
         "flag_settings": {**_NAMES, "description": "settings Kong parses as nginx on/off "
                                                   "flags: 'false' reads as off, but 'true' "
                                                   "too (only 'on' is on)"},
@@ -40,13 +45,17 @@ def env_boolean(resource: Resource, params: Params, ctx: UpgradeContext) -> Iter
     env = resource.body.get("env")
     if resource.chart != "kong" or not isinstance(env, Mapping):
         return
-    booleans = set(params.get("boolean_settings", ()))
+    strings = params.get("string_settings", ())
     flags = set(params.get("flag_settings", ()))
     for key, value in env.items():
         path = ("env", key)
-        if (not isinstance(value, bool) or resource.is_defaulted(path) or key in booleans
-                or (key in flags and value is False)):
+        if not isinstance(value, bool) or resource.is_defaulted(path):
             continue
+        if key in flags:
+            if value is False:
+                continue  # an nginx flag's "false" is off, as meant
+        elif not any(fnmatch.fnmatchcase(str(key), pattern) for pattern in strings):
+            continue  # a boolean setting (or one not known to be a string): read right
         word, rendered = ("off", "false") if value is False else ("on", "true")
         found = (f"env.{key} is the YAML boolean {rendered} (an unquoted {word}?); Helm "
                  f"renders KONG_{str(key).upper()}={rendered}")
