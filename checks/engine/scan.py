@@ -160,7 +160,8 @@ class PreparedScan:
         scan so that a wrong ``--base`` or ``--baseline`` fails fast."""
         request = self.request
         try:
-            base = load_base(request.base, self.files, self.inputs) if request.base else None
+            base = (load_base(request.base, [*request.paths, *request.values], self.inputs)
+                    if request.base else None)
             known = read_baseline(request.baseline) if request.baseline else set()
         except (BaseRevisionError, BaselineError) as exc:
             if self.workers is not None:

@@ -166,6 +166,8 @@ def _read(product: str, sources: Sequence[Mapping[str, Any]], resources: Sequenc
                         found.append(Found(resource, path, value, None, APP_VERSION,
                                            app_version=True, prefix=prefix))
                         break
+                    if value in (None, "") and dotted != source["fields"][-1]:
+                        continue  # an unset override (Kong's effectiveSemver): fall through
                     if include_empty or value not in (None, ""):
                         found.append(_parse(product, resource, path, value, prefix))
                         break

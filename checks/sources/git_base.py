@@ -1,6 +1,7 @@
 """``--base REF``: the scanned files as they were at a git revision.
 
-In a merge-request pipeline REF is the target branch. Its manifests say what
+In a merge-request pipeline REF is the target branch. Its manifests (those
+below the scanned paths at REF, so renamed files still count) say what
 runs now (the version each installation declares there is its current
 version), and a finding that the base already had was not introduced by the
 change. The files are read with one ``git cat-file --batch`` per repository,
@@ -17,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from checks.model import Resource
-from checks.sources.files import InputFile, decode
+from checks.sources.files import MANIFEST_SUFFIXES, SKIPPED_DIRS, decode
 from checks.sources.manifests import ManifestSet, ScanInputs, load_text
+from checks.sources.repo_files import skip_reason_by_name
 
 
 class BaseRevisionError(Exception):
@@ -81,32 +83,60 @@ def _read_batch(root: str, commit: str, relative: Sequence[str]) -> list[bytes |
     return contents
 
 
-def load_base(ref: str, files: Iterable[InputFile], inputs: ScanInputs) -> BaseSnapshot:
-    """The objects of ``files`` as they were at ``ref``. Raises BaseRevisionError
-    when a file is outside a git repository or the revision is unknown there."""
+def _base_files(root: str, commit: str, given: str, real: str) -> list[tuple[str, str]]:
+    """(display path, path in the repository) of the manifests below ``given``
+    at ``commit``: the base's own files, so a file renamed by the change still
+    has its old objects to compare with."""
+    relative = os.path.relpath(real, root)
+    if not os.path.isdir(real):
+        return [(given, relative)]
+    proc = _git(root, "ls-tree", "-r", "-z", "--name-only", commit, "--",
+                "." if relative == "." else relative)
+    if proc.returncode != 0:
+        return []
+    out = []
+    for name in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        if not name.endswith(MANIFEST_SUFFIXES):
+            continue
+        below = name if relative == "." else os.path.relpath(name, relative)
+        if any(part in SKIPPED_DIRS for part in below.split("/")[:-1]):
+            continue
+        out.append((os.path.join(given, below), name))
+    return out
+
+
+def load_base(ref: str, paths: Iterable[str], inputs: ScanInputs) -> BaseSnapshot:
+    """The objects below the scanned ``paths`` as they were at ``ref``. Raises
+    BaseRevisionError when a path is outside a git repository or the revision
+    is unknown there."""
     snapshot = BaseSnapshot(ref)
-    by_root: dict[str, list[tuple[InputFile, str]]] = {}
     roots: dict[str, str | None] = {}
-    for item in files:
-        if item.fs_path is None:
+    wanted: dict[str, list[tuple[str, str]]] = {}
+    commits: dict[str, str] = {}
+    for given in paths:
+        if given == "-":
             continue  # standard input has no history
-        real = os.path.realpath(item.fs_path)
-        root = _toplevel(os.path.dirname(real), roots)
+        real = os.path.realpath(given)
+        root = _toplevel(real if os.path.isdir(real) else os.path.dirname(real), roots)
         if root is None:
-            raise BaseRevisionError(f"--base {ref}: {item.display} is not in a git repository")
-        by_root.setdefault(root, []).append((item, os.path.relpath(real, root)))
+            raise BaseRevisionError(f"--base {ref}: {given} is not in a git repository")
+        if root not in commits:
+            commits[root] = _commit(root, ref)
+        wanted.setdefault(root, []).extend(_base_files(root, commits[root], given, real))
     out = ManifestSet()
     charts = {str(Path(p)): chart for p, chart in inputs.values.items()}
-    for root, entries in by_root.items():
-        commit = _commit(root, ref)
-        for (item, _), data in zip(entries, _read_batch(root, commit, [r for _, r in entries]),
-                                   strict=True):
+    for root, entries in wanted.items():
+        unique = list(dict.fromkeys(entries))
+        for (display, _), data in zip(unique, _read_batch(root, commits[root],
+                                                          [name for _, name in unique]),
+                                      strict=True):
             if data is None:
-                snapshot.new_files.append(item.display)
+                snapshot.new_files.append(display)
                 continue
-            text = decode(data, item.display)
+            if skip_reason_by_name(display) is not None:
+                continue  # what the scan itself skips is not compared either
+            text = decode(data, display)
             if isinstance(text, str):  # a base that did not parse had nothing to compare
-                load_text(text, item.display, charts.get(str(Path(item.display))), out,
-                          inputs.careful)
+                load_text(text, display, charts.get(str(Path(display))), out, inputs.careful)
     snapshot.resources = out.resources
     return snapshot

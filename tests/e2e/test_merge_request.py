@@ -143,3 +143,16 @@ def test_a_baseline_that_is_not_a_report_is_a_usage_error(tmp_path: Path) -> Non
     write(repo / "junk.json", "[1, 2]")
     proc = scan(repo, "--baseline", "junk.json")
     assert proc.returncode == 2 and "not an upgrade-lint JSON report" in proc.stderr
+
+
+def test_a_renamed_file_keeps_its_findings_existing(tmp_path: Path) -> None:
+    """The base is read below the scanned paths at REF, not from the new file list."""
+    repo = repository(tmp_path)
+    git(repo, "checkout", "-q", "-b", "rename")
+    git(repo, "mv", "envs/prod/gateway.yaml", "envs/prod/gw-prod.yaml")
+    write(repo / "envs" / "prod" / "management.yaml", MGMT.format(version="10.0.8.0"))
+    git(repo, "commit", "-q", "-am", "rename, and plan the upgrade")
+    scan(repo, "--base", "main", "--json", "r.json")
+    [override] = [r for r in json.loads((repo / "r.json").read_text())["results"]
+                  if r["rule_id"] == "apic-template-override" and r["outcome"] == "failed"]
+    assert (override["path"], override["existing"]) == ("envs/prod/gw-prod.yaml", True)

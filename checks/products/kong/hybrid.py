@@ -7,7 +7,6 @@ rendered workloads give the same verdict.
 from __future__ import annotations
 
 import fnmatch
-
 from collections.abc import Iterator, Mapping
 
 from checks.engine.registry import Params, object_check
