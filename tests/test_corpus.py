@@ -32,7 +32,7 @@ def test_nothing_fails_and_only_path_rules_wait_for_versions() -> None:
     waiting = {(r.rule_id, r.message) for r in unknown if r.outcome is Outcome.NOT_EVALUATED}
     assert waiting == {
         ("kong-upgrade-path-unsupported",
-         "the current kong version is unknown; give --from kong=VERSION"),
+         "the current kong version is unknown; give --from kong=VERSION or --base REF"),
         ("kong-declarative-backup-missing",
          f"the current kong version of dir:{CORPUS / 'kong'} is unknown, so it is not known "
          "whether an upgrade is planned; give --from kong=VERSION or --base REF")}

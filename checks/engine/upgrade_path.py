@@ -97,6 +97,8 @@ class UpgradeContext:
     #: so a component whose installation lacks its reference (a remote gateway)
     #: can join the product's only reference in the scan.
     elsewhere: Mapping[str, Sequence[Resource]] = field(default_factory=dict)
+    #: The ``--base`` revision, when the scan has one.
+    base_ref: str = ""
 
     def path(self, product: str) -> ProductPath:
         return self.paths.get(product) or ProductPath(product)
@@ -110,9 +112,10 @@ class UpgradeContext:
             if wanted is None:
                 continue
             if actual is None:
+                give = (self.current_hint(cond.product) if label == "current"
+                        else f"give {option} {cond.product}=VERSION")
                 return ConditionCheck(None, f"the {label} {cond.product} version{self._of()} "
-                                            f"is unknown; give {option} {cond.product}=VERSION"
-                                            + (" or --base REF" if label == "current" else ""))
+                                            f"is unknown; {give}")
             if not wanted.contains(actual):
                 where = f" ({self.installation})" if self.installation else ""
                 return ConditionCheck(False, f"{label} {cond.product} version {actual} is not in "
@@ -127,8 +130,8 @@ class UpgradeContext:
                                         f"give --target {product}=VERSION")
         if path.current is None:
             return ConditionCheck(None, f"the current {product} version{self._of()} is unknown, "
-                                        "so it is not known whether an upgrade is planned; give "
-                                        f"--from {product}=VERSION or --base REF")
+                                        "so it is not known whether an upgrade is planned; "
+                                        f"{self.current_hint(product)}")
         if path.current == path.target and path.floor in (None, path.current):
             return ConditionCheck(False, f"no {product} upgrade planned{self._of()}: current and "
                                          f"target are both {path.target}")
@@ -138,6 +141,13 @@ class UpgradeContext:
         """Why no upgrade is planned, when that is known (current == target)."""
         check = self.planned(product)
         return check.reason if check.holds is False else None
+
+    def current_hint(self, product: str) -> str:
+        """How to supply the current version (the ``--base`` given had none here)."""
+        if self.base_ref:
+            return (f"nothing at --base {self.base_ref} declares it (new in this change?); "
+                    f"give --from {product}=VERSION")
+        return f"give --from {product}=VERSION or --base REF"
 
     def _of(self) -> str:
         return f" of {self.installation}" if self.installation else ""
@@ -151,6 +161,8 @@ class ScanContext:
     installations: dict[str, UpgradeContext] = field(default_factory=dict)
     default: UpgradeContext = field(default_factory=UpgradeContext)
     mapping: InstallationMap = field(default_factory=InstallationMap)
+    #: Every ``--backup`` as given: ``PRODUCT`` or ``PRODUCT@INSTALLATION`` -> evidence.
+    given_backups: dict[str, BackupEvidence] = field(default_factory=dict)
 
     def of(self, installation: str) -> UpgradeContext:
         found = self.installations.get(installation)
@@ -370,15 +382,18 @@ def build_contexts(resources: Sequence[Resource], options: ContextOptions,
     cli_target = {p: v for p in PRODUCTS
                   if (v := _given(p, options.targets, "--target", problems)) is not None}
     default = UpgradeContext(
+        base_ref=options.base_ref,
         paths={p: ProductPath(p, cli_current.get(p), cli_target.get(p),
                               "--from" if p in cli_current else "",
                               "--target" if p in cli_target else "")
                for p in PRODUCTS if p in cli_current or p in cli_target},
         max_backup_age_seconds=options.max_backup_age_seconds)
-    ctx = ScanContext(default=default, mapping=options.mapping)
+    ctx = ScanContext(default=default, mapping=options.mapping,
+                      given_backups=dict(options.backups))
     at_base = _base_versions(options)
     for name, group in group_by_installation(resources, options.mapping).items():
         ctx.installations[name] = UpgradeContext(
+            base_ref=options.base_ref,
             paths=_installation_paths(group, cli_current, cli_target, locate,
                                       at_base.get(name, {})),
             max_backup_age_seconds=options.max_backup_age_seconds, installation=name)

@@ -190,6 +190,18 @@ def path_problem(current: Version, target: Version, params: Params) -> PathVerdi
                        "adjacent-minor upgrades are guaranteed")
 
 
+def _version_field(product: str, resource: Resource, params: Params) -> JsonPath:
+    """Where the object states its version (for a finding's line), if it does."""
+    if params.get("version_sources"):
+        found = next(iter(read_versions(product, params["version_sources"], [resource])), None)
+        return found.path if found is not None else ()
+    if params.get("version_fields"):
+        value, where = first_present(resource.body,
+                                     [split_path(f) for f in params["version_fields"]])
+        return () if is_missing(value) else where
+    return ()
+
+
 @object_check("upgrade-path", {
     "required": ["product"],
     "additionalProperties": False,
@@ -251,10 +263,14 @@ def upgrade_path(resource: Resource, params: Params, ctx: UpgradeContext) -> Ite
                 return
             except VersionError:
                 return  # malformed versions are other rules' findings
-    if path.current is None or target is None:
-        missing = "current" if path.current is None else "target"
-        option = "--from" if path.current is None else "--target"
-        yield NotEvaluated(f"the {missing} {product} version is unknown; give {option} "
+    if not declared_wins:
+        where = _version_field(product, resource, params)  # the line to point at
+    if path.current is None:
+        yield NotEvaluated(f"the current {product} version is unknown; "
+                           f"{ctx.current_hint(product)}", where)
+        return
+    if target is None:
+        yield NotEvaluated(f"the target {product} version is unknown; give --target "
                            f"{product}=VERSION", where)
         return
     problem = path_problem(path.current, target, params)

@@ -66,7 +66,8 @@ def backup_dict(row: BackupRow) -> dict[str, Any]:
     if e.created_at is not None:
         created = datetime.fromtimestamp(e.created_at, timezone.utc).isoformat(timespec="seconds")
     return {
-        "product": row.product, "path": e.path, "format": e.format, "valid": e.valid,
+        "product": row.product, "installation": row.installation, "path": e.path,
+        "format": e.format, "valid": e.valid,
         "reason": e.reason, "verifiable": e.checkable, "size_bytes": e.size_bytes,
         "sha256": e.sha256, "created_at": created,
         "age_seconds": None if e.age_seconds is None else round(e.age_seconds, 3),

@@ -134,8 +134,9 @@ def _backup_properties(report: Report, root: ET.Element) -> None:
             "created_at": evidence.describe_created() or "",
             "checked": evidence.checked or evidence.reason,
         }
+        prefix = f"backup@{row.installation}." if row.installation else "backup."
         for key, value in values.items():
-            ET.SubElement(properties, "property", name=f"backup.{key}", value=value)
+            ET.SubElement(properties, "property", name=f"{prefix}{key}", value=value)
 
 
 def write(report: Report, path: Path) -> None:

@@ -19,7 +19,6 @@ from checks.model import Outcome, Result, Severity, gates
 from checks.sources.backups import BackupEvidence
 
 #: The check template of the backup rules, whose ``product`` param names the evidence.
-BACKUP_CHECK = "backup-evidence"
 
 
 @dataclass(frozen=True)
@@ -34,6 +33,8 @@ class BackupRow:
     product: str
     evidence: BackupEvidence
     rules: tuple[tuple[str, Outcome], ...]  # (rule id, outcome) of the rules that judged it
+    #: The installation it was given for (``--backup PRODUCT@INSTALLATION``), or None.
+    installation: str | None = None
 
     @property
     def summary(self) -> str:
@@ -124,19 +125,24 @@ class Report:
         return [rule for rule in self.scan.catalog.rules if rule.id in selected]
 
     def backups(self) -> list[BackupRow]:
-        """Each given backup with the outcomes of the selected backup rules about it."""
+        """Each given backup with the outcomes of the selected backup rules about it
+        (the rules that need evidence at upgrade time; for ``PRODUCT@INSTALLATION``
+        their results in that installation)."""
         rows = []
-        for product, evidence in sorted(self.scan.context.backups.items()):
+        for key, evidence in sorted(self.scan.context.given_backups.items()):
+            product, _, installation = key.partition("@")
             rule_ids = {rule.id for rule in self.scan.catalog.rules
-                        if rule.check == BACKUP_CHECK and rule.params.get("product") == product}
+                        if rule.applicability == "upgrade-evidence" and rule.product == product}
             judged: dict[str, Outcome] = {}
             for result in self.results:
-                if result.rule_id in rule_ids:
+                if result.rule_id in rule_ids and (not installation
+                                                   or result.installation == installation):
                     worst = judged.get(result.rule_id)
                     if worst is None or OUTCOME_ORDER.index(result.outcome) < OUTCOME_ORDER.index(
                             worst):
                         judged[result.rule_id] = result.outcome
-            rows.append(BackupRow(product, evidence, tuple(sorted(judged.items()))))
+            rows.append(BackupRow(product, evidence, tuple(sorted(judged.items())),
+                                  installation or None))
         return rows
 
     def with_outcome(self, *outcomes: Outcome) -> list[Result]:

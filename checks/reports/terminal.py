@@ -67,7 +67,8 @@ def backup_lines(report: Report) -> list[str]:
     """The evidence behind every backup rule's outcome, one block per ``--backup``."""
     lines = []
     for row in report.backups():
-        lines.append(f"backup {row.product}: {row.evidence.path}")
+        of = f"@{row.installation}" if row.installation else ""
+        lines.append(f"backup {row.product}{of}: {row.evidence.path}")
         lines.append(f"    {row.summary}")
         judged = ", ".join(f"{rule_id} {outcome.value}" for rule_id, outcome in row.rules)
         lines.append(f"    rules: {judged or 'none selected'}")

@@ -115,6 +115,7 @@ def test_target_wins_over_the_declared_version_for_path_checks(tmp_path: Path) -
     results = scan(f, currents={"apiconnect": "10.0.8.6"}, targets={"apiconnect": "12.1.1.0"})
     [path] = of_rule(results.results, "apic-upgrade-path-unsupported")
     assert path.outcome is Outcome.FAILED and "10.0.8.6 -> 12.1.1.0" in path.message
+    assert (path.line, path.json_path) == (7, "$.spec.version")  # the field, not the document
 
 
 def test_declared_older_than_target_is_the_current_version(tmp_path: Path) -> None:
@@ -150,6 +151,15 @@ def test_product_wide_backup_must_name_its_installation_when_there_are_several(
                          **options).results, "kong-declarative-backup-missing")
     assert {(r.installation, r.outcome) for r in named} == {
         (f"dir:{tmp_path}/dev", Outcome.PASSED), (f"dir:{tmp_path}/prod", Outcome.FAILED)}
+    # Every report names the installation a backup was given for, and its outcome there.
+    from checks.model import Severity
+    from checks.reports.json_report import build
+    from checks.reports.model import Report
+
+    result = scan(tmp_path, backups={f"kong@dir:{tmp_path}/dev": str(backup)}, **options)
+    [row] = build(Report.build(result, result.results, Severity.ERROR, [str(tmp_path)]))["backups"]
+    assert (row["installation"], row["rules"]) == (
+        f"dir:{tmp_path}/dev", [{"rule_id": "kong-declarative-backup-missing", "outcome": "passed"}])
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
