@@ -2,19 +2,32 @@
 
 Report data is assembled first (``Report``) and rendered second with a
 Jinja2 template whose autoescaping is always on, so manifest content such as
-``<script>`` in an object name is shown, never run.
+``<script>`` in an object name is shown, never run. Every value the template
+prints goes through ``text.for_xml`` first (the environment's ``finalize``):
+control characters and lone surrogates are shown escaped, and the page stays
+encodable and well-formed.
 """
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import jinja2
+import markupsafe
 
 from checks.model import Outcome
 from checks.reports.model import Report
+from checks.reports.output import write_file
+from checks.reports.text import for_xml
+
+
+def _printable(value: Any) -> Any:
+    """What the template prints, made safe before it is HTML-escaped."""
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(for_xml(str(value)))
+    return for_xml(value) if isinstance(value, str) else value
 
 
 @cache
@@ -22,6 +35,7 @@ def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("checks.reports", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        finalize=_printable,
     )
 
 
@@ -48,9 +62,7 @@ def render(report: Report) -> str:
 
 
 def write(report: Report, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out:
-        write_to(report, out)
+    write_file(path, lambda out: write_to(report, out))
 
 
 def write_to(report: Report, out: BinaryIO) -> None:
