@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -328,9 +329,19 @@ class UpgradeLintSession:
             return
         mark("items: done")
         report = self.report()
-        problems = write_reports(report, report_targets(self.config))
-        mark("reports: written")
         outcome = _run_outcome(self.config)
+        try:
+            problems = write_reports(report, report_targets(self.config))
+        except Exception:
+            if outcome is not None:
+                raise  # `upgrade-lint scan` reports it (exit 3)
+            # Raised from here, it would escape pytest and exit 1 (findings).
+            print("upgrade-lint: internal error while writing the reports (a bug, please "
+                  "report it with the traceback below)", file=sys.stderr)
+            traceback.print_exc(file=sys.stderr)
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+            return
+        mark("reports: written")
         if outcome is not None:  # `upgrade-lint scan` prints them after its listing
             outcome.report = report
             outcome.report_problems = problems

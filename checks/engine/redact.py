@@ -41,6 +41,7 @@ import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeGuard
 
+from checks.engine.echo import cut, cut_message
 from checks.model import Resource
 
 if TYPE_CHECKING:
@@ -269,13 +270,18 @@ class Scrubber:
                    [*public, *(catalog_words(catalog) if catalog else _PRODUCT_WORDS)])
 
     def text(self, value: str) -> str:
+        """A message: scrubbed, then its long quoted values cut (``echo``)."""
+        return cut_message(self._scrubbed(value))
+
+    def _scrubbed(self, value: str) -> str:
         if self._pattern:
             value = self._pattern.sub(REDACTED, value)  # first: a whole URL may be a value
         return without_userinfo_password(value) if "://" in value else value
 
     def value(self, value: Any) -> Any:
+        """``observed`` or ``expected``: every string scrubbed, then cut (``echo``)."""
         if isinstance(value, str):
-            return self.text(value)
+            return cut(self._scrubbed(value))
         if isinstance(value, Mapping):
             return {k: self.value(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):

@@ -19,6 +19,7 @@ from typing import BinaryIO
 
 import pytest
 
+from checks.engine.echo import cut_value
 from checks.model import Outcome, Severity
 from checks.reports import json_report, output
 from checks.reports.model import Report
@@ -139,3 +140,21 @@ def test_a_report_is_written_with_the_usual_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert (tmp_path / "r.xml").stat().st_mode & 0o777 == 0o644
+
+
+def test_echoed_values_are_cut_to_a_bounded_length(tmp_path: Path) -> None:
+    """A 3,000-character image tag is quoted with its first 200 characters,
+    an ellipsis and its length, in the message and in ``observed``."""
+    tag = "v" + "9" * 2999
+    write(tmp_path / "kong.yaml", f"image: {{repository: kong, tag: '{tag}'}}\n"
+                                  "env: {role: data_plane, database: postgres}\n")
+    result = scan(tmp_path / "kong.yaml", values={"kong": str(tmp_path / "kong.yaml")})
+    quoted = [r for r in result.results if r.rule_id == "kong-dp-ahead-of-cp"]
+    shown = f"'{tag[:200]}\u2026' (3000 characters)"
+    assert [(r.outcome, r.message) for r in quoted] == [
+        (Outcome.NOT_EVALUATED, f"data plane version {shown} cannot be read: {shown} has 1 "
+                                "part(s); kong versions have at least 2")]
+    assert not any("9" * 201 in r.message or "9" * 201 in str(r.observed)
+               for r in result.results)
+    assert cut_value({"a": ["x" * 500]}) == {"a": ["x" * 200 + "\u2026 (500 characters)"]}
+    assert cut_value(cut_value("y" * 999)) == "y" * 200 + "\u2026 (999 characters)"
