@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import base64
+import random
+import string
+import tracemalloc
 
-from checks.engine.redact import REDACTED, Scrubber, _alternation, looks_like_credential
+from checks.engine.redact import (
+    REDACTED,
+    Scrubber,
+    _alternation,
+    looks_like_credential,
+    url_host,
+)
 from checks.model import Origin, Resource
 
 
@@ -117,7 +126,7 @@ def test_encoded_forms_and_url_passwords_are_scrubbed() -> None:
     assert scrub.text(f"a {pw} b {b64} c p%40ss%20w0rd%2Fx d p%40ss+w0rd%2Fx") == \
         "a <redacted> b <redacted>= c <redacted> d <redacted>"  # the padding is not secret
     assert Scrubber([]).text("dsn postgres://api7ee:changeme@db:5432/x and http://h/x@y") == \
-        "dsn postgres://api7ee:<redacted>@db:5432/x and http://h/x@y"
+        "dsn postgres://<redacted>@db:5432/x and http://h/x@y"
 
 
 def test_scrubbing_is_linear_in_the_text() -> None:
@@ -186,3 +195,54 @@ def test_the_password_of_a_credential_url_is_scrubbed_on_its_own() -> None:
         {"name": "DATABASE_URL", "value": "postgres://kong:pg-s3cret@db/kong"}]}]}}}})
     scrub = Scrubber.from_resources([deploy])
     assert scrub.text("password pg-s3cret rejected") == f"password {REDACTED} rejected"
+
+
+def test_url_userinfo_is_masked_up_to_the_last_at_sign() -> None:
+    """A password pasted as it is may hold ``@``, ``/`` and ``:``: none of it
+    shows as the host (it did: ``http://<redacted>@ss``)."""
+    scrub = Scrubber([])
+    assert scrub.text("etcd http://root:PASSW0RD@etcd:2379, db postgres://kong:p@ss/w:rd@db/kong "
+                      "and http://h/x@y") == (
+        "etcd http://<redacted>@etcd:2379, db postgres://<redacted>@db/kong and http://h/x@y")
+    assert url_host("https://adm:P@ss/w0rd@kong.example.com/x") == \
+        "https://<redacted>@kong.example.com"
+
+
+def test_literal_parts_of_templated_credentials_are_scrubbed() -> None:
+    """A credential holding ``${...}`` or ``{{ ... }}``: its literal text and the
+    defaults quoted in it are secret, its placeholder names are not."""
+    values = res("HelmValues", {"env": {
+        "pg_password": '{{ .Values.pw | default "TPLPW4242" }}',
+        "admin_token": "${TOKEN_PREFIX}DOLLARPW77", "password": "${DB_PASSWORD}"}},
+        chart="kong")
+    scrub = Scrubber.from_resources([values])
+    assert scrub.text("default 'TPLPW4242', tail DOLLARPW77, whole '${TOKEN_PREFIX}DOLLARPW77' "
+                      "and ${DB_PASSWORD}") == (
+        "default '<redacted>', tail <redacted>, whole '${TOKEN_PREFIX}<redacted>' "
+        "and ${DB_PASSWORD}")
+
+
+def test_long_values_are_replaced_as_whole_tokens_too() -> None:
+    long = "k" + "x" * 400 + "9"
+    scrub = Scrubber([long])
+    assert scrub.text(f"'{long}' and {long}.") == "'<redacted>' and <redacted>."
+    assert scrub.text(f"a-{long} and {long}z") == f"a-{long} and {long}z"
+    assert scrub.value({"o": [long]}) == {"o": [REDACTED]}
+
+
+def test_scrubber_memory_is_a_small_multiple_of_a_large_secret() -> None:
+    """A 2 MB Secret value: the scrubber built from it and one scrubbed text
+    stay under 20 times its size (the regex trie took 290 times)."""
+    rng = random.Random(1)
+    secret = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(2_000_000))
+    body = {"data": {"BIG": base64.b64encode(secret.encode()).decode()}}
+    resource = res("Secret", body)
+    tracemalloc.start()
+    try:
+        scrub = Scrubber.from_resources([resource])
+        text = scrub.text(f"value {secret} and {secret[:300]}")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert text == f"value {REDACTED} and {secret[:300]}"
+    assert peak < 20 * len(secret), peak / len(secret)
