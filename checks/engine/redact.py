@@ -38,7 +38,7 @@ import contextlib
 import functools
 import re
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from checks.engine.echo import cut, cut_message
@@ -96,6 +96,31 @@ def url_host(url: str) -> str:
     """``scheme://host[:port]`` of a URL with its userinfo masked (after its last ``@``)."""
     scheme, _, rest = url.strip().partition("://")
     return f"{scheme}://{REDACTED}@{rest.rpartition('@')[2].split('/', 1)[0]}"
+
+
+def credential_at(resource: Resource, path: Sequence[str | int]) -> list[str]:
+    """The credential a finding's field holds, to keep out of its message and
+    ``observed`` (redaction by field): the value of a Secret's ``data`` (also
+    decoded) or ``stringData`` entry, of a credential-named key, or of an env
+    var (``{name, value}``) with a credential-looking name. [] otherwise."""
+    node: Any = resource.body
+    parent: Any = None
+    for step in path:
+        parent = node
+        if _is_map(node) and isinstance(step, str):
+            node = node.get(step)
+        elif isinstance(node, list) and isinstance(step, int) and -len(node) <= step < len(node):
+            node = node[step]
+        else:
+            return []
+    if not isinstance(node, str) or not path:
+        return []
+    last = path[-1]
+    if resource.kind == "Secret" and path[0] in ("data", "stringData"):
+        return list(_secret_values({str(path[0]): {"k": node}}))
+    named = last == "value" and _is_map(parent) and isinstance(parent.get("name"), str) \
+        and looks_like_credential(parent["name"])
+    return [node] if named or (isinstance(last, str) and looks_like_credential(last)) else []
 
 
 def _is_map(node: Any) -> TypeGuard[Mapping[str, Any]]:
@@ -299,7 +324,11 @@ def _by_chunks(encode: Callable[[str], str], value: str, size: int = 65536) -> s
 class Scrubber:
     """Replaces credential values that stand as whole tokens (module docstring)."""
 
-    def __init__(self, secrets: Iterable[str], public: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str], public: Iterable[str] = (),
+                 then: Scrubber | None = None) -> None:
+        """``then``: the scrubber whose work follows this one's (a finding's
+        own field first, then the scan's credentials)."""
+        self._then = then
         shown = set(public)
         values = {encoded for s in secrets for part in _literal_parts(s)
                   if len(part) >= MIN_SECRET_LENGTH and part not in shown
@@ -329,7 +358,7 @@ class Scrubber:
                 value = _replace_whole_tokens(value, long_value)
         if self._pattern:
             value = self._pattern.sub(REDACTED, value)  # first: a whole URL may be a value
-        return without_userinfo(value)
+        return without_userinfo(value) if self._then is None else self._then._scrubbed(value)
 
     def value(self, value: Any) -> Any:
         """``observed`` or ``expected``: every string scrubbed, then cut (``echo``)."""

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -23,6 +24,10 @@ from typing import Any
 import pytest
 
 from checks.engine import parallel
+from checks.model import Severity
+from checks.reports import json_report
+from checks.reports.json_report import json_encoder
+from checks.reports.model import Report
 from tests.support import DEMO, REPO, scan, write
 
 INTERNAL = ("upgrade-lint: internal error (a bug, please report it with the traceback below): "
@@ -120,16 +125,26 @@ def test_a_signal_stops_the_workers_and_leaves_no_report(tmp_path: Path, large_i
 
 
 def _dies(when: str) -> Callable[..., None]:
-    """A worker that is SIGKILLed: at once, or when the parent sends it the
-    scan's context (between the two exchanges of the protocol)."""
+    """A worker that is SIGKILLed: at once, when the parent sends it the
+    scan's context (between the two exchanges of the protocol), or after it
+    sent its results, while it encodes its part of the JSON report."""
     real = parallel._worker
 
     class DiesOnContext:
         def __init__(self, conn: Any) -> None:
             self.conn = conn
+            self.sent = 0
 
         def recv(self) -> Any:
-            os.kill(os.getpid(), signal.SIGKILL)
+            if when == "mid-protocol":
+                os.kill(os.getpid(), signal.SIGKILL)
+            return self.conn.recv()
+
+        def send(self, message: Any) -> None:
+            self.sent += 1
+            if when == "while encoding" and self.sent == 3:  # share, results, encoded pieces
+                os.kill(os.getpid(), signal.SIGKILL)
+            self.conn.send(message)
 
         def __getattr__(self, name: str) -> Any:
             return getattr(self.conn, name)
@@ -163,4 +178,27 @@ def test_a_worker_that_dies_is_noticed_at_once_and_its_share_scanned_in_the_pare
     assert capsys.readouterr().err == (
         "upgrade-lint: a worker process ended without answering (killed, or out of memory); "
         "its files are scanned in the main process\n")
+    assert not parallel._RUNNING
+
+
+def test_a_worker_that_dies_while_encoding_leaves_the_json_report_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its results reached the parent: the report writer encodes them itself,
+    and the JSON report is that of ``--jobs 1``."""
+    scanned = tmp_path / "in"
+    for source in sorted(DEMO.rglob("*.yaml")):
+        write(scanned / source.relative_to(DEMO), source.read_bytes())
+    write(scanned / "zz" / "die.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+
+    def report(jobs: int) -> list[Any]:
+        encode = json_encoder("r.json", "error")
+        result = scan(scanned, jobs=jobs, encode_results=encode)
+        out = tmp_path / f"r{jobs}.json"
+        json_report.write(Report.build(result, result.results, Severity.ERROR, ["in"]), out)
+        results: list[Any] = json.loads(out.read_text())["results"]
+        return results
+
+    expected = report(1)
+    monkeypatch.setattr(parallel, "_worker", _dies("while encoding"))
+    assert report(2) == expected
     assert not parallel._RUNNING

@@ -6,15 +6,18 @@ import base64
 import random
 import string
 import tracemalloc
+from pathlib import Path
 
 from checks.engine.redact import (
     REDACTED,
     Scrubber,
     _alternation,
+    credential_at,
     looks_like_credential,
     url_host,
 )
-from checks.model import Origin, Resource
+from checks.model import Origin, Outcome, Resource
+from tests.support import REPO, scan
 
 
 def res(kind: str, body: dict, chart: str | None = None) -> Resource:  # type: ignore[type-arg]
@@ -246,3 +249,54 @@ def test_scrubber_memory_is_a_small_multiple_of_a_large_secret() -> None:
         tracemalloc.stop()
     assert text == f"value {REDACTED} and {secret[:300]}"
     assert peak < 20 * len(secret), peak / len(secret)
+
+
+def test_the_credential_a_finding_field_holds_is_known_by_field() -> None:
+    """Redaction by field: the value at a finding's path when that path is a
+    Secret entry, a credential-named key or a credential env var's value."""
+    secret = res("Secret", {"data": {"PW": base64.b64encode(b"kong").decode()},
+                            "stringData": {"user": "admin-user"}})
+    assert credential_at(secret, ("data", "PW")) == [base64.b64encode(b"kong").decode(), "kong"]
+    assert credential_at(secret, ("stringData", "user")) == ["admin-user"]
+    deploy = res("Deployment", {"spec": {"containers": [{"env": [
+        {"name": "DB_PASSWORD", "value": "kong"}, {"name": "LOG_LEVEL", "value": "debug"}]}]}})
+    env = ("spec", "containers", 0, "env")
+    assert credential_at(deploy, (*env, 0, "value")) == ["kong"]
+    assert credential_at(deploy, (*env, 1, "value")) == []
+    assert credential_at(deploy, (*env, 5, "value")) == []
+    values = res("HelmValues", {"env": {"pg_password": "kong", "database": "postgres"}},
+                 chart="kong")
+    assert credential_at(values, ("env", "pg_password")) == ["kong"]
+    assert credential_at(values, ("env", "database")) == []
+
+
+def test_a_field_credential_is_scrubbed_even_where_the_scan_would_keep_it() -> None:
+    """The scan's scrubber keeps words the reports show anyway (``kong``); the
+    finding's own credential field is scrubbed from its message all the same."""
+    scan_scrubber = Scrubber(["kong"], ["kong"])
+    assert scan_scrubber.text("password 'kong'") == "password 'kong'"
+    field = Scrubber(["kong"], then=Scrubber(["hunter22"]))
+    assert field.text("password 'kong', other hunter22, url http://u:p@h") == \
+        "password '<redacted>', other <redacted>, url http://<redacted>@h"
+
+
+def test_a_check_that_quotes_a_credential_field_never_shows_its_value(tmp_path: Path) -> None:
+    """Redaction by field in the engine: a rule quoting a credential-named field
+    (here a team's own ``field-equals`` rule on a token) gets the value
+    redacted in its message and ``observed``, although the value (``role``, a
+    key the reports show anyway) is one the scan's scrubber keeps."""
+    rule = (REPO / "rules" / "apiconnect" / "apic-license-not-accepted.yaml").read_text()
+    rule = rule.replace("id: apic-license-not-accepted", "id: apic-token-quoted")
+    rule = rule.replace("field: spec.license.accept", "field: spec.gateway.admin_token")
+    rules = tmp_path / "rules" / "apiconnect"
+    rules.mkdir(parents=True)
+    (rules / "apic-token-quoted.yaml").write_text(rule)
+    manifest = tmp_path / "in" / "gw.yaml"
+    manifest.parent.mkdir()
+    manifest.write_text("apiVersion: gateway.apiconnect.ibm.com/v1beta1\nkind: GatewayCluster\n"
+                        "metadata: {name: gw}\nspec:\n  role: x\n  gateway: {admin_token: role}\n")
+    failed = [r for r in scan(manifest, rules_dir=tmp_path / "rules").results
+              if r.rule_id == "apic-token-quoted" and r.outcome is Outcome.FAILED]
+    assert [(r.line, r.message, r.observed) for r in failed] == [
+        (6, "spec.gateway.admin_token is the string '<redacted>'; it must be the boolean true",
+         REDACTED)]
