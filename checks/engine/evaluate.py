@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from checks.engine.catalog import Catalog, Rule
 from checks.engine.dedup import OnePerField
+from checks.engine.echo import cut_message
 from checks.engine.installations import group_by_installation, installation_of
 from checks.engine.redact import Scrubber, credential_at
 from checks.engine.registry import get_template
@@ -271,7 +272,9 @@ def input_error_results(errors: Iterable[InputError]) -> list[Result]:
     """Bad input is a result like any other, of error severity for gating."""
     return [
         Result(rule_id="invalid-input", product="input", severity=Severity.ERROR,
-               outcome=Outcome.INVALID_INPUT, message=e.reason, title="Input could not be read",
+               # The reason may quote the file (a key): cut like any echoed value.
+               outcome=Outcome.INVALID_INPUT, message=cut_message(e.reason),
+               title="Input could not be read",
                path=e.path, line=e.line or None,
                remediation="Fix the file so it is valid UTF-8 YAML or JSON with one Kubernetes "
                            "object or Helm values mapping per document.")

@@ -158,3 +158,14 @@ def test_echoed_values_are_cut_to_a_bounded_length(tmp_path: Path) -> None:
                for r in result.results)
     assert cut_value({"a": ["x" * 500]}) == {"a": ["x" * 200 + "\u2026 (500 characters)"]}
     assert cut_value(cut_value("y" * 999)) == "y" * 200 + "\u2026 (999 characters)"
+
+
+def test_an_input_error_quoting_a_huge_key_is_cut(tmp_path: Path) -> None:
+    key = "k" * 5000
+    # (explicit keys: an implicit one is at most 1,024 characters)
+    write(tmp_path / "dup.yaml", f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: x}}\n"
+                                 f"data:\n  ? {key}\n  : a\n  ? {key}\n  : b\n")
+    invalid = [r for r in scan(tmp_path / "dup.yaml").results
+               if r.outcome is Outcome.INVALID_INPUT]
+    assert [(r.line, r.message) for r in invalid] == [
+        (7, f"duplicate key '{key[:200]}\u2026' (5000 characters) (first defined at line 5)")]
