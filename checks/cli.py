@@ -18,8 +18,9 @@ import json
 import os
 import signal
 import sys
+import threading
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -200,10 +201,25 @@ def _interrupted(signum: int, frame: object) -> None:
     os._exit(128 + signum)
 
 
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM handled by ``_interrupted`` during a scan; the
+    previous handlers are back afterwards (``main`` may run in a process that
+    does more, and only the main thread may set handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, _interrupted)
+                for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def scan(ns: argparse.Namespace) -> int:
     mark("cli: options parsed")
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _interrupted)
     stdin_data = sys.stdin.buffer.read() if "-" in ns.paths else None
     outcome = RunOutcome(stdin_data, _prepare(ns, stdin_data))
     mark("cli: scan prepared")
@@ -340,7 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         if ns.command == "scan":
-            return scan(ns)
+            with _interruptible():
+                return scan(ns)
         if ns.command == "rules" and ns.format == "digest":
             print(validate_fully(Path(ns.rules) if ns.rules else None).digest)
             return EXIT_OK
