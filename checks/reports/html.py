@@ -2,20 +2,20 @@
 
 Report data is assembled first (``Report``) and rendered second with a
 Jinja2 template whose autoescaping is always on, so manifest content such as
-``<script>`` in an object name is shown, never run. Every value the template
-prints goes through ``text.for_xml`` first (the environment's ``finalize``):
-control characters and lone surrogates are shown escaped, and the page stays
-encodable and well-formed.
+``<script>`` in an object name is shown, never run. The rendered page goes
+through ``text.for_xml`` before it is encoded: control characters and lone
+surrogates (in names, messages, file names) are shown escaped, and the page
+stays encodable and well-formed. (Markup has neither, so only scanned text
+is changed.)
 """
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import jinja2
-import markupsafe
 
 from checks.model import Outcome
 from checks.reports.model import Report
@@ -23,19 +23,11 @@ from checks.reports.output import write_file
 from checks.reports.text import for_xml
 
 
-def _printable(value: Any) -> Any:
-    """What the template prints, made safe before it is HTML-escaped."""
-    if isinstance(value, markupsafe.Markup):
-        return markupsafe.Markup(for_xml(str(value)))
-    return for_xml(value) if isinstance(value, str) else value
-
-
 @cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("checks.reports", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        finalize=_printable,
     )
 
 
@@ -66,4 +58,4 @@ def write(report: Report, path: Path) -> None:
 
 
 def write_to(report: Report, out: BinaryIO) -> None:
-    out.write(render(report).encode("utf-8"))
+    out.write(for_xml(render(report)).encode("utf-8"))

@@ -47,6 +47,8 @@ def test_hostile_file_names_reach_every_report_escaped(tmp_path: Path, jobs: str
     scanned_bytes = os.fsencode(scanned)
     with open(scanned_bytes + b"/bad\xff.yaml", "wb") as broken:
         broken.write(b"a: [\n")
+    with open(scanned_bytes + b"/kong\xfe.yaml", "wb") as values:  # a finding, not an error
+        values.write(KONG_DP.encode())
     write(scanned / FORGING, "a: [\n")
     proc = _run("scan", "in", "--values", "kong=in/kong-values.yaml", "--jobs", jobs,
                 "--json", "r.json", "--junit", "r.xml", "--html", "r.html", cwd=tmp_path)
@@ -60,6 +62,10 @@ def test_hostile_file_names_reach_every_report_escaped(tmp_path: Path, jobs: str
     assert not any(line.startswith("forged.yaml") for line in lines)
     assert "\x1b" not in proc.stdout
     data = json.loads((tmp_path / "r.json").read_bytes())
+    # (with --jobs 2 a worker encodes this one: the escaping holds there too)
+    assert [r["path"] for r in data["results"]
+            if r["rule_id"] == "kong-role-database-mismatch"] == [
+        "in/kong-values.yaml", "in/kong\\xfe.yaml"]
     assert sorted(r["path"] for r in data["results"] if r["outcome"] == "invalid-input") == [
         "in/bad\\xff.yaml", f"in/{FORGING}"]  # JSON carries control characters exactly
     junit = ET.parse(tmp_path / "r.xml").getroot()
@@ -169,3 +175,25 @@ def test_an_input_error_quoting_a_huge_key_is_cut(tmp_path: Path) -> None:
                if r.outcome is Outcome.INVALID_INPUT]
     assert [(r.line, r.message) for r in invalid] == [
         (7, f"duplicate key '{key[:200]}\u2026' (5000 characters) (first defined at line 5)")]
+
+
+def test_an_interruption_removes_the_report_being_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the SIGINT/SIGTERM handler calls (``remove_partial``) removes the
+    temporary file of the report being written, and nothing else."""
+    report = _hostile_report()
+    assert output.write_reports(report, [("junit", str(tmp_path / "done.xml"))]) == []
+    seen: list[list[str]] = []
+
+    def interrupted(report: Report, out: BinaryIO) -> None:
+        out.write(b'{"schema_version":')
+        out.flush()
+        seen.append(sorted(p.name for p in tmp_path.iterdir()))
+        output.remove_partial()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(json_report, "write_to", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        output.write_reports(report, [("json", str(tmp_path / "r.json"))])
+    assert len(seen) == 1 and len(seen[0]) == 2 and seen[0][0].startswith(".r.json.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["done.xml"]
