@@ -32,6 +32,7 @@ from checks.reports.json_report import json_encoder
 from checks.reports.model import Report, selection_text
 from checks.reports.output import STDOUT, stdout_conflict, write_reports
 from checks.reports.terminal import skipped_lines, summary_lines
+from checks.reports.text import for_terminal
 from checks.rule_items import RuleItem, ScanCollector, run_lean
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.helm import CHARTS
@@ -219,7 +220,8 @@ class UpgradeLintSession:
         assert self.scan is not None
         parent = ScanCollector.from_parent(session, name=ScanCollector.NODE_ID,
                                            nodeid=ScanCollector.NODE_ID)
-        rule_items = [RuleItem.from_parent(parent, name=spec.name, spec=spec,
+        # Item names hold paths: escaped, so `-v` cannot be made to print forged lines.
+        rule_items = [RuleItem.from_parent(parent, name=for_terminal(spec.name), spec=spec,
                                            fail_on=self.fail_on, emit_warnings=not self.only,
                                            require_evaluated=self.require_evaluated)
                       for spec in group_items(self.scan.results)]
@@ -266,7 +268,7 @@ class UpgradeLintSession:
         prefix = f"{ScanCollector.NODE_ID}::"
         names = {node_id[len(prefix):] for node_id in node_ids if node_id.startswith(prefix)}
         specs = group_items(self.scan.results)
-        kept = [spec for spec in specs if spec.name in names]
+        kept = [spec for spec in specs if for_terminal(spec.name) in names]
         # The workers' collection is over: the error is reported at the end.
         self.selection_problem = self._selects_nothing(
             kept, len(specs), other_items=len(node_ids) > len(names))
