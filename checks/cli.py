@@ -5,6 +5,8 @@ Exit codes (also in ``--help`` and the README):
   1  findings at or above --fail-on (unreadable input, or no object found, counts as error)
   2  usage, configuration or rule-catalog error
   3  internal error (a bug: please report it)
+  130, 143  interrupted by SIGINT (Ctrl-C) or SIGTERM: the workers are stopped,
+     no report is left half-written, and one line says so
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ import contextlib
 import difflib
 import json
 import os
+import signal
 import sys
-from collections.abc import Iterable, Sequence
+import threading
+import traceback
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from checks import __version__
+from checks.engine import parallel
 from checks.engine.catalog import Catalog, CatalogError, Rule, load_catalog, validate_fully
 from checks.engine.request import build_request
 from checks.engine.scan import PreparedScan, prepare_scan
@@ -27,18 +33,22 @@ from checks.handoff import RunOutcome
 from checks.model import Severity
 from checks.reports import terminal
 from checks.reports.json_report import json_encoder
-from checks.reports.output import STDOUT, silence_stdout
+from checks.reports.output import STDOUT, remove_partial, silence_stdout
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.helm import CHARTS
 from checks.timings import mark
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+#: The shell's convention: 128 + the signal's number.
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
+INTERRUPTED = "upgrade-lint: interrupted\n"
 
 EPILOG = """exit codes:
   0  nothing at or above --fail-on
   1  findings at or above --fail-on (unreadable input, or no object found, counts as error)
   2  usage, configuration or rule-catalog error
   3  internal error (a bug)
+  130/143  interrupted (SIGINT/SIGTERM)
 """
 
 
@@ -180,6 +190,34 @@ def _prepare(ns: argparse.Namespace, stdin_data: bytes | None) -> PreparedScan |
     return prepare_scan(request)
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    """SIGINT or SIGTERM during a scan: stop the workers (none is left behind),
+    remove the reports being written, one line, and the exit code of the
+    signal. Nothing else runs: the scan's results are of no use half-made."""
+    parallel.kill_workers()
+    remove_partial()
+    with contextlib.suppress(OSError):
+        os.write(sys.stderr.fileno(), INTERRUPTED.encode())
+    os._exit(128 + signum)
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM handled by ``_interrupted`` during a scan; the
+    previous handlers are back afterwards (``main`` may run in a process that
+    does more, and only the main thread may set handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, _interrupted)
+                for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def scan(ns: argparse.Namespace) -> int:
     mark("cli: options parsed")
     stdin_data = sys.stdin.buffer.read() if "-" in ns.paths else None
@@ -208,8 +246,9 @@ def scan(ns: argparse.Namespace) -> int:
                 os.environ[key] = value
     if code == pytest.ExitCode.USAGE_ERROR and not outcome.report_problems:
         return EXIT_USAGE
-    if code == pytest.ExitCode.INTERRUPTED:
-        return EXIT_USAGE
+    if code == pytest.ExitCode.INTERRUPTED:  # (SIGINT is ours: pytest never sees it)
+        print(INTERRUPTED, end="", file=sys.stderr)
+        return EXIT_SIGINT
     if outcome.report is None:
         print("upgrade-lint: internal error: the scan produced no report", file=sys.stderr)
         return EXIT_INTERNAL
@@ -317,7 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         if ns.command == "scan":
-            return scan(ns)
+            with _interruptible():
+                return scan(ns)
         if ns.command == "rules" and ns.format == "digest":
             print(validate_fully(Path(ns.rules) if ns.rules else None).digest)
             return EXIT_OK
@@ -357,9 +397,26 @@ def run() -> None:
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. `rules | head`: the reader has what it wanted
         pass
+    except KeyboardInterrupt:  # before the scan's own handler (see _interrupted)
+        remove_partial()
+        print(INTERRUPTED, end="", file=sys.stderr)
+        code = EXIT_SIGINT
+    except Exception as exc:  # a bug: never exit 1 (findings) or 2 (usage)
+        code = internal_error(exc)
     with contextlib.suppress(OSError):
         sys.stderr.flush()
     os._exit(code)
+
+
+def internal_error(exc: BaseException) -> int:
+    """One line saying what went wrong, the traceback for the bug report, exit 3."""
+    parallel.kill_workers()
+    remove_partial()
+    with contextlib.suppress(OSError):
+        print(f"upgrade-lint: internal error (a bug, please report it with the traceback "
+              f"below): {type(exc).__name__}: {exc}", file=sys.stderr)
+        traceback.print_exception(exc, file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 def _print_lines(lines: Iterable[str], out: TextIO) -> None:

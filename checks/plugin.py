@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -31,6 +32,7 @@ from checks.reports.json_report import json_encoder
 from checks.reports.model import Report, selection_text
 from checks.reports.output import STDOUT, stdout_conflict, write_reports
 from checks.reports.terminal import skipped_lines, summary_lines
+from checks.reports.text import for_terminal
 from checks.rule_items import RuleItem, ScanCollector, run_lean
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.helm import CHARTS
@@ -218,7 +220,8 @@ class UpgradeLintSession:
         assert self.scan is not None
         parent = ScanCollector.from_parent(session, name=ScanCollector.NODE_ID,
                                            nodeid=ScanCollector.NODE_ID)
-        rule_items = [RuleItem.from_parent(parent, name=spec.name, spec=spec,
+        # Item names hold paths: escaped, so `-v` cannot be made to print forged lines.
+        rule_items = [RuleItem.from_parent(parent, name=for_terminal(spec.name), spec=spec,
                                            fail_on=self.fail_on, emit_warnings=not self.only,
                                            require_evaluated=self.require_evaluated)
                       for spec in group_items(self.scan.results)]
@@ -265,7 +268,7 @@ class UpgradeLintSession:
         prefix = f"{ScanCollector.NODE_ID}::"
         names = {node_id[len(prefix):] for node_id in node_ids if node_id.startswith(prefix)}
         specs = group_items(self.scan.results)
-        kept = [spec for spec in specs if spec.name in names]
+        kept = [spec for spec in specs if for_terminal(spec.name) in names]
         # The workers' collection is over: the error is reported at the end.
         self.selection_problem = self._selects_nothing(
             kept, len(specs), other_items=len(node_ids) > len(names))
@@ -328,9 +331,19 @@ class UpgradeLintSession:
             return
         mark("items: done")
         report = self.report()
-        problems = write_reports(report, report_targets(self.config))
-        mark("reports: written")
         outcome = _run_outcome(self.config)
+        try:
+            problems = write_reports(report, report_targets(self.config))
+        except Exception:
+            if outcome is not None:
+                raise  # `upgrade-lint scan` reports it (exit 3)
+            # Raised from here, it would escape pytest and exit 1 (findings).
+            print("upgrade-lint: internal error while writing the reports (a bug, please "
+                  "report it with the traceback below)", file=sys.stderr)
+            traceback.print_exc(file=sys.stderr)
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+            return
+        mark("reports: written")
         if outcome is not None:  # `upgrade-lint scan` prints them after its listing
             outcome.report = report
             outcome.report_problems = problems

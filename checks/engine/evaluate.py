@@ -14,8 +14,9 @@ from dataclasses import dataclass, replace
 
 from checks.engine.catalog import Catalog, Rule
 from checks.engine.dedup import OnePerField
+from checks.engine.echo import cut_message
 from checks.engine.installations import group_by_installation, installation_of
-from checks.engine.redact import Scrubber
+from checks.engine.redact import Scrubber, credential_at
 from checks.engine.registry import get_template
 from checks.engine.upgrade_path import ScanContext
 from checks.model import (
@@ -238,16 +239,21 @@ class Evaluator:
                     line += verdict.inner_line  # block scalar text starts on the next line
             severity = verdict.severity if verdict and verdict.severity else p.rule.severity
             rule = p.rule
+            scrub = self.scrub
+            if resource is not None and p.path and p.outcome is not Outcome.PASSED:
+                field = credential_at(resource, p.path)  # redaction by field, first
+                if field:
+                    scrub = Scrubber(field, then=self.scrub)
             results.append(Result(
                 rule_id=rule.id, product=rule.product, severity=severity, outcome=p.outcome,
                 # "passed" is ours; every other message may quote the scanned data.
-                message=p.message if p.outcome is Outcome.PASSED else self.scrub.text(p.message),
+                message=p.message if p.outcome is Outcome.PASSED else scrub.text(p.message),
                 title=rule.title, obj=resource.ref if resource else None,
                 path=resource.origin.path if resource else None, line=line,
                 json_path=format_json_path(p.path) if resource is not None else None,
                 remediation=rule.remediation,
-                observed=self.scrub.value(verdict.observed) if verdict else None,
-                expected=self.scrub.value(verdict.expected) if verdict else None,
+                observed=scrub.value(verdict.observed) if verdict else None,
+                expected=scrub.value(verdict.expected) if verdict else None,
                 installation=installation(resource) if resource is not None else p.installation,
             ))
         return results
@@ -269,7 +275,9 @@ def input_error_results(errors: Iterable[InputError]) -> list[Result]:
     """Bad input is a result like any other, of error severity for gating."""
     return [
         Result(rule_id="invalid-input", product="input", severity=Severity.ERROR,
-               outcome=Outcome.INVALID_INPUT, message=e.reason, title="Input could not be read",
+               # The reason may quote the file (a key): cut like any echoed value.
+               outcome=Outcome.INVALID_INPUT, message=cut_message(e.reason),
+               title="Input could not be read",
                path=e.path, line=e.line or None,
                remediation="Fix the file so it is valid UTF-8 YAML or JSON with one Kubernetes "
                            "object or Helm values mapping per document.")

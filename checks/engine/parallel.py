@@ -21,14 +21,22 @@ lines. The parent combines what needs the whole scan:
    produces.
 
 Results are identical to ``--jobs 1`` (tests/test_parallel.py).
+
+A worker that dies (killed, out of memory) closes its pipe: the parent sees
+it at its next exchange, at once, kills the other workers and raises
+``WorkerDied`` (the scan then runs in the parent). Workers leave SIGINT to
+the parent (a Ctrl-C reaches the whole process group) and die of SIGTERM;
+``kill_workers`` stops every running worker when the parent is interrupted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
-from collections.abc import Callable, Mapping, Sequence
+import signal
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import IO, Any
@@ -183,6 +191,11 @@ def _worker_process(*args: Any) -> None:
     for, and nothing of it needs cleaning up (the pipe is closed, the encoded
     pieces flushed, the file descriptors go with the process)."""
     try:
+        # The parent's handlers (reports to remove, a line to print) are not
+        # the worker's: Ctrl-C is the parent's to handle, SIGTERM kills.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)  # held by the fork (_signals_held)
         _worker(*args)
     finally:
         os._exit(0)
@@ -215,11 +228,50 @@ def _no_lines(requests: Sequence[tuple[Resource, JsonPath]]) -> list[int]:
     raise AssertionError("early evaluation never resolves lines")
 
 
+class WorkerDied(Exception):
+    """A worker process ended without answering (killed, out of memory)."""
+
+
 def _receive(conn: Connection) -> Any:
-    message = conn.recv()
+    try:
+        message = conn.recv()
+    except (EOFError, OSError):  # its end of the pipe closed: the process is gone
+        raise WorkerDied("a worker process ended without answering") from None
     if isinstance(message, BaseException):
         raise message
     return message
+
+
+def _send(conn: Connection, message: Any) -> None:
+    try:
+        conn.send(message)
+    except OSError:  # BrokenPipeError: the worker is gone
+        raise WorkerDied("a worker process ended without answering") from None
+
+
+#: Signals that wait while a worker is forked and registered.
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait: their handler must not run between a fork and
+    the registration of the new worker (it would be left running)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+
+
+#: The workers of every scan under way (``kill_workers``).
+_RUNNING: set[Started] = set()
+
+
+def kill_workers() -> None:
+    """Kill and reap every running worker (the parent is interrupted)."""
+    for started in list(_RUNNING):
+        started.kill()
 
 
 class Started:
@@ -235,16 +287,18 @@ class Started:
         self.processes = []
         #: One anonymous file per worker for its pre-encoded report pieces.
         self.encoded: list[IO[bytes]] = []
+        _RUNNING.add(self)  # before the first fork: an interruption finds every worker
         for share in split(files, jobs):
             parent_end, child_end = context.Pipe()
             encoded = _anonymous_file() if encode else None
             process = context.Process(target=_worker_process, daemon=True,
                                       args=(child_end, share, inputs, catalog,
                                             mapping or InstallationMap(), encode, encoded))
-            process.start()
+            with _signals_held():  # a worker forked is a worker ``kill_workers`` knows
+                process.start()
+                self.processes.append(process)
             child_end.close()
             self.pipes.append(parent_end)
-            self.processes.append(process)
             if encoded is not None:
                 self.encoded.append(encoded)
 
@@ -252,6 +306,9 @@ class Started:
                locator: LineLocator) -> Combined:
         try:
             combined = _combine(self.pipes, self.catalog, make_context, locator)
+        except WorkerDied:
+            self.kill()  # the others would wait for the parent's next message
+            raise
         except BaseException:
             self.close()
             raise
@@ -268,8 +325,24 @@ class Started:
             process.join(timeout=30)
             if process.is_alive():  # pragma: no cover - only if a worker hangs
                 process.kill()
+                process.join()
+        self._closed()
+
+    def kill(self) -> None:
+        """Stop the workers now, whatever they are doing, and reap them."""
+        for process in self.processes:
+            if process.is_alive():
+                process.kill()
+        for process in self.processes:
+            process.join()
+        for conn in self.pipes:
+            conn.close()
+        self._closed()
+
+    def _closed(self) -> None:
         for encoded in self.encoded:
             encoded.close()
+        _RUNNING.discard(self)
 
 
 def _anonymous_file() -> IO[bytes]:
@@ -310,10 +383,18 @@ class PreEncoded:
 
     def _collect(self) -> dict[int, tuple[int, int, int, int]]:
         workers = self._workers
-        where = [_receive(conn) for conn in workers.pipes]
+        where: list[dict[str, tuple[int, int]] | None] = []
+        for conn in workers.pipes:
+            try:
+                where.append(_receive(conn))
+            except WorkerDied:  # its results are in the parent: the writer encodes them
+                where.append(None)
         out = {}
         for start, count, worker, rule_id in self._segments:
-            offset, length = where[worker][rule_id]
+            pieces = where[worker]
+            if pieces is None:
+                continue
+            offset, length = pieces[rule_id]
             out[start + self._offset] = (count, workers.encoded[worker].fileno(), offset, length)
         return out
 
@@ -345,7 +426,7 @@ def _combine(pipes: list[Connection], catalog: Catalog,
     object_rules = {rule_id for rule_id, level in levels.items()
                     if level is None and rule_id not in set_rules}
     for conn in pipes:
-        conn.send((ctx, scrubber, object_rules))
+        _send(conn, (ctx, scrubber, object_rules))
     # While the workers evaluate object rules, the parent does the set rules;
     # their lines are looked up by the workers that read the files.
     own: dict[str, list[Result]] = {}
@@ -368,7 +449,7 @@ def _combine(pipes: list[Connection], catalog: Catalog,
         answer_at.append((worker, len(asks[worker])))
         asks[worker].append((rule_id, position, path))
     for conn, ask in zip(pipes, asks, strict=True):
-        conn.send(ask)
+        _send(conn, ask)
     mark("parallel: set rules done")
     answers = [_receive(conn) for conn in pipes]
     mark("parallel: phase 2 received")

@@ -6,7 +6,7 @@ line). This module is the second line: before results leave the engine, their
 texts are scrubbed of the credential values found in the scan: Secret
 ``data`` (raw and decoded) and ``stringData``, literal env values whose name
 looks like a credential, credential-looking keys of Helm values, each also in
-its base64 and URL-encoded forms; and the password of any ``scheme://user:pw@``
+its base64 and URL-encoded forms; and the userinfo of any ``scheme://user:pw@``
 URL.
 
 The scrubber must not mangle ordinary text. Two rules keep it from doing so:
@@ -38,9 +38,10 @@ import contextlib
 import functools
 import re
 import urllib.parse
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeGuard
 
+from checks.engine.echo import cut, cut_message
 from checks.model import Resource
 
 if TYPE_CHECKING:
@@ -52,6 +53,9 @@ CREDENTIAL_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|_KEY$|^KEY$|APIKEY|A
                              re.IGNORECASE)
 #: Shorter values would mangle ordinary words in messages.
 MIN_SECRET_LENGTH = 4
+#: Longer values are found by plain search, not in the regex trie, whose
+#: nodes cost hundreds of bytes per character (a 12 MB Secret took 3.4 GB).
+LONG_VALUE = 256
 #: Product keys as users type them (``--backup kong=PATH``): never secret.
 _PRODUCT_WORDS = ("apiconnect", "api7", "kong", "3scale", "kubernetes")
 #: A token of text: what a value embedded in it is part of (see the docstring).
@@ -65,9 +69,13 @@ _TOKEN = re.compile(r"\w+(?:[.-]\w+)*")
 _NOT_AFTER_TOKEN = r"(?<!\w[\s\S])(?<!\w[.-][\s\S])"
 _NOT_BEFORE_TOKEN = r"(?!\w)(?![.-]\w)"
 _WORD_CHAR = re.compile(r"\w")
-#: ``scheme://user:password@``: the password of any URL in a text.
-_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:'\"]*:)"
-                           r"(?P<password>[^\s/@'\"]+)(?=@)")
+#: ``scheme://user:password@``: the userinfo of any URL in a text. The
+#: password runs to the last ``@`` of the URL: pasted as it is, it may hold
+#: ``@``, ``/`` or ``:`` (``postgres://u:p@ss/w:rd@db``), and stopping at the
+#: first would show the rest as the host. A userinfo without ``:`` is not
+#: one (``http://h/x@y`` has none).
+_URL_USERINFO = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://)"
+                           r"(?P<user>[^\s/@:'\"<>]*):(?P<password>[^\s'\"<>]*)@")
 
 
 @functools.lru_cache(maxsize=8192)
@@ -77,9 +85,42 @@ def looks_like_credential(name: str) -> bool:
     return bool(CREDENTIAL_NAME.search(name))
 
 
-def without_userinfo_password(text: str) -> str:
-    """``postgres://u:pw@db`` -> ``postgres://u:<redacted>@db`` (any URL in ``text``)."""
-    return _URL_PASSWORD.sub(lambda m: m.group("head") + REDACTED, text)
+def without_userinfo(text: str) -> str:
+    """``postgres://u:pw@db`` -> ``postgres://<redacted>@db`` (every URL in ``text``)."""
+    if "://" not in text:
+        return text
+    return _URL_USERINFO.sub(lambda m: f"{m.group('head')}{REDACTED}@", text)
+
+
+def url_host(url: str) -> str:
+    """``scheme://host[:port]`` of a URL with its userinfo masked (after its last ``@``)."""
+    scheme, _, rest = url.strip().partition("://")
+    return f"{scheme}://{REDACTED}@{rest.rpartition('@')[2].split('/', 1)[0]}"
+
+
+def credential_at(resource: Resource, path: Sequence[str | int]) -> list[str]:
+    """The credential a finding's field holds, to keep out of its message and
+    ``observed`` (redaction by field): the value of a Secret's ``data`` (also
+    decoded) or ``stringData`` entry, of a credential-named key, or of an env
+    var (``{name, value}``) with a credential-looking name. [] otherwise."""
+    node: Any = resource.body
+    parent: Any = None
+    for step in path:
+        parent = node
+        if _is_map(node) and isinstance(step, str):
+            node = node.get(step)
+        elif isinstance(node, list) and isinstance(step, int) and -len(node) <= step < len(node):
+            node = node[step]
+        else:
+            return []
+    if not isinstance(node, str) or not path:
+        return []
+    last = path[-1]
+    if resource.kind == "Secret" and path[0] in ("data", "stringData"):
+        return list(_secret_values({str(path[0]): {"k": node}}))
+    named = last == "value" and _is_map(parent) and isinstance(parent.get("name"), str) \
+        and looks_like_credential(parent["name"])
+    return [node] if named or (isinstance(last, str) and looks_like_credential(last)) else []
 
 
 def _is_map(node: Any) -> TypeGuard[Mapping[str, Any]]:
@@ -160,7 +201,7 @@ def secret_values(resources: Iterable[Resource]) -> list[str]:
             found.extend(_secret_values(resource.body))
         else:
             found.extend(_container_env_values(resource.body))
-    passwords = [m.group("password") for value in found for m in _URL_PASSWORD.finditer(value)]
+    passwords = [m.group("password") for value in found for m in _URL_USERINFO.finditer(value)]
     return found + passwords
 
 
@@ -237,6 +278,28 @@ def _tokens(text: str) -> set[str]:
     return tokens
 
 
+#: Template syntax in a value: ``${VAR}``, ``${{VAR}}``, ``$VAR``, ``{{ ... }}``.
+_TEMPLATED = re.compile(r"\$\{\{?[^}]*\}?\}|\{\{.*?\}\}|\$[A-Za-z_][A-Za-z0-9_]*", re.DOTALL)
+#: A string quoted inside ``{{ ... }}``: a default (``default "pw"``), a literal.
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'')
+
+
+def _literal_parts(value: str) -> list[str]:
+    """What of a credential value is literal, and so secret. Without template
+    syntax, the value. With it, the text around the placeholders and the
+    strings quoted inside ``{{ ... }}`` (a default): a message quoting part
+    of the value (the placeholder, or the rest) must not show them, while
+    the placeholder names themselves (``${DB_PASSWORD}``) are no secret."""
+    if "$" not in value and "{{" not in value:
+        return [value]
+    parts = []
+    for template in _TEMPLATED.findall(value):
+        if template.startswith("{{"):
+            parts += [a or b for a, b in _QUOTED.findall(template)]
+    parts += _TEMPLATED.split(value)
+    return [part for part in (p.strip() for p in parts) if part]
+
+
 def _encodings(value: str) -> Iterator[str]:
     """The value as a report could quote it: itself, base64 (standard and
     URL-safe) and URL-encoded. Base64 without its ``=`` padding: the padding is
@@ -245,20 +308,37 @@ def _encodings(value: str) -> Iterator[str]:
     raw = value.encode("utf-8")
     yield base64.b64encode(raw).decode("ascii").rstrip("=")
     yield base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-    yield urllib.parse.quote(value, safe="")
-    yield urllib.parse.quote_plus(value)
+    yield _by_chunks(functools.partial(urllib.parse.quote, safe=""), value)
+    yield _by_chunks(urllib.parse.quote_plus, value)
+
+
+def _by_chunks(encode: Callable[[str], str], value: str, size: int = 65536) -> str:
+    """``encode(value)`` for an encoding that works character by character, a
+    chunk at a time: ``urllib.parse.quote`` keeps a list entry (8 bytes) per
+    byte of what it encodes, 20 times the size of a long Secret value."""
+    if len(value) <= size:
+        return encode(value)
+    return "".join(encode(value[at:at + size]) for at in range(0, len(value), size))
 
 
 class Scrubber:
     """Replaces credential values that stand as whole tokens (module docstring)."""
 
-    def __init__(self, secrets: Iterable[str], public: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str], public: Iterable[str] = (),
+                 then: Scrubber | None = None) -> None:
+        """``then``: the scrubber whose work follows this one's (a finding's
+        own field first, then the scan's credentials)."""
+        self._then = then
         shown = set(public)
-        values = {encoded for s in secrets
-                  if len(s) >= MIN_SECRET_LENGTH and "${" not in s and s not in shown
-                  for encoded in _encodings(s)}
+        values = {encoded for s in secrets for part in _literal_parts(s)
+                  if len(part) >= MIN_SECRET_LENGTH and part not in shown
+                  for encoded in _encodings(part)}
         self._values = sorted(v for v in values if len(v) >= MIN_SECRET_LENGTH and v not in shown)
-        self._pattern = _alternation(self._values) if self._values else None
+        short = [v for v in self._values if len(v) <= LONG_VALUE]
+        #: Longest first: where two overlap, the longer is replaced (as the trie does).
+        self._long = sorted((v for v in self._values if len(v) > LONG_VALUE), key=len,
+                            reverse=True)
+        self._pattern = _alternation(short) if short else None
 
     @classmethod
     def from_resources(cls, resources: Iterable[Resource],
@@ -269,18 +349,56 @@ class Scrubber:
                    [*public, *(catalog_words(catalog) if catalog else _PRODUCT_WORDS)])
 
     def text(self, value: str) -> str:
+        """A message: scrubbed, then its long quoted values cut (``echo``)."""
+        return cut_message(self._scrubbed(value))
+
+    def _scrubbed(self, value: str) -> str:
+        for long_value in self._long:
+            if long_value in value:
+                value = _replace_whole_tokens(value, long_value)
         if self._pattern:
             value = self._pattern.sub(REDACTED, value)  # first: a whole URL may be a value
-        return without_userinfo_password(value) if "://" in value else value
+        return without_userinfo(value) if self._then is None else self._then._scrubbed(value)
 
     def value(self, value: Any) -> Any:
+        """``observed`` or ``expected``: every string scrubbed, then cut (``echo``)."""
         if isinstance(value, str):
-            return self.text(value)
+            return cut(self._scrubbed(value))
         if isinstance(value, Mapping):
             return {k: self.value(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [self.value(v) for v in value]
         return value
+
+
+def _continues_token(text: str, at: int, step: int) -> bool:
+    """Does the character at ``at`` (and, for ``.``/``-``, the one after it in
+    direction ``step``) continue a token (module docstring)?"""
+    if not 0 <= at < len(text):
+        return False
+    char = text[at]
+    if _WORD_CHAR.match(char):
+        return True
+    beyond = at + step
+    return char in ".-" and 0 <= beyond < len(text) and bool(_WORD_CHAR.match(text[beyond]))
+
+
+def _replace_whole_tokens(text: str, value: str) -> str:
+    """``value`` replaced where it stands as a whole token, by plain search:
+    the regex of a value of megabytes would take hundreds of bytes per byte."""
+    left = bool(_WORD_CHAR.match(value[0]))
+    right = bool(_WORD_CHAR.match(value[-1]))
+    pieces, start, at = [], 0, text.find(value)
+    while at >= 0:
+        end = at + len(value)
+        if (not (left and _continues_token(text, at - 1, -1))
+                and not (right and _continues_token(text, end, 1))):
+            pieces += [text[start:at], REDACTED]
+            start = end
+            at = text.find(value, end)
+        else:
+            at = text.find(value, at + 1)
+    return "".join([*pieces, text[start:]]) if pieces else text
 
 
 def _guarded(value: str) -> str:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import contextlib
 import gc
 import pickle
+import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,6 +38,7 @@ from checks.model import (
 from checks.sources import backups
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.git_base import BaseRevisionError, BaseSnapshot, load_base
+from checks.sources.locate import LineLocator
 from checks.sources.manifests import (
     ScanInputs,
     discover_inputs,
@@ -202,8 +204,8 @@ class PreparedScan:
                 raise ScanUsageError("; ".join(problems))
             return context
 
-        if self.workers is not None:
-            combined = self.workers.finish(make_context, locator)
+        combined = self._from_workers(make_context, locator)
+        if combined is not None:
             errors = input_error_results(self._errors(self.discovery_errors + combined.errors,
                                                       combined.objects, combined.skipped))
             if combined.pre_encoded is not None:
@@ -230,6 +232,21 @@ class PreparedScan:
                           manifests.documents, self.started_at,
                           time.perf_counter() - self.clock, len(manifests.resources),
                           skipped=manifests.skipped, excluded=self.excluded)
+
+    def _from_workers(self, make_context: Callable[[Sequence[Resource]], ScanContext],
+                      locator: LineLocator) -> parallel.Combined | None:
+        """The workers' combined scan; None without workers, or when one died:
+        then the parent scans every file itself (the results are those of
+        ``--jobs 1``), and says so on standard error."""
+        if self.workers is None:
+            return None
+        try:
+            return self.workers.finish(make_context, locator)
+        except parallel.WorkerDied:
+            self.workers = None
+            print("upgrade-lint: a worker process ended without answering (killed, or out of "
+                  "memory); its files are scanned in the main process", file=sys.stderr)
+            return None
 
     def _errors(self, errors: list[InputError], objects: int,
                 skipped: list[Skipped]) -> list[InputError]:

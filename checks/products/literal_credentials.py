@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from checks.engine.redact import REDACTED
+from checks.engine.redact import REDACTED, url_host
 from checks.model import JsonPath
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -57,9 +57,7 @@ def shown(value: str, kind: Literal) -> str:
     """How a credential value may appear in a message: never the secret."""
     if kind is not Literal.URL_WITH_PASSWORD:
         return REDACTED
-    scheme, _, rest = value.strip().partition("://")
-    host = rest.split("/", 1)[0].rpartition("@")[2]
-    return f"{scheme}://{REDACTED}@{host}"
+    return url_host(value)
 
 
 #: Keys that name where a credential is kept, not the credential.

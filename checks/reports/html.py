@@ -2,7 +2,11 @@
 
 Report data is assembled first (``Report``) and rendered second with a
 Jinja2 template whose autoescaping is always on, so manifest content such as
-``<script>`` in an object name is shown, never run.
+``<script>`` in an object name is shown, never run. The rendered page goes
+through ``text.for_xml`` before it is encoded: control characters and lone
+surrogates (in names, messages, file names) are shown escaped, and the page
+stays encodable and well-formed. (Markup has neither, so only scanned text
+is changed.)
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import jinja2
 
 from checks.model import Outcome
 from checks.reports.model import Report
+from checks.reports.output import write_file
+from checks.reports.text import for_xml
 
 
 @cache
@@ -48,10 +54,8 @@ def render(report: Report) -> str:
 
 
 def write(report: Report, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out:
-        write_to(report, out)
+    write_file(path, lambda out: write_to(report, out))
 
 
 def write_to(report: Report, out: BinaryIO) -> None:
-    out.write(render(report).encode("utf-8"))
+    out.write(for_xml(render(report)).encode("utf-8"))

@@ -18,6 +18,8 @@ from typing import Any, BinaryIO
 from checks.engine.parallel import EncodeResults
 from checks.model import Result, Severity, gates
 from checks.reports.model import OUTCOME_ORDER, BackupRow, Report
+from checks.reports.output import write_file
+from checks.reports.text import in_json_text
 
 SCHEMA_VERSION = "1.1"  # 1.1 added "selection"
 
@@ -111,9 +113,7 @@ def build(report: Report, with_results: bool = True) -> dict[str, Any]:
 
 
 def write(report: Report, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out:
-        write_to(report, out)
+    write_file(path, lambda out: write_to(report, out))
 
 
 def write_to(report: Report, out: BinaryIO) -> None:
@@ -125,7 +125,7 @@ def write_to(report: Report, out: BinaryIO) -> None:
     head = build(report, with_results=False)
     pre = report.scan.pre_encoded
     try:
-        out.write((_ENCODE(head)[:-1] + ',"results":[').encode())
+        out.write(in_json_text(_ENCODE(head)[:-1] + ',"results":[').encode())
         _write_results(report, _ResultsOut(out))
         out.write(b"]}\n")
     finally:
@@ -157,7 +157,7 @@ class _ResultsOut:
 
     def flush(self) -> None:
         if self.batch:
-            self.out.write(self.separator + ",".join(self.batch).encode())
+            self.out.write(self.separator + in_json_text(",".join(self.batch)).encode())
             self.batch, self.separator = [], b","
 
 
@@ -208,7 +208,8 @@ def encoder_for(fail_on: Severity, require_evaluated: bool = False) -> EncodeRes
     def encode(by_rule: Mapping[str, Sequence[Result]]) -> dict[str, str]:
         # One for all rules: objects recur across them.
         line = _ResultEncoder(fail_on, require_evaluated).line
-        return {rule_id: ",".join(map(line, results)) for rule_id, results in by_rule.items()}
+        return {rule_id: in_json_text(",".join(map(line, results)))
+                for rule_id, results in by_rule.items()}
 
     return encode
 

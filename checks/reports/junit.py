@@ -8,7 +8,9 @@ listed in ``system-out`` so they stay visible without failing the build.
 
 junit-xml builds each suite; the ``<testsuites>`` root is written here
 because junit-xml adds a ``disabled`` attribute that the strict schema used
-by Jenkins xUnit rejects.
+by Jenkins xUnit rejects. Every text and attribute of the finished tree goes
+through ``text.for_xml`` (``_xml_safe``): a control character in a name,
+value or file name must not leave a document no XML parser reads.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from junit_xml import TestCase, TestSuite
 from checks.engine.items import ItemSpec
 from checks.model import Outcome, Skipped
 from checks.reports.model import Report
+from checks.reports.output import write_file
 from checks.reports.terminal import finding_line
+from checks.reports.text import for_xml
 
 #: The suite of unreadable and skipped input (the product of invalid-input results).
 INPUT_SUITE = "input"
@@ -109,7 +113,18 @@ def build(report: Report) -> ET.Element:
     for key, value in totals.items():
         root.set(key, str(value))
     root.set("time", "0")
+    _xml_safe(root)
     return root
+
+
+def _xml_safe(root: ET.Element) -> None:
+    for element in root.iter():
+        if element.text:
+            element.text = for_xml(element.text)
+        if element.tail:
+            element.tail = for_xml(element.tail)
+        for name, value in element.attrib.items():
+            element.set(name, for_xml(value))
 
 
 def _backup_properties(report: Report, root: ET.Element) -> None:
@@ -140,9 +155,7 @@ def _backup_properties(report: Report, root: ET.Element) -> None:
 
 
 def write(report: Report, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out:
-        write_to(report, out)
+    write_file(path, lambda out: write_to(report, out))
 
 
 def write_to(report: Report, out: BinaryIO) -> None:

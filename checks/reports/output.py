@@ -5,14 +5,22 @@ report that cannot be written (its directory cannot be created, the path is a
 directory, the location is read-only) costs one line naming it, after every
 other report has been written, and the run ends as a usage error. A missing
 parent directory is created, as pytest does for ``--junitxml``.
+
+A report is written to a temporary file beside its target and renamed onto
+it when complete: a full disk, a failed write or an interruption never
+leaves a truncated report behind (nor overwrites the previous one with half
+of the new). Temporary files still open are removed by ``remove_partial``
+when the run is interrupted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -78,10 +86,57 @@ def _write_one(report: Report, fmt: str, target: str | None, problems: list[str]
             problems.append(f"upgrade-lint: cannot write report {target}: "
                             f"{path.parent} is not a directory")
             return
-        with path.open("wb") as out:
-            writer.write_to(report, out)
+        if path.is_dir():  # the rename would not say it so plainly
+            problems.append(f"upgrade-lint: cannot write report {target}: "
+                            f"{os.strerror(21)}")
+            return
+        _write_atomically(path, lambda out: writer.write_to(report, out))
     except OSError as exc:
         problems.append(f"upgrade-lint: cannot write report {target}: {exc.strerror or exc}")
+
+
+#: Temporary report files being written (removed if the run is interrupted).
+_PARTIAL: set[str] = set()
+
+
+def write_file(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """A report file, its directory created, written atomically (module docstring)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(path, write)
+
+
+def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """``write`` into a temporary file in ``path``'s directory, then rename it
+    onto ``path`` (atomic on one file system); on any failure the temporary
+    file is removed and the previous ``path``, if any, is left as it was."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial",
+                                     dir=path.parent)
+    _PARTIAL.add(temporary)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 is for secrets, not reports
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    finally:
+        _PARTIAL.discard(temporary)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def remove_partial() -> None:
+    """Remove the reports being written (an interrupted run leaves none)."""
+    for temporary in list(_PARTIAL):
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        _PARTIAL.discard(temporary)
 
 
 def silence_stdout() -> None:

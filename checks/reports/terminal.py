@@ -1,13 +1,17 @@
 """Terminal output: the finding contract, then one summary line per outcome.
 
 Each finding is ``path:line: rule-id (severity) message`` so editors and CI
-log parsers turn it into a link; the remediation follows, indented.
+log parsers turn it into a link; the remediation follows, indented. Every
+line that shows scanned text goes through ``text.for_terminal``: a name,
+path or message cannot break a line in two (forging a finding) or send a
+control sequence to the terminal.
 """
 
 from __future__ import annotations
 
 from checks.model import Outcome, Result
 from checks.reports.model import Report
+from checks.reports.text import for_terminal
 from checks.sources.files import STDIN_PATH
 
 
@@ -18,13 +22,15 @@ def finding_line(result: Result, installation: bool = False) -> str:
     must say which one a finding is about); the contract prefix stays the same."""
     where = f"{result.location}: " if result.path is not None else ""
     line = f"{where}{result.rule_id} ({result.severity.label}) {result.message}"
-    return f"{line} [{result.installation}]" if installation and result.installation else line
+    if installation and result.installation:
+        line = f"{line} [{result.installation}]"
+    return for_terminal(line)
 
 
 def finding_block(result: Result, installation: bool = False) -> list[str]:
     lines = [finding_line(result, installation)]
     if result.remediation:
-        lines.append(f"    remediation: {result.remediation}")
+        lines.append(for_terminal(f"    remediation: {result.remediation}"))
     return lines
 
 
@@ -60,7 +66,7 @@ def skipped_lines(report: Report) -> list[str]:
     if not report.scan.skipped:
         return []
     return ["skipped (not checked, not failing):",
-            *(f"{s.path}:{s.line}: {s.reason}" for s in report.scan.skipped)]
+            *(for_terminal(f"{s.path}:{s.line}: {s.reason}") for s in report.scan.skipped)]
 
 
 def backup_lines(report: Report) -> list[str]:
@@ -68,8 +74,8 @@ def backup_lines(report: Report) -> list[str]:
     lines = []
     for row in report.backups():
         of = f"@{row.installation}" if row.installation else ""
-        lines.append(f"backup {row.product}{of}: {row.evidence.path}")
-        lines.append(f"    {row.summary}")
+        lines.append(for_terminal(f"backup {row.product}{of}: {row.evidence.path}"))
+        lines.append(for_terminal(f"    {row.summary}"))
         judged = ", ".join(f"{rule_id} {outcome.value}" for rule_id, outcome in row.rules)
         lines.append(f"    rules: {judged or 'none selected'}")
     return lines
@@ -97,8 +103,8 @@ def summary_lines(report: Report) -> list[str]:
     # A file the user named on purpose and that is not checked must not go
     # unnoticed in a long listing: it is repeated next to the verdict.
     named = {STDIN_PATH if path == "-" else path for path in report.paths}
-    lines.extend(f"named but not checked: {s.path}: {s.reason}" for s in report.scan.skipped
-                 if s.path in named)
+    lines.extend(for_terminal(f"named but not checked: {s.path}: {s.reason}")
+                 for s in report.scan.skipped if s.path in named)
     left_out = "".join(f", {n} {what}" for n, what in ((len(report.scan.skipped), "skipped"),
                                                         (report.scan.excluded, "excluded")) if n)
     lines.append(f"upgrade-lint {report.verdict.upper()}: {gating} finding(s) at or above "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import random
 import string
 import subprocess
@@ -147,3 +148,139 @@ stringData: {DB_USER: mysql, NS: 3scale, ROLE: kong, PW: kong-pg-s3cret}
         assert "-<redacted>" not in text and "<redacted>-" not in text, name
         assert "kong-pg-s3cret" not in text, name
     assert "but database is '<redacted>'" in texts["stdout"]
+
+
+#: One distinctive canary per place a credential can live (issue 9).
+CANARIES = {
+    "secret-data": "cnry-data-7Hq2",
+    "secret-string-data": "cnry-strdata-9Kp",
+    "env-value": "cnry-env-4Ty8",
+    "env-url-userinfo": "cnry-dsn-6Wq3",
+    "helm-value": "cnry-helm-3Wz1",
+    "etcd-userinfo": "cnry-etcd-5Rb6",
+    "kong-database-userinfo": "cnry-pg-2Lm4",
+    "userinfo-with-at-and-slash": "cnry@at/sl-8Pz",
+    "annotation": "cnry-annot-8Vc3",
+    "template-parameter": "cnry-tmpl-6Np5",
+    "dockerconfigjson": "cnry-docker-1Qs9",
+    "finding-value": "cnry-finding-0Dx7",
+    "template-default": "cnry-default-3Jf5",
+    "dollar-credential": "cnry-dollar-4Gh6",
+    "long-secret": "cnry-long-" + "Lq7" * 100 + "9",
+}
+
+
+def _plant_canaries(root: Path) -> None:
+    """The canaries in place. ``finding-value`` is a Secret's value that a Kong
+    values file also holds as its ``database`` (quoted by a finding)."""
+    c = CANARIES
+    docker = json.dumps({"auths": {"registry.example.com": {
+        "auth": base64.b64encode(f"robot:{c['dockerconfigjson']}".encode()).decode(),
+        "password": c["dockerconfigjson"]}}})
+    applied = json.dumps({"kind": "Secret", "stringData": {"PW": c["annotation"]}})
+    write(root / "secrets.yaml", f"""\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: app-credentials
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{applied}'
+data:
+  DB_PASSWORD: {base64.b64encode(c["secret-data"].encode()).decode()}
+  LONG: {base64.b64encode(c["long-secret"].encode()).decode()}
+stringData:
+  API_KEY: {c["secret-string-data"]}
+  KONG_PG_PASSWORD: {c["finding-value"]}
+---
+apiVersion: v1
+kind: Secret
+type: kubernetes.io/dockerconfigjson
+metadata: {{name: pull}}
+data:
+  .dockerconfigjson: {base64.b64encode(docker.encode()).decode()}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+  annotations: {{db-password: {c["annotation"]}}}
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: "registry.example.com/app:1.0"
+        env:
+        - {{name: API_TOKEN, value: {c["env-value"]}}}
+        - {{name: DSN, value: "postgres://app:{c["env-url-userinfo"]}@db:5432/app"}}
+        - {{name: DB_PASSWORD, value: "${{PREFIX}}{c["dollar-credential"]}"}}
+""")
+    write(root / "template.yaml", f"""\
+apiVersion: template.openshift.io/v1
+kind: Template
+metadata: {{name: app-template}}
+parameters:
+- {{name: APP_DB_PASSWORD, value: {c["template-parameter"]}}}
+objects:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {{name: templated}}
+  spec:
+    template:
+      spec:
+        containers:
+        - name: app
+          image: "registry.example.com/app:1.0"
+          env:
+          - {{name: APP_DB_PASSWORD, value: "${{APP_DB_PASSWORD}}"}}
+""")
+    write(root / "kong-values.yaml", f"""\
+image: {{repository: kong, tag: '3.5'}}
+env:
+  role: data_plane
+  database: {c["finding-value"]}
+  pg_password: '{{{{ .Values.pw | default "{c["template-default"]}" }}}}-x'
+  admin_token: {c["helm-value"]}
+""")
+    write(root / "kong-url-values.yaml", f"""\
+image: {{repository: kong, tag: '3.5'}}
+env: {{role: data_plane, database: "postgres://kong:{c["kong-database-userinfo"]}@db/kong"}}
+""")
+    write(root / "kong-at-values.yaml", f"""\
+image: {{repository: kong, tag: '3.5'}}
+env: {{role: data_plane, database: "postgres://kong:{c["userinfo-with-at-and-slash"]}@db/kong"}}
+""")
+    write(root / "kong-long-values.yaml", f"""\
+image: {{repository: kong, tag: '3.5'}}
+env: {{role: data_plane, database: {c["long-secret"]}}}
+""")
+    write(root / "api7" / "values.yaml", f"""\
+etcd:
+  host: ["http://root:{c["etcd-userinfo"]}@etcd:2379"]
+dashboard_configuration:
+  database: {{dsn: "postgres://api7ee:{c["etcd-userinfo"]}@db:5432/api7ee"}}
+""")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_canaries_in_every_place_a_credential_lives_never_reach_an_output(
+        tmp_path: Path, jobs: str) -> None:
+    """Each canary, plain, base64 or URL-encoded, in none of the terminal,
+    standard error, JSON, JUnit or HTML; the findings that quote their
+    fields are there, redacted."""
+    _plant_canaries(tmp_path / "in")
+    texts = _scan(tmp_path, jobs, tmp_path / "in",
+                  extra=("--values", f"api7ee3={tmp_path / 'in' / 'api7' / 'values.yaml'}"))
+    stdout = texts["stdout"]
+    assert stdout.count("needs database 'off' but database is '<redacted>'") == 2
+    assert "but database is 'postgres://<redacted>@db/kong'" in stdout
+    assert ("env.pg_password holds an unrendered placeholder (<redacted>); render the template "
+            "before scanning or committing") in stdout
+    assert "etcd.host[0] is a URL with a password in it (http://<redacted>@etcd:2379)" in stdout
+    assert "DSN of container 'app' is a URL with a password in it (postgres://<redacted>@db:5432)" \
+        in stdout
+    # A part of a canary leaks too: its distinctive tail must not appear either.
+    leaks = [(output, place, form) for output, text in texts.items()
+             for place, canary in CANARIES.items()
+             for form, value in {**_forms(canary), "tail": canary[-6:]}.items() if value in text]
+    assert leaks == []

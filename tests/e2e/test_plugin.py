@@ -279,3 +279,14 @@ def test_xdist_worker_reads_the_objects_when_a_test_asks(pytester: pytest.Pytest
     # The demo's rule items (11 failed, 29 passed) and the team's test, passed.
     assert (outcomes["failed"], outcomes["passed"]) == (11, 30)
     result.stdout.no_fnmatch_line("*FAILED test_own.py*")
+
+
+def test_item_names_of_hostile_file_names_are_escaped(pytester: pytest.Pytester) -> None:
+    """A file name with a newline and ESC: ``-v`` shows its item escaped, so no
+    forged line and no control sequence reaches the CI log."""
+    write(pytester.path / "in" / "x\nforged PASSED\x1b[2J.yaml", "a: [\n")
+    result = pytester.runpytest("--upgrade-lint", "in", "-v", "-p", "no:cacheprovider")
+    assert "\x1b" not in result.stdout.str()
+    assert not any(line.startswith("forged") for line in result.stdout.lines)
+    result.stdout.fnmatch_lines(
+        ["upgrade-lint::invalid-input[[]in/x\\nforged PASSED\\x1b[[]2J.yaml:*[]] FAILED*"])

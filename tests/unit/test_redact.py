@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import base64
+import random
+import string
+import tracemalloc
+from pathlib import Path
 
-from checks.engine.redact import REDACTED, Scrubber, _alternation, looks_like_credential
-from checks.model import Origin, Resource
+from checks.engine.redact import (
+    REDACTED,
+    Scrubber,
+    _alternation,
+    credential_at,
+    looks_like_credential,
+    url_host,
+)
+from checks.model import Origin, Outcome, Resource
+from tests.support import REPO, scan
 
 
 def res(kind: str, body: dict, chart: str | None = None) -> Resource:  # type: ignore[type-arg]
@@ -117,7 +129,7 @@ def test_encoded_forms_and_url_passwords_are_scrubbed() -> None:
     assert scrub.text(f"a {pw} b {b64} c p%40ss%20w0rd%2Fx d p%40ss+w0rd%2Fx") == \
         "a <redacted> b <redacted>= c <redacted> d <redacted>"  # the padding is not secret
     assert Scrubber([]).text("dsn postgres://api7ee:changeme@db:5432/x and http://h/x@y") == \
-        "dsn postgres://api7ee:<redacted>@db:5432/x and http://h/x@y"
+        "dsn postgres://<redacted>@db:5432/x and http://h/x@y"
 
 
 def test_scrubbing_is_linear_in_the_text() -> None:
@@ -186,3 +198,105 @@ def test_the_password_of_a_credential_url_is_scrubbed_on_its_own() -> None:
         {"name": "DATABASE_URL", "value": "postgres://kong:pg-s3cret@db/kong"}]}]}}}})
     scrub = Scrubber.from_resources([deploy])
     assert scrub.text("password pg-s3cret rejected") == f"password {REDACTED} rejected"
+
+
+def test_url_userinfo_is_masked_up_to_the_last_at_sign() -> None:
+    """A password pasted as it is may hold ``@``, ``/`` and ``:``: none of it
+    shows as the host (it did: ``http://<redacted>@ss``)."""
+    scrub = Scrubber([])
+    assert scrub.text("etcd http://root:PASSW0RD@etcd:2379, db postgres://kong:p@ss/w:rd@db/kong "
+                      "and http://h/x@y") == (
+        "etcd http://<redacted>@etcd:2379, db postgres://<redacted>@db/kong and http://h/x@y")
+    assert url_host("https://adm:P@ss/w0rd@kong.example.com/x") == \
+        "https://<redacted>@kong.example.com"
+
+
+def test_literal_parts_of_templated_credentials_are_scrubbed() -> None:
+    """A credential holding ``${...}`` or ``{{ ... }}``: its literal text and the
+    defaults quoted in it are secret, its placeholder names are not."""
+    values = res("HelmValues", {"env": {
+        "pg_password": '{{ .Values.pw | default "TPLPW4242" }}',
+        "admin_token": "${TOKEN_PREFIX}DOLLARPW77", "password": "${DB_PASSWORD}"}},
+        chart="kong")
+    scrub = Scrubber.from_resources([values])
+    assert scrub.text("default 'TPLPW4242', tail DOLLARPW77, whole '${TOKEN_PREFIX}DOLLARPW77' "
+                      "and ${DB_PASSWORD}") == (
+        "default '<redacted>', tail <redacted>, whole '${TOKEN_PREFIX}<redacted>' "
+        "and ${DB_PASSWORD}")
+
+
+def test_long_values_are_replaced_as_whole_tokens_too() -> None:
+    long = "k" + "x" * 400 + "9"
+    scrub = Scrubber([long])
+    assert scrub.text(f"'{long}' and {long}.") == "'<redacted>' and <redacted>."
+    assert scrub.text(f"a-{long} and {long}z") == f"a-{long} and {long}z"
+    assert scrub.value({"o": [long]}) == {"o": [REDACTED]}
+
+
+def test_scrubber_memory_is_a_small_multiple_of_a_large_secret() -> None:
+    """A 2 MB Secret value: the scrubber built from it and one scrubbed text
+    stay under 20 times its size (the regex trie took 290 times)."""
+    rng = random.Random(1)
+    secret = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(2_000_000))
+    body = {"data": {"BIG": base64.b64encode(secret.encode()).decode()}}
+    resource = res("Secret", body)
+    tracemalloc.start()
+    try:
+        scrub = Scrubber.from_resources([resource])
+        text = scrub.text(f"value {secret} and {secret[:300]}")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert text == f"value {REDACTED} and {secret[:300]}"
+    assert peak < 20 * len(secret), peak / len(secret)
+
+
+def test_the_credential_a_finding_field_holds_is_known_by_field() -> None:
+    """Redaction by field: the value at a finding's path when that path is a
+    Secret entry, a credential-named key or a credential env var's value."""
+    secret = res("Secret", {"data": {"PW": base64.b64encode(b"kong").decode()},
+                            "stringData": {"user": "admin-user"}})
+    assert credential_at(secret, ("data", "PW")) == [base64.b64encode(b"kong").decode(), "kong"]
+    assert credential_at(secret, ("stringData", "user")) == ["admin-user"]
+    deploy = res("Deployment", {"spec": {"containers": [{"env": [
+        {"name": "DB_PASSWORD", "value": "kong"}, {"name": "LOG_LEVEL", "value": "debug"}]}]}})
+    env = ("spec", "containers", 0, "env")
+    assert credential_at(deploy, (*env, 0, "value")) == ["kong"]
+    assert credential_at(deploy, (*env, 1, "value")) == []
+    assert credential_at(deploy, (*env, 5, "value")) == []
+    values = res("HelmValues", {"env": {"pg_password": "kong", "database": "postgres"}},
+                 chart="kong")
+    assert credential_at(values, ("env", "pg_password")) == ["kong"]
+    assert credential_at(values, ("env", "database")) == []
+
+
+def test_a_field_credential_is_scrubbed_even_where_the_scan_would_keep_it() -> None:
+    """The scan's scrubber keeps words the reports show anyway (``kong``); the
+    finding's own credential field is scrubbed from its message all the same."""
+    scan_scrubber = Scrubber(["kong"], ["kong"])
+    assert scan_scrubber.text("password 'kong'") == "password 'kong'"
+    field = Scrubber(["kong"], then=Scrubber(["hunter22"]))
+    assert field.text("password 'kong', other hunter22, url http://u:p@h") == \
+        "password '<redacted>', other <redacted>, url http://<redacted>@h"
+
+
+def test_a_check_that_quotes_a_credential_field_never_shows_its_value(tmp_path: Path) -> None:
+    """Redaction by field in the engine: a rule quoting a credential-named field
+    (here a team's own ``field-equals`` rule on a token) gets the value
+    redacted in its message and ``observed``, although the value (``role``, a
+    key the reports show anyway) is one the scan's scrubber keeps."""
+    rule = (REPO / "rules" / "apiconnect" / "apic-license-not-accepted.yaml").read_text()
+    rule = rule.replace("id: apic-license-not-accepted", "id: apic-token-quoted")
+    rule = rule.replace("field: spec.license.accept", "field: spec.gateway.admin_token")
+    rules = tmp_path / "rules" / "apiconnect"
+    rules.mkdir(parents=True)
+    (rules / "apic-token-quoted.yaml").write_text(rule)
+    manifest = tmp_path / "in" / "gw.yaml"
+    manifest.parent.mkdir()
+    manifest.write_text("apiVersion: gateway.apiconnect.ibm.com/v1beta1\nkind: GatewayCluster\n"
+                        "metadata: {name: gw}\nspec:\n  role: x\n  gateway: {admin_token: role}\n")
+    failed = [r for r in scan(manifest, rules_dir=tmp_path / "rules").results
+              if r.rule_id == "apic-token-quoted" and r.outcome is Outcome.FAILED]
+    assert [(r.line, r.message, r.observed) for r in failed] == [
+        (6, "spec.gateway.admin_token is the string '<redacted>'; it must be the boolean true",
+         REDACTED)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from checks.engine.redact import without_userinfo
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
 from checks.model import Resource, Severity, Verdict, Violation
@@ -44,8 +45,9 @@ def etcd_tls(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterato
     hosts = lookup(resource.body, ("etcd", "host"))
     for index, host in enumerate(hosts if isinstance(hosts, list) else []):
         if not (isinstance(host, str) and host.startswith("https://")):
-            yield Violation(f"etcd.host[{index}] {host!r} is not https:// although TLS is "
-                            "enabled", ("etcd", "host", index), observed=host,
+            shown = without_userinfo(host) if isinstance(host, str) else host
+            yield Violation(f"etcd.host[{index}] {shown!r} is not https:// although TLS is "
+                            "enabled", ("etcd", "host", index), observed=shown,
                             expected="https://...")
     verify = lookup(resource.body, (*_TLS, "verify"))
     # The chart prints the value into the gateway's config.yaml (`verify: {{ ... }}`),

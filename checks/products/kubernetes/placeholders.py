@@ -12,6 +12,7 @@ import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from checks.engine.redact import REDACTED, looks_like_credential
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
 from checks.model import JsonPath, Resource, Verdict, Violation
@@ -63,7 +64,15 @@ def placeholder_in_fields(resource: Resource, params: Params,
                 or path in resource.unresolved):
             continue
         match = PLACEHOLDER.search(value)
-        if match:
-            yield Violation(f"{'.'.join(map(str, path))} holds the unrendered placeholder "
-                            f"{match.group(0)!r}; render the template before scanning or "
-                            "committing", path, observed=match.group(0))
+        if match is None:
+            continue
+        field = ".".join(map(str, path))
+        if looks_like_credential(str(path[-1])):
+            # Redaction by field: a credential's placeholder may carry its
+            # default (``{{ .Values.pw | default "..." }}``); it is not quoted.
+            yield Violation(f"{field} holds an unrendered placeholder ({REDACTED}); render the "
+                            "template before scanning or committing", path, observed=REDACTED)
+        else:
+            yield Violation(f"{field} holds the unrendered placeholder {match.group(0)!r}; "
+                            "render the template before scanning or committing", path,
+                            observed=match.group(0))
