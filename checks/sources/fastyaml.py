@@ -60,6 +60,10 @@ _PLAIN_SPECIAL = re.compile(
     r"(?:[:-][ \t]+|[\[{,][ \t]*|^[ \t]*)(?:" + _WORD + "|" + _SPECIAL_NUMBER.pattern + ")" + _END,
     re.M)
 _ANCHOR_OR_TAG = re.compile(r"(?:^|[\s\[{,])[&*!][^\s,\[\]{}]", re.M)
+#: Numbers a float64 or an int64 may not hold (20 digits, a 3-digit exponent):
+#: go-yaml keeps them as strings, JSON would give infinity or a huge int.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_OUT_OF_RANGE = re.compile(r"[0-9_]{20}|[0-9.][eE][-+]?[0-9]{3}")
 
 
 _intern = sys.intern
@@ -139,7 +143,7 @@ def _cpp_diagnostics_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def _rapidyaml_json(data: bytes) -> list[bytes]:
+def _rapidyaml_json(data: bytes) -> list[str]:
     """Each document of ``data`` as JSON text, emitted by rapidyaml."""
     with _cpp_diagnostics_silenced():
         try:
@@ -165,10 +169,16 @@ def _fast_documents(data: bytes, text: str) -> list[Document]:
     if ((("&" in text or "*" in text or "!" in text) and _ANCHOR_OR_TAG.search(text))
             or "List" in text or "Template" in text):
         raise _Careful("anchors, tags, Lists or Templates")
+    if _OUT_OF_RANGE.search(text):
+        raise _Careful("numbers out of range")
     emitted = _rapidyaml_json(data)
     checker = _Checker()
     values = []
     for json_text in emitted:
+        if _SURROGATE.search(json_text):
+            # rapidyaml turns a lone surrogate escape ("\\ud800") into bytes
+            # that are not UTF-8; go-yaml refuses it (the careful path says where).
+            raise _Careful("lone surrogate")
         try:
             value = json.loads(json_text, object_pairs_hook=checker)
         except (ValueError, RecursionError) as exc:
@@ -181,7 +191,7 @@ def _fast_documents(data: bytes, text: str) -> list[Document]:
         values.append(value)
     if checker.suspect and _PLAIN_SPECIAL.search(text):
         raise _Careful("YAML 1.1 scalars")
-    lines = [line for _, _, line in document_regions(text)]
+    lines = [region.line for region in document_regions(text)]
     if len(lines) != len(emitted):
         raise _Careful("document count differs")
     documents = []

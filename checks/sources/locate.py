@@ -17,7 +17,14 @@ from functools import lru_cache
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from checks.model import JsonPath, Origin, Resource
-from checks.sources.yaml11 import KubernetesLoader, compose_documents, document_regions, json_key
+from checks.sources.yaml11 import (
+    KubernetesLoader,
+    Region,
+    compose_documents,
+    document_regions,
+    json_key,
+    shift_lines,
+)
 
 TextProvider = Callable[[str], str | None]
 
@@ -85,35 +92,6 @@ def line_in_node(root: Node, path: JsonPath) -> int:
     return line
 
 
-def _shift_lines(root: Node, offset: int) -> Node:
-    """Marks of a document composed alone, moved to their place in the file."""
-    if offset:
-        stack = [root]
-        seen: set[int] = set()
-        while stack:
-            node = stack.pop()
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            node.start_mark = _Mark(node.start_mark.line + offset)
-            if isinstance(node, MappingNode):
-                for key, value in node.value:
-                    key.start_mark = _Mark(key.start_mark.line + offset)
-                    stack.append(value)
-            elif isinstance(node, SequenceNode):
-                stack.extend(node.value)
-    return root
-
-
-class _Mark:
-    """Just the line of a mark (0-based, like PyYAML's)."""
-
-    __slots__ = ("line",)
-
-    def __init__(self, line: int) -> None:
-        self.line = line
-
-
 class LineLocator:
     """Maps (origin, json path) to a 1-based line, caching composed files."""
 
@@ -147,7 +125,7 @@ class LineLocator:
         for position, (origin, _) in enumerate(requests):
             by_doc.setdefault((origin.path, origin.doc_index), []).append(position)
         out = [0] * len(requests)
-        current: tuple[str, str | None, list[tuple[int, int, int | None]]] = ("", None, [])
+        current: tuple[str, str | None, list[Region]] = ("", None, [])
         for (path, doc_index), positions in sorted(by_doc.items()):
             if current[0] != path:  # sorted: each file is read and split once
                 text = self._read_text(path)
@@ -164,17 +142,17 @@ class LineLocator:
         return self.lines([(resource.origin, path) for resource, path in requests])
 
     def _document_node(self, path: str, text: str | None,
-                       regions: Sequence[tuple[int, int, int | None]],
+                       regions: Sequence[Region],
                        doc_index: int) -> Node | None:
         if text is None or doc_index < 1:
             return None
         if doc_index <= len(regions):
-            start, end, _ = regions[doc_index - 1]
+            region = regions[doc_index - 1]
             try:
-                alone = compose_documents(text[start:end])
+                alone = compose_documents(text[region.start:region.end])
             except Exception:
                 alone = []
             if len(alone) == 1:
-                return _shift_lines(alone[0], text.count("\n", 0, start))
+                return shift_lines(alone[0], region.start_line - 1)
         nodes = self._compose(path)
         return nodes[doc_index - 1] if nodes and doc_index <= len(nodes) else None
