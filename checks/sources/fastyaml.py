@@ -60,10 +60,6 @@ _PLAIN_SPECIAL = re.compile(
     r"(?:[:-][ \t]+|[\[{,][ \t]*|^[ \t]*)(?:" + _WORD + "|" + _SPECIAL_NUMBER.pattern + ")" + _END,
     re.M)
 _ANCHOR_OR_TAG = re.compile(r"(?:^|[\s\[{,])[&*!][^\s,\[\]{}]", re.M)
-#: Numbers a float64 or an int64 may not hold (20 digits, a 3-digit exponent):
-#: go-yaml keeps them as strings, JSON would give infinity or a huge int.
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_OUT_OF_RANGE = re.compile(r"[0-9_]{20}|[0-9.][eE][-+]?[0-9]{3}")
 
 
 _intern = sys.intern
@@ -76,6 +72,36 @@ class _Careful(Exception):
 def _is_special(value: str) -> bool:
     return value in SPECIAL_WORDS or (
         value[:1] in _NUMERIC_START and _SPECIAL_NUMBER.fullmatch(value) is not None)
+
+
+def _int64(text: str) -> int:
+    """JSON integers as go-yaml reads them: past 64 bits it keeps the string."""
+    if len(text) > 18:
+        value = int(text) if len(text) <= 21 else 2**64
+        if not -(2**63) <= value < 2**64:
+            raise _Careful("integer out of range")
+        return value
+    return int(text)
+
+
+def _float64(text: str) -> float:
+    """JSON floats as go-yaml reads them: one that overflows stays a string."""
+    value = float(text)
+    if value in (_INF, -_INF):
+        raise _Careful("float out of range")
+    return value
+
+
+_INF = float("inf")
+
+
+def _has_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (the C encoder finds it fastest)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 class _Checker:
@@ -169,18 +195,17 @@ def _fast_documents(data: bytes, text: str) -> list[Document]:
     if ((("&" in text or "*" in text or "!" in text) and _ANCHOR_OR_TAG.search(text))
             or "List" in text or "Template" in text):
         raise _Careful("anchors, tags, Lists or Templates")
-    if _OUT_OF_RANGE.search(text):
-        raise _Careful("numbers out of range")
     emitted = _rapidyaml_json(data)
     checker = _Checker()
     values = []
     for json_text in emitted:
-        if _SURROGATE.search(json_text):
+        if not json_text.isascii() and _has_surrogate(json_text):
             # rapidyaml turns a lone surrogate escape ("\\ud800") into bytes
             # that are not UTF-8; go-yaml refuses it (the careful path says where).
             raise _Careful("lone surrogate")
         try:
-            value = json.loads(json_text, object_pairs_hook=checker)
+            value = json.loads(json_text, object_pairs_hook=checker,
+                               parse_int=_int64, parse_float=_float64)
         except (ValueError, RecursionError) as exc:
             raise _Careful("not expressible as JSON") from exc
         # The hook sees mappings only: a document that is a list or a scalar is
