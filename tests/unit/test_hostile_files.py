@@ -1,0 +1,150 @@
+"""Only regular files are read, never more than the size limit, and nothing
+outside a scanned directory: a FIFO, /dev/zero or an endless pipe cannot hang
+the scan or fill the memory. Cases that could hang or blow up run in a
+subprocess with a time limit and an address-space limit."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from checks.model import InputError, Skipped
+from checks.sources.files import InputFile, decode, read_file, read_limited, read_stdin
+from checks.sources.manifests import NOTHING_FOUND, ScanInputs, load, nothing_found
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: good}\n"
+LIMITED = """
+import json, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+from checks.sources.manifests import ScanInputs, load
+found = load(ScanInputs(sys.argv[1:], max_file_bytes=1 << 20))
+print(json.dumps({"resources": [r.origin.path for r in found.resources],
+                  "errors": [[e.path, e.line, e.reason] for e in found.errors],
+                  "skipped": [[s.path, s.line, s.reason] for s in found.skipped]}))
+"""
+
+
+def scan_in_subprocess(*paths: str) -> dict[str, list[object]]:
+    proc = subprocess.run([sys.executable, "-c", LIMITED, *paths], capture_output=True,
+                          text=True, timeout=20, cwd=ROOT, check=True)
+    result: dict[str, list[object]] = json.loads(proc.stdout)
+    return result
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_named_yaml_is_reported_not_read(tmp_path: Path) -> None:
+    (tmp_path / "good.yaml").write_text(GOOD)
+    os.mkfifo(tmp_path / "pipe.yaml")
+    found = scan_in_subprocess(str(tmp_path))
+    assert found == {
+        "resources": [str(tmp_path / "good.yaml")],
+        "errors": [[str(tmp_path / "pipe.yaml"), 1,
+                    "not a regular file (a FIFO, device or socket); not read"]],
+        "skipped": []}
+
+
+def test_symlinks_out_of_the_scanned_directory_are_skipped(tmp_path: Path) -> None:
+    tree, elsewhere = tmp_path / "tree", tmp_path / "elsewhere"
+    tree.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "secret.yaml").write_text(GOOD)
+    (tree / "good.yaml").write_text(GOOD)
+    (tree / "zero.yaml").symlink_to("/dev/zero")
+    (tree / "out.yaml").symlink_to(elsewhere / "secret.yaml")
+    (tree / "in.yaml").symlink_to(tree / "good.yaml")
+    found = scan_in_subprocess(str(tree))
+    reason = "symbolic link to a file outside the scanned directory; not read"
+    assert found == {
+        "resources": [str(tree / "good.yaml"), str(tree / "in.yaml")],
+        "errors": [],
+        "skipped": [[str(tree / "out.yaml"), 1, reason], [str(tree / "zero.yaml"), 1, reason]]}
+
+
+def test_device_named_on_the_command_line_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    found = scan_in_subprocess(str(tmp_path / "zero.yaml"), "/dev/zero")
+    reason = "not a regular file or directory; not read"
+    assert found["errors"] == [[str(tmp_path / "zero.yaml"), 1, reason],
+                               ["/dev/zero", 1, reason]]
+    assert read_limited(Path("/dev/zero"), 10) == (
+        "not a regular file (a FIFO, device or socket); not read")
+
+
+def test_never_more_than_the_limit_is_read(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text("a: " + "x" * 3000 + "\n")
+    assert read_file(InputFile("big.yaml", big), 1000) == InputError(
+        "big.yaml", 1, "file is 0.0 MiB, over the 0.0 MiB limit (--max-file-size); not scanned")
+    assert read_stdin(io.BytesIO(b"x" * 5000), 1000) == b"x" * 1001
+    assert read_file(InputFile("<stdin>", None), 1000, b"x" * 1001) == InputError(
+        "<stdin>", 1, "input is over the 0.0 MiB limit (--max-file-size); not scanned")
+    assert read_file(InputFile("<stdin>", None), 1001, b"a: 1\n" * 200) == "a: 1\n" * 200
+
+
+def test_endless_standard_input_is_cut_at_the_limit() -> None:
+    """``upgrade-lint scan -`` fed /dev/zero, in 1 GiB of address space."""
+    script = textwrap.dedent("""
+        import resource, sys
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+        from checks.cli import main
+        sys.argv = ["upgrade-lint", "scan", "-", "--max-file-size", "1000000"]
+        sys.exit(main())
+    """)
+    with open("/dev/zero", "rb") as zero:
+        proc = subprocess.run([sys.executable, "-c", script], stdin=zero, capture_output=True,
+                              text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 1, proc.stderr
+    assert ("<stdin>:1: invalid-input (error) input is over the 1.0 MiB limit "
+            "(--max-file-size); not scanned") in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(("data", "name"), [
+    ("a: 1\n".encode("utf-32-le"), "UTF-32 (little-endian)"),
+    ("a: 1\n".encode("utf-32-be"), "UTF-32 (big-endian)"),
+    ("a: 1\n".encode("utf-32"), "UTF-32 (little-endian)"),  # with a byte order mark
+    (b"\x00\x00\xfe\xff" + "a: 1\n".encode("utf-32-be"), "UTF-32 (big-endian)"),
+    ("a: 1\n".encode("utf-16"), "UTF-16"),
+    ("a: 1\n".encode("utf-16-le"), "UTF-16"),
+    ("a: 1\n".encode("utf-16-be"), "UTF-16"),
+])
+def test_wide_encodings_are_named_correctly(data: bytes, name: str) -> None:
+    assert decode(data, "w.yaml") == InputError(
+        "w.yaml", 1, f"file is {name} encoded; convert it to UTF-8")
+
+
+def test_utf8_with_and_without_bom_decodes() -> None:
+    assert decode(b"\xef\xbb\xbfa: \xc3\xa9\n", "u.yaml") == "a: \u00e9\n"
+    assert decode(b"a: 1\n", "u.yaml") == "a: 1\n"
+
+
+def test_missing_paths_carry_line_1(tmp_path: Path) -> None:
+    found = load(ScanInputs([str(tmp_path / "nope.yaml")]))
+    assert found.errors == [InputError(str(tmp_path / "nope.yaml"), 1,
+                                       "no such file or directory")]
+
+
+@pytest.mark.parametrize("text", ["", "---\n", "---\n---\n...\n", "# only\n# comments\n",
+                                  "\n\n  \n"])
+def test_empty_input_scanned_alone_finds_nothing_at_line_1(tmp_path: Path, text: str) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text(text)
+    found = load(ScanInputs([str(empty)]))
+    assert (found.resources, found.errors, found.skipped) == ([], [], [])
+    assert nothing_found([str(empty)], 0, [], [], 0) == InputError(
+        str(empty), 1, f"{NOTHING_FOUND} found")
+    stdin = load(ScanInputs(["-"], stdin_data=text.encode()))
+    assert stdin.errors == [InputError("<stdin>", 1, f"{NOTHING_FOUND} in standard input")]
+
+
+def test_a_directory_has_no_line(tmp_path: Path) -> None:
+    assert nothing_found([str(tmp_path)], 0, [], [Skipped("x", 1, "why")], 0) == InputError(
+        str(tmp_path), 0, f"{NOTHING_FOUND} found (1 skipped)")
