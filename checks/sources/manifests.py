@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from checks.model import InputError, JsonPath, Origin, Resource, Skipped
 from checks.sources import declarative, helm, openshift, repo_files
@@ -66,8 +66,9 @@ def _child_lines(node: Node | None, key: str) -> list[int]:
     """Start lines of the items of ``key`` (Template objects, List items)."""
     if isinstance(node, MappingNode):
         for key_node, value_node in node.value:
-            if isinstance(key_node, ScalarNode) and key_node.value == key:
-                return [int(child.start_mark.line) + 1 for child in getattr(value_node, "value", [])]
+            if (isinstance(key_node, ScalarNode) and key_node.value == key
+                    and isinstance(value_node, SequenceNode)):
+                return [int(child.start_mark.line) + 1 for child in value_node.value]
     return []
 
 
@@ -128,7 +129,11 @@ def resources_from_document(doc: Document, path: str, chart: str | None = None
     if isinstance(body, Mapping) and openshift.is_template(body):
         lines = _child_lines(doc.node, "objects")
         out: list[Resource | InputError | Skipped] = []
-        for rendered in openshift.render_objects(body):
+        try:
+            objects = openshift.render_objects(body)
+        except openshift.TemplateError as exc:
+            return [InputError(path, doc.line, f"document {doc.index}: {exc}")]
+        for rendered in objects:
             line = lines[rendered.index] if rendered.index < len(lines) else doc.line
             child = Origin(path, line, doc.index, ("objects", rendered.index))
             out.append(_to_resource(rendered.body, child, rendered.unresolved,
