@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from checks.model import InputError, Skipped
+from checks.sources.backups import inspect
 from checks.sources.files import InputFile, decode, read_file, read_limited, read_stdin
 from checks.sources.manifests import NOTHING_FOUND, ScanInputs, load, nothing_found
 
@@ -148,3 +149,36 @@ def test_empty_input_scanned_alone_finds_nothing_at_line_1(tmp_path: Path, text:
 def test_a_directory_has_no_line(tmp_path: Path) -> None:
     assert nothing_found([str(tmp_path)], 0, [], [Skipped("x", 1, "why")], 0) == InputError(
         str(tmp_path), 0, f"{NOTHING_FOUND} found (1 skipped)")
+
+
+@pytest.mark.parametrize(("entities", "valid", "reason"), [
+    ("services:\n- {name: a, port: 0x_}\n", True,
+     "declarative config _format_version 3.0, 1 entities"),
+    ("services:\n- {name: a, port: " + "9" * 5000 + "}\n", True,
+     "declarative config _format_version 3.0, 1 entities"),
+    ("services:\n- {name: a, retries: !!int abc}\n", False,
+     "does not parse: YAML error: cannot decode !!int value 'abc'"),
+    ("services: !!set [a]\n", False,
+     "does not parse: YAML error: !!set on a value that is not a mapping"),
+])
+def test_deck_backup_with_values_the_resolver_cannot_convert(
+        tmp_path: Path, entities: str, valid: bool, reason: str) -> None:
+    deck = tmp_path / "kong.yaml"
+    deck.write_text('_format_version: "3.0"\n' + entities)
+    evidence = inspect(str(deck))
+    assert (evidence.valid, evidence.reason) == (valid, reason)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_backup_that_is_a_fifo_or_a_device_is_not_read(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "dump.sql")
+    script = ("import resource, sys\n"
+              "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+              "from checks.sources.backups import inspect\n"
+              "for path in sys.argv[1:]:\n"
+              "    evidence = inspect(path)\n"
+              "    print(evidence.valid, evidence.reason)\n")
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "dump.sql"), "/dev/zero"],
+                          capture_output=True, text=True, timeout=20, cwd=ROOT, check=True)
+    assert proc.stdout.splitlines() == [
+        "False not a regular file or directory (a FIFO, device or socket); not read"] * 2
