@@ -99,20 +99,26 @@ class LineLocator:
         self._read_text = read_text
         self._compose = lru_cache(maxsize=cache_size)(self._compose_file)
 
-    def _compose_file(self, path: str) -> list[Node] | None:
+    def _compose_file(self, path: str) -> list[Node | None] | None:
+        """Every document's node tree; after a broken document (the loader read
+        the later ones alone) each document is composed alone."""
         text = self._read_text(path)
         if text is None:
             return None
         try:
-            return compose_documents(text)
+            return list(compose_documents(text))
         except Exception:  # the document loaded once; a failure here only costs precision
-            return None
+            pass
+        regions = document_regions(text)
+        return [self._document_node(path, text, regions, index, whole_file=False)
+                for index in range(1, len(regions) + 1)]
 
     def line(self, origin: Origin, path: JsonPath) -> int:
         nodes = self._compose(origin.path)
         if not nodes or not (0 < origin.doc_index <= len(nodes)):
             return origin.line
-        return line_in_node(nodes[origin.doc_index - 1], origin.prefix + path)
+        node = nodes[origin.doc_index - 1]
+        return origin.line if node is None else line_in_node(node, origin.prefix + path)
 
     def lines(self, requests: Sequence[tuple[Origin, JsonPath]]) -> list[int]:
         """Many lookups: each document with findings is composed once, alone.
@@ -143,7 +149,7 @@ class LineLocator:
 
     def _document_node(self, path: str, text: str | None,
                        regions: Sequence[Region],
-                       doc_index: int) -> Node | None:
+                       doc_index: int, whole_file: bool = True) -> Node | None:
         if text is None or doc_index < 1:
             return None
         if doc_index <= len(regions):
@@ -154,5 +160,7 @@ class LineLocator:
                 alone = []
             if len(alone) == 1:
                 return shift_lines(alone[0], region.start_line - 1)
+        if not whole_file:
+            return None
         nodes = self._compose(path)
         return nodes[doc_index - 1] if nodes and doc_index <= len(nodes) else None

@@ -3,11 +3,14 @@ one located InputError, and one broken document never hides the others."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from checks.model import InputError
 from checks.sources import yaml11
 from checks.sources.fastyaml import load_documents
+from checks.sources.manifests import ScanInputs, load
 from checks.sources.yaml11 import MAX_DEPTH, Document, document_regions, iter_documents
 
 PATHS = [False, True]  # fast path first, then the careful (PyYAML) path
@@ -181,3 +184,16 @@ def test_document_regions_count_each_newline_once(monkeypatch: pytest.MonkeyPatc
         assert regions[-1].start_line == 3 * documents - 2
         assert sum(c.scanned for c in counters) <= len(text)
         counters.clear()
+
+
+def test_objects_after_a_broken_document_are_scanned_with_their_lines(tmp_path: Path) -> None:
+    f = tmp_path / "m.yaml"
+    f.write_text("a: [1,\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
+                 "data:\n  k: v\n")
+    found = load(ScanInputs([str(f)]))
+    assert [(e.line, e.reason.partition(":")[0]) for e in found.errors] == [(2, "document 1")]
+    [resource] = found.resources
+    assert (resource.name, resource.origin.line, resource.origin.doc_index) == ("c", 3, 2)
+    assert found.locator is not None
+    assert found.locator.line(resource.origin, ("data", "k")) == 8
+    assert found.locator.lines([(resource.origin, ("metadata", "name"))]) == [6]
