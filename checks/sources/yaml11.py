@@ -393,8 +393,9 @@ class _Stream:
     broken one), with the offsets that place it in the file."""
 
     def __init__(self, text: str, path: str, line_offset: int, index_offset: int,
-                 regions: Callable[[], list[Region]]) -> None:
+                 regions: Callable[[], list[Region]], alone: bool = False) -> None:
         self.text, self.path = text, path
+        self.alone = alone  # one document of the file, split off after a broken one
         self.line_offset, self.index_offset = line_offset, index_offset
         self.regions = regions  # the whole file's, computed when an error needs them
         self.composed = 0  # documents composed so far (empty ones included)
@@ -412,7 +413,7 @@ class _Stream:
             line = _too_deep_at(text)
             if line is not None:
                 self.broken = True
-                if self.index_offset or len(self.regions()) == 1:  # one document: this one
+                if self.alone or len(self.regions()) == 1:  # one document: this one
                     self.composed = 1
                     yield self.error(line, f"nesting deeper than {MAX_DEPTH} levels; "
                                            "not loaded", self.index_offset + 1)
@@ -496,7 +497,7 @@ def iter_documents(text: str, path: str) -> Iterator[Document | InputError]:
     first = 0 if stream.too_deep else stream.composed + 1
     for number, region in enumerate(regions()[first:], start=first + 1):
         alone = _Stream(text[region.start:region.end], path, region.start_line - 1,
-                        number - 1, regions)
+                        number - 1, regions, alone=True)
         yield from alone.documents()
 
 

@@ -182,3 +182,27 @@ def test_backup_that_is_a_fifo_or_a_device_is_not_read(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=20, cwd=ROOT, check=True)
     assert proc.stdout.splitlines() == [
         "False not a regular file or directory (a FIFO, device or socket); not read"] * 2
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_hostile_tree_gives_the_same_results_with_jobs(tmp_path: Path) -> None:
+    """FIFO, symlinks out, a broken document before a good one, a Template whose
+    objects is a mapping, a wide encoding: --jobs 2 reports what one process does."""
+    from tests.test_parallel import _all
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "a-good.yaml").write_text(GOOD)
+    (tree / "b-broken.yaml").write_text("a: [1,\n---\n" + GOOD)
+    (tree / "c-template.yaml").write_text(
+        "apiVersion: v1\nkind: Template\nobjects: {a: 1}\n")
+    (tree / "d-wide.yaml").write_bytes(GOOD.encode("utf-32"))
+    os.mkfifo(tree / "e-pipe.yaml")
+    (tree / "f-zero.yaml").symlink_to("/dev/zero")
+    (tree / "g-deep.yaml").write_text("a: " + "[" * 600 + "]" * 600 + "\n---\n" + GOOD)
+    one = _all(tree, 1)
+    assert _all(tree, 2) == one
+    lines = sorted((str(r[4]).rpartition("/")[2], r[5]) for r in one[:-7]
+                   if r[1] == "invalid-input")  # type: ignore[index]
+    assert lines == [("b-broken.yaml", 2), ("c-template.yaml", 1), ("d-wide.yaml", 1),
+                     ("e-pipe.yaml", 1), ("g-deep.yaml", 1)]

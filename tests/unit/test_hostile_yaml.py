@@ -197,3 +197,11 @@ def test_objects_after_a_broken_document_are_scanned_with_their_lines(tmp_path: 
     assert found.locator is not None
     assert found.locator.line(resource.origin, ("data", "k")) == 8
     assert found.locator.lines([(resource.origin, ("metadata", "name"))]) == [6]
+
+
+@pytest.mark.parametrize("careful", PATHS)
+def test_too_deep_first_document_is_reported_and_the_next_loads(careful: bool) -> None:
+    text = "a: " + "[" * 600 + "]" * 600 + "\n---\nkind: B\n"
+    assert loaded(text, careful) == [
+        (1, f"document 1: nesting deeper than {MAX_DEPTH} levels; not loaded"),
+        (2, 3, {"kind": "B"})]
