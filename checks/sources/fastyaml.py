@@ -192,6 +192,9 @@ def _rapidyaml_json(data: bytes) -> list[str]:
 
 
 def _fast_documents(data: bytes, text: str) -> list[Document]:
+    if not text.isascii() and ("\u2028" in text or "\u2029" in text or "\x85" in text):
+        # YAML 1.1 line breaks (go-yaml and libyaml break lines there; rapidyaml does not)
+        raise _Careful("Unicode line separators")
     if ((("&" in text or "*" in text or "!" in text) and _ANCHOR_OR_TAG.search(text))
             or "List" in text or "Template" in text):
         raise _Careful("anchors, tags, Lists or Templates")

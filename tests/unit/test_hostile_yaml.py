@@ -205,3 +205,11 @@ def test_too_deep_first_document_is_reported_and_the_next_loads(careful: bool) -
     assert loaded(text, careful) == [
         (1, f"document 1: nesting deeper than {MAX_DEPTH} levels; not loaded"),
         (2, 3, {"kind": "B"})]
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_unicode_line_separators_read_alike_on_both_paths(separator: str) -> None:
+    """YAML 1.1 (go-yaml, libyaml) breaks lines at them; rapidyaml did not, so
+    the fast path read another mapping (found by fuzzing the loaders)."""
+    text = f"kind: A\nspec:\n  match{separator}Labels:\n    app: x\n"
+    assert loaded(text, False) == loaded(text, True)
