@@ -139,6 +139,12 @@ def resources_from_document(doc: Document, path: str, chart: str | None = None
             out.append(_to_resource(rendered.body, child, rendered.unresolved,
                                     what=f"Template object {rendered.index}"))
         return out
+    if isinstance(body, Mapping) and body.get("kind") == "List" and not isinstance(
+            body.get("items", []), list):
+        items_kind = "a mapping" if isinstance(body["items"], Mapping) \
+            else f"a {type(body['items']).__name__}"
+        return [InputError(path, doc.line, f"document {doc.index}: List items is {items_kind}, "
+                                           "not a list")]
     if (isinstance(body, Mapping) and isinstance(body.get("kind"), str)
             and body["kind"].endswith("List") and isinstance(body.get("items"), list)):
         lines = _child_lines(doc.node, "items")

@@ -108,3 +108,14 @@ def test_ordinary_expansion_renders(tmp_path: Path) -> None:
                  "  data:\n" + uses)
     [resource] = load(ScanInputs([str(f)])).resources
     assert resource.body["data"]["k199"] == "n" * 300 + "-199"
+
+
+@pytest.mark.parametrize(("items", "kind"), [("{a: 1}", "a mapping"), ("text", "a str")])
+def test_list_items_that_are_not_a_list_are_located_errors(
+        tmp_path: Path, items: str, kind: str) -> None:
+    f = tmp_path / "l.yaml"
+    f.write_text(GOOD + f"---\napiVersion: v1\nkind: List\nitems: {items}\n")
+    found = load(ScanInputs([str(f)]))
+    assert [(e.line, e.reason) for e in found.errors] == [
+        (6, f"document 2: List items is {kind}, not a list")]
+    assert [r.name for r in found.resources] == ["after"]
