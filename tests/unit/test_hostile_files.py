@@ -206,3 +206,15 @@ def test_hostile_tree_gives_the_same_results_with_jobs(tmp_path: Path) -> None:
                    if r[1] == "invalid-input")  # type: ignore[index]
     assert lines == [("b-broken.yaml", 2), ("c-template.yaml", 1), ("d-wide.yaml", 1),
                      ("e-pipe.yaml", 1), ("g-deep.yaml", 1)]
+
+
+def test_symlink_loop_is_a_located_error(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").symlink_to(tmp_path / "b.yaml")
+    (tmp_path / "b.yaml").symlink_to(tmp_path / "a.yaml")
+    (tmp_path / "good.yaml").write_text(GOOD)
+    found = scan_in_subprocess(str(tmp_path))
+    assert found["resources"] == [str(tmp_path / "good.yaml")]
+    assert [(path, line) for path, line, _ in found["errors"]] == [  # type: ignore[misc]
+        (str(tmp_path / "a.yaml"), 1), (str(tmp_path / "b.yaml"), 1)]
+    assert all(str(reason).startswith("cannot read file: ")
+               for _, _, reason in found["errors"])  # type: ignore[misc]
