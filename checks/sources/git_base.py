@@ -88,8 +88,8 @@ def load_base(ref: str, files: Iterable[InputFile], inputs: ScanInputs) -> BaseS
     by_root: dict[str, list[tuple[InputFile, str]]] = {}
     roots: dict[str, str | None] = {}
     for item in files:
-        if item.fs_path is None:
-            continue  # standard input has no history
+        if item.fs_path is None or item.skip is not None:
+            continue  # standard input has no history; a link out of the tree is not read
         real = os.path.realpath(item.fs_path)
         root = _toplevel(os.path.dirname(real), roots)
         if root is None:
@@ -103,6 +103,8 @@ def load_base(ref: str, files: Iterable[InputFile], inputs: ScanInputs) -> BaseS
                                    strict=True):
             if data is None:
                 snapshot.new_files.append(item.display)
+                continue
+            if len(data) > inputs.max_file_bytes:  # not read now, not read then
                 continue
             text = decode(data, item.display)
             if isinstance(text, str):  # a base that did not parse had nothing to compare

@@ -218,3 +218,24 @@ def test_symlink_loop_is_a_located_error(tmp_path: Path) -> None:
         (str(tmp_path / "a.yaml"), 1), (str(tmp_path / "b.yaml"), 1)]
     assert all(str(reason).startswith("cannot read file: ")
                for _, _, reason in found["errors"])  # type: ignore[misc]
+
+
+def test_base_revision_reads_no_more_than_the_scan_would(tmp_path: Path) -> None:
+    """--base reads each file's earlier content from git: a blob over the size
+    limit is not loaded then either."""
+    from checks.sources.files import InputFile as File
+    from checks.sources.git_base import load_base
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    big, small = tmp_path / "big.yaml", tmp_path / "small.yaml"
+    big.write_text(GOOD + "data: {k: " + "v" * 5000 + "}\n")
+    small.write_text(GOOD)
+    git("add", ".")
+    git("commit", "-q", "-m", "base")
+    files = [File(str(big), big), File(str(small), small)]
+    snapshot = load_base("HEAD", files, ScanInputs([str(tmp_path)], max_file_bytes=1000))
+    assert [r.origin.path for r in snapshot.resources] == [str(small)]
