@@ -112,8 +112,7 @@ class _Typed:
 
     def value(self, name: str) -> Any:
         if name not in self.decoded:
-            text = self.params[name]
-            assert text is not None
+            text = self.params[name] or ""  # callers ask only for parameters with a value
             found = next(iter_documents(text, f"parameter {name}"), None)
             if isinstance(found, InputError):
                 if "YAML error" in found.reason:  # not YAML at all: oc keeps the text
