@@ -34,7 +34,7 @@ from checks.model import Severity
 from checks.reports import terminal
 from checks.reports.json_report import json_encoder
 from checks.reports.output import STDOUT, remove_partial, silence_stdout
-from checks.sources.files import DEFAULT_MAX_FILE_BYTES
+from checks.sources.files import DEFAULT_MAX_FILE_BYTES, read_stdin
 from checks.sources.helm import CHARTS
 from checks.timings import mark
 
@@ -220,7 +220,8 @@ def _interruptible() -> Iterator[None]:
 
 def scan(ns: argparse.Namespace) -> int:
     mark("cli: options parsed")
-    stdin_data = sys.stdin.buffer.read() if "-" in ns.paths else None
+    stdin_data = read_stdin(sys.stdin.buffer, ns.max_file_size or DEFAULT_MAX_FILE_BYTES) \
+        if "-" in ns.paths else None
     outcome = RunOutcome(stdin_data, _prepare(ns, stdin_data))
     mark("cli: scan prepared")
     # The scan runs in a pytest of its own: no user addopts, no third-party

@@ -37,6 +37,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISDIR, S_ISREG
 
 from checks.sources.files import decode
 from checks.sources.pg_archive import HeaderError, read_header
@@ -301,6 +302,10 @@ def inspect(path_text: str, now: float | None = None) -> BackupEvidence:
         stat = path.stat()
     except OSError:
         return BackupEvidence(path_text, None, False, "no such file or directory")
+    if not (S_ISREG(stat.st_mode) or S_ISDIR(stat.st_mode)):  # a FIFO blocks, /dev/zero never ends
+        return BackupEvidence(path_text, None, False,
+                              "not a regular file or directory (a FIFO, device or socket); "
+                              "not read")
     try:
         verdict = _verdict(path, stat.st_size)
     except OSError as exc:

@@ -74,6 +74,36 @@ def _is_special(value: str) -> bool:
         value[:1] in _NUMERIC_START and _SPECIAL_NUMBER.fullmatch(value) is not None)
 
 
+def _int64(text: str) -> int:
+    """JSON integers as go-yaml reads them: past 64 bits it keeps the string."""
+    if len(text) > 18:
+        value = int(text) if len(text) <= 21 else 2**64
+        if not -(2**63) <= value < 2**64:
+            raise _Careful("integer out of range")
+        return value
+    return int(text)
+
+
+def _float64(text: str) -> float:
+    """JSON floats as go-yaml reads them: one that overflows stays a string."""
+    value = float(text)
+    if value in (_INF, -_INF):
+        raise _Careful("float out of range")
+    return value
+
+
+_INF = float("inf")
+
+
+def _has_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (the C encoder finds it fastest)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 class _Checker:
     """object_pairs_hook: builds each dict, refuses duplicates, notes candidates."""
 
@@ -139,7 +169,7 @@ def _cpp_diagnostics_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def _rapidyaml_json(data: bytes) -> list[bytes]:
+def _rapidyaml_json(data: bytes) -> list[str]:
     """Each document of ``data`` as JSON text, emitted by rapidyaml."""
     with _cpp_diagnostics_silenced():
         try:
@@ -162,6 +192,9 @@ def _rapidyaml_json(data: bytes) -> list[bytes]:
 
 
 def _fast_documents(data: bytes, text: str) -> list[Document]:
+    if not text.isascii() and ("\u2028" in text or "\u2029" in text or "\x85" in text):
+        # YAML 1.1 line breaks (go-yaml and libyaml break lines there; rapidyaml does not)
+        raise _Careful("Unicode line separators")
     if ((("&" in text or "*" in text or "!" in text) and _ANCHOR_OR_TAG.search(text))
             or "List" in text or "Template" in text):
         raise _Careful("anchors, tags, Lists or Templates")
@@ -169,8 +202,13 @@ def _fast_documents(data: bytes, text: str) -> list[Document]:
     checker = _Checker()
     values = []
     for json_text in emitted:
+        if not json_text.isascii() and _has_surrogate(json_text):
+            # rapidyaml turns a lone surrogate escape ("\\ud800") into bytes
+            # that are not UTF-8; go-yaml refuses it (the careful path says where).
+            raise _Careful("lone surrogate")
         try:
-            value = json.loads(json_text, object_pairs_hook=checker)
+            value = json.loads(json_text, object_pairs_hook=checker,
+                               parse_int=_int64, parse_float=_float64)
         except (ValueError, RecursionError) as exc:
             raise _Careful("not expressible as JSON") from exc
         # The hook sees mappings only: a document that is a list or a scalar is
@@ -181,7 +219,7 @@ def _fast_documents(data: bytes, text: str) -> list[Document]:
         values.append(value)
     if checker.suspect and _PLAIN_SPECIAL.search(text):
         raise _Careful("YAML 1.1 scalars")
-    lines = [line for _, _, line in document_regions(text)]
+    lines = [region.line for region in document_regions(text)]
     if len(lines) != len(emitted):
         raise _Careful("document count differs")
     documents = []

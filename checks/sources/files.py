@@ -7,9 +7,11 @@ a bad file is listed in the reports and the rest of the scan goes on.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from checks.model import InputError
 from checks.sources.ignore import Excluder, compile_patterns, read_ignore_file
@@ -30,6 +32,8 @@ class InputFile:
 
     display: str
     fs_path: Path | None  # None for stdin
+    #: Why it is listed but not read (a symlink out of the scanned directory).
+    skip: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,39 +57,80 @@ def discover(paths: Iterable[str], exclude: Sequence[str] = ()
             continue
         path = Path(given)
         if path.is_dir():
-            excluder = Excluder(compile_patterns([*exclude, *read_ignore_file(path)]))
-            found: list[str] = []
-            excluded: list[str] = []
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
-                relative_root = Path(root).relative_to(path).as_posix()
-                prefix = "" if relative_root == "." else relative_root + "/"
-                for name in files:
-                    if name.endswith(MANIFEST_SUFFIXES):
-                        target = excluded if excluder and excluder.excluded(prefix + name) \
-                            else found
-                        target.append(os.path.join(root, name))
-            if not found and not excluded:
-                # Pointing a pipeline at the wrong folder must not pass silently.
-                yield InputError(given, 0, "no .yaml, .yml or .json files in this directory")
-            for name in sorted(excluded):
-                yield Excluded(name)
-            for name in sorted(found):
-                yield InputFile(name, Path(name))
+            yield from _walk(given, path, exclude)
         elif path.is_file():
             yield InputFile(given, path)
         elif path.exists():
-            yield InputError(given, 0, "not a regular file or directory")
+            yield InputError(given, 1, "not a regular file or directory; not read")
         else:
-            yield InputError(given, 0, "no such file or directory")
+            yield InputError(given, 1, "no such file or directory")
+
+
+def _walk(given: str, path: Path, exclude: Sequence[str]
+          ) -> Iterator[InputFile | InputError | Excluded]:
+    excluder = Excluder(compile_patterns([*exclude, *read_ignore_file(path)]))
+    root_real = os.path.realpath(path)
+    found: list[str] = []
+    excluded: list[str] = []
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        relative_root = Path(root).relative_to(path).as_posix()
+        prefix = "" if relative_root == "." else relative_root + "/"
+        for name in files:
+            if name.endswith(MANIFEST_SUFFIXES):
+                target = excluded if excluder and excluder.excluded(prefix + name) \
+                    else found
+                target.append(os.path.join(root, name))
+    if not found and not excluded:
+        # Pointing a pipeline at the wrong folder must not pass silently.
+        yield InputError(given, 0, "no .yaml, .yml or .json files in this directory")
+    for name in sorted(excluded):
+        yield Excluded(name)
+    for name in sorted(found):
+        yield InputFile(name, Path(name), _outside(name, root_real))
+
+
+def _outside(name: str, root_real: str) -> str | None:
+    """Why a symlink below a scanned directory is not followed: its target is
+    outside that directory (``/dev/zero``, another repository, a secret file)."""
+    if not os.path.islink(name):
+        return None
+    target = os.path.realpath(name)
+    if os.path.commonpath([target, root_real]) == root_real:
+        return None
+    return "symbolic link to a file outside the scanned directory; not read"
+
+
+#: Byte patterns of the first four bytes (YAML 1.2, section 5.2) -> encoding name.
+_WIDE_ENCODINGS = (
+    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"), (b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
+    (b"\xfe\xff", "UTF-16"), (b"\xff\xfe", "UTF-16"),
+)
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """The UTF-16/32 encoding ``data`` is in, with or without a byte order mark."""
+    for mark, name in _WIDE_ENCODINGS:
+        if data.startswith(mark):
+            return name
+    head = data[:4]
+    if len(head) == 4 and head[:3] == b"\x00\x00\x00" and head[3]:
+        return "UTF-32 (big-endian)"
+    if len(head) == 4 and head[0] and head[1:] == b"\x00\x00\x00":
+        return "UTF-32 (little-endian)"
+    if len(head) >= 2 and (head[0] == 0) != (head[1] == 0):
+        return "UTF-16"
+    return None
 
 
 def decode(data: bytes, display: str) -> str | InputError:
     """UTF-8 (with or without BOM) or a located error: YAML streams must be UTF-8."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return InputError(display, 1, "file is UTF-16 encoded; convert it to UTF-8")
+    else:
+        wide = _wide_encoding(data)
+        if wide is not None:
+            return InputError(display, 1, f"file is {wide} encoded; convert it to UTF-8")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -95,23 +140,54 @@ def decode(data: bytes, display: str) -> str | InputError:
                           f"not valid UTF-8: byte 0x{data[exc.start]:02x} at column {column}")
 
 
+def read_limited(path: Path, max_bytes: int) -> bytes | str:
+    """The bytes of a regular file of at most ``max_bytes``, or why not.
+
+    A FIFO would block the scan forever and ``/dev/zero`` (or a symlink to it)
+    would fill the memory: only regular files are opened, without blocking,
+    and never more than ``max_bytes`` + 1 bytes are read, whatever the size
+    the file claims."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return "not a regular file (a FIFO, device or socket); not read"
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        return f"cannot read file: {exc.strerror or exc}"
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):  # replaced since the stat above
+                return "not a regular file (a FIFO, device or socket); not read"
+            if info.st_size > max_bytes:
+                return _too_large(info.st_size, max_bytes)
+            data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            return f"cannot read file: {exc.strerror or exc}"
+    if len(data) > max_bytes:  # grew while being read
+        return _too_large(None, max_bytes)
+    return data
+
+
+def read_stdin(stream: BinaryIO, max_bytes: int) -> bytes:
+    """Standard input, at most one byte more than the limit (which the scan
+    then reports): a pipe that never ends does not fill the memory."""
+    return stream.read(max(max_bytes, 0) + 1)
+
+
 def read_file(item: InputFile, max_bytes: int, stdin_data: bytes | None = None) -> str | InputError:
     """Read and decode one input, refusing files over the size limit unread."""
     if item.fs_path is None:
         data = stdin_data if stdin_data is not None else b""
         if len(data) > max_bytes:
-            return InputError(item.display, 0, _too_large(len(data), max_bytes))
+            return InputError(item.display, 1, _too_large(None, max_bytes))
         return decode(data, item.display)
-    try:
-        size = item.fs_path.stat().st_size
-        if size > max_bytes:
-            return InputError(item.display, 0, _too_large(size, max_bytes))
-        data = item.fs_path.read_bytes()
-    except OSError as exc:
-        return InputError(item.display, 0, f"cannot read file: {exc.strerror or exc}")
-    return decode(data, item.display)
+    read = read_limited(item.fs_path, max_bytes)
+    if isinstance(read, str):
+        return InputError(item.display, 1, read)
+    return decode(read, item.display)
 
 
-def _too_large(size: int, limit: int) -> str:
-    return (f"file is {size / 1048576:.1f} MiB, over the {limit / 1048576:.1f} MiB limit "
-            "(--max-file-size); not scanned")
+def _too_large(size: int | None, limit: int) -> str:
+    amount = "more than that" if size is None else f"{size / 1048576:.1f} MiB"
+    what = f"file is {amount}, over" if size is not None else "input is over"
+    return (f"{what} the {limit / 1048576:.1f} MiB limit (--max-file-size); not scanned")

@@ -16,6 +16,7 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from checks.model import Resource
 from checks.sources.files import MANIFEST_SUFFIXES, SKIPPED_DIRS, decode
@@ -61,26 +62,44 @@ def _commit(root: str, ref: str) -> str:
     return proc.stdout.decode().strip()
 
 
-def _read_batch(root: str, commit: str, relative: Sequence[str]) -> list[bytes | None]:
-    """Each file's content at ``commit`` (None where it did not exist)."""
-    request = "".join(f"{commit}:{path}\n" for path in relative).encode()
-    proc = _git(root, "cat-file", "--batch", data=request)
+def _read_batch(root: str, commit: str, relative: Sequence[str],
+                max_bytes: int) -> list[bytes | None]:
+    """Each file's content at ``commit`` (None where it did not exist). Sizes
+    are asked first: a blob over ``max_bytes`` is never read (b"" stands for
+    it, which the caller skips as it skips large files)."""
+    sizes = _batch(root, "--batch-check", [f"{commit}:{path}" for path in relative],
+                   with_content=False)
+    wanted = [i for i, size in enumerate(sizes) if size is not None and 0 <= size <= max_bytes]
+    contents: list[bytes | None] = [None if size is None else b"" for size in sizes]
+    fetched = _batch(root, "--batch", [f"{commit}:{relative[i]}" for i in wanted],
+                     with_content=True) if wanted else []
+    for i, data in zip(wanted, fetched, strict=True):
+        contents[i] = data
+    return contents
+
+
+def _batch(root: str, mode: str, names: Sequence[str], with_content: bool) -> list[Any]:
+    """``git cat-file --batch-check`` sizes or ``--batch`` contents of ``names``."""
+    proc = _git(root, "cat-file", mode, data="".join(f"{name}\n" for name in names).encode())
     if proc.returncode != 0:
         raise BaseRevisionError(f"--base: git cat-file failed in {root}: "
                                 f"{proc.stderr.decode(errors='replace').strip()}")
     out, position = proc.stdout, 0
-    contents: list[bytes | None] = []
-    for _ in relative:
+    found: list[Any] = []
+    for _ in names:
         end = out.index(b"\n", position)
         header = out[position:end].split()
         position = end + 1
         if len(header) < 3 or header[-1] == b"missing" or header[1] != b"blob":
-            contents.append(None)
+            found.append(None)
             continue
         size = int(header[2])
-        contents.append(out[position:position + size])
-        position += size + 1
-    return contents
+        if with_content:
+            found.append(out[position:position + size])
+            position += size + 1
+        else:
+            found.append(size)
+    return found
 
 
 def _base_files(root: str, commit: str, given: str, real: str) -> list[tuple[str, str]]:
@@ -128,10 +147,13 @@ def load_base(ref: str, paths: Iterable[str], inputs: ScanInputs) -> BaseSnapsho
     for root, entries in wanted.items():
         unique = list(dict.fromkeys(entries))
         for (display, _), data in zip(unique, _read_batch(root, commits[root],
-                                                          [name for _, name in unique]),
+                                                          [name for _, name in unique],
+                                                          inputs.max_file_bytes),
                                       strict=True):
             if data is None:
                 snapshot.new_files.append(display)
+                continue
+            if not data or len(data) > inputs.max_file_bytes:  # over the limit: not read
                 continue
             if skip_reason_by_name(display) is not None:
                 continue  # what the scan itself skips is not compared either

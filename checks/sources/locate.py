@@ -17,7 +17,14 @@ from functools import lru_cache
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from checks.model import JsonPath, Origin, Resource
-from checks.sources.yaml11 import KubernetesLoader, compose_documents, document_regions, json_key
+from checks.sources.yaml11 import (
+    KubernetesLoader,
+    Region,
+    compose_documents,
+    document_regions,
+    json_key,
+    shift_lines,
+)
 
 TextProvider = Callable[[str], str | None]
 
@@ -85,35 +92,6 @@ def line_in_node(root: Node, path: JsonPath) -> int:
     return line
 
 
-def _shift_lines(root: Node, offset: int) -> Node:
-    """Marks of a document composed alone, moved to their place in the file."""
-    if offset:
-        stack = [root]
-        seen: set[int] = set()
-        while stack:
-            node = stack.pop()
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            node.start_mark = _Mark(node.start_mark.line + offset)
-            if isinstance(node, MappingNode):
-                for key, value in node.value:
-                    key.start_mark = _Mark(key.start_mark.line + offset)
-                    stack.append(value)
-            elif isinstance(node, SequenceNode):
-                stack.extend(node.value)
-    return root
-
-
-class _Mark:
-    """Just the line of a mark (0-based, like PyYAML's)."""
-
-    __slots__ = ("line",)
-
-    def __init__(self, line: int) -> None:
-        self.line = line
-
-
 class LineLocator:
     """Maps (origin, json path) to a 1-based line, caching composed files."""
 
@@ -121,20 +99,26 @@ class LineLocator:
         self._read_text = read_text
         self._compose = lru_cache(maxsize=cache_size)(self._compose_file)
 
-    def _compose_file(self, path: str) -> list[Node] | None:
+    def _compose_file(self, path: str) -> list[Node | None] | None:
+        """Every document's node tree; after a broken document (the loader read
+        the later ones alone) each document is composed alone."""
         text = self._read_text(path)
         if text is None:
             return None
         try:
-            return compose_documents(text)
+            return list(compose_documents(text))
         except Exception:  # the document loaded once; a failure here only costs precision
-            return None
+            pass
+        regions = document_regions(text)
+        return [self._document_node(path, text, regions, index, whole_file=False)
+                for index in range(1, len(regions) + 1)]
 
     def line(self, origin: Origin, path: JsonPath) -> int:
         nodes = self._compose(origin.path)
         if not nodes or not (0 < origin.doc_index <= len(nodes)):
             return origin.line
-        return line_in_node(nodes[origin.doc_index - 1], origin.prefix + path)
+        node = nodes[origin.doc_index - 1]
+        return origin.line if node is None else line_in_node(node, origin.prefix + path)
 
     def lines(self, requests: Sequence[tuple[Origin, JsonPath]]) -> list[int]:
         """Many lookups: each document with findings is composed once, alone.
@@ -147,7 +131,7 @@ class LineLocator:
         for position, (origin, _) in enumerate(requests):
             by_doc.setdefault((origin.path, origin.doc_index), []).append(position)
         out = [0] * len(requests)
-        current: tuple[str, str | None, list[tuple[int, int, int | None]]] = ("", None, [])
+        current: tuple[str, str | None, list[Region]] = ("", None, [])
         for (path, doc_index), positions in sorted(by_doc.items()):
             if current[0] != path:  # sorted: each file is read and split once
                 text = self._read_text(path)
@@ -164,17 +148,19 @@ class LineLocator:
         return self.lines([(resource.origin, path) for resource, path in requests])
 
     def _document_node(self, path: str, text: str | None,
-                       regions: Sequence[tuple[int, int, int | None]],
-                       doc_index: int) -> Node | None:
+                       regions: Sequence[Region],
+                       doc_index: int, whole_file: bool = True) -> Node | None:
         if text is None or doc_index < 1:
             return None
         if doc_index <= len(regions):
-            start, end, _ = regions[doc_index - 1]
+            region = regions[doc_index - 1]
             try:
-                alone = compose_documents(text[start:end])
+                alone = compose_documents(text[region.start:region.end])
             except Exception:
                 alone = []
             if len(alone) == 1:
-                return _shift_lines(alone[0], text.count("\n", 0, start))
+                return shift_lines(alone[0], region.start_line - 1)
+        if not whole_file:
+            return None
         nodes = self._compose(path)
         return nodes[doc_index - 1] if nodes and doc_index <= len(nodes) else None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from checks.model import InputError, JsonPath, Origin, Resource, Skipped
 from checks.sources import declarative, helm, openshift, repo_files
@@ -28,6 +28,7 @@ from checks.sources.files import (
     decode,
     discover,
     read_file,
+    read_limited,
 )
 from checks.sources.locate import LineLocator
 from checks.sources.yaml11 import Document
@@ -65,8 +66,9 @@ def _child_lines(node: Node | None, key: str) -> list[int]:
     """Start lines of the items of ``key`` (Template objects, List items)."""
     if isinstance(node, MappingNode):
         for key_node, value_node in node.value:
-            if isinstance(key_node, ScalarNode) and key_node.value == key:
-                return [int(child.start_mark.line) + 1 for child in getattr(value_node, "value", [])]
+            if (isinstance(key_node, ScalarNode) and key_node.value == key
+                    and isinstance(value_node, SequenceNode)):
+                return [int(child.start_mark.line) + 1 for child in value_node.value]
     return []
 
 
@@ -127,12 +129,22 @@ def resources_from_document(doc: Document, path: str, chart: str | None = None
     if isinstance(body, Mapping) and openshift.is_template(body):
         lines = _child_lines(doc.node, "objects")
         out: list[Resource | InputError | Skipped] = []
-        for rendered in openshift.render_objects(body):
+        try:
+            objects = openshift.render_objects(body)
+        except openshift.TemplateError as exc:
+            return [InputError(path, doc.line, f"document {doc.index}: {exc}")]
+        for rendered in objects:
             line = lines[rendered.index] if rendered.index < len(lines) else doc.line
             child = Origin(path, line, doc.index, ("objects", rendered.index))
             out.append(_to_resource(rendered.body, child, rendered.unresolved,
                                     what=f"Template object {rendered.index}"))
         return out
+    if isinstance(body, Mapping) and body.get("kind") == "List" and not isinstance(
+            body.get("items", []), list):
+        items_kind = "a mapping" if isinstance(body["items"], Mapping) \
+            else f"a {type(body['items']).__name__}"
+        return [InputError(path, doc.line, f"document {doc.index}: List items is {items_kind}, "
+                                           "not a list")]
     if (isinstance(body, Mapping) and isinstance(body.get("kind"), str)
             and body["kind"].endswith("List") and isinstance(body.get("items"), list)):
         lines = _child_lines(doc.node, "items")
@@ -200,6 +212,9 @@ def load_files(files: Sequence[InputFile], inputs: ScanInputs) -> ManifestSet:
     charts_by_file = {str(Path(p)): chart for p, chart in inputs.values.items()}
     for item in files:
         out.files += 1
+        if item.skip is not None:
+            out.skipped.append(Skipped(item.display, 1, item.skip))
+            continue
         chart = charts_by_file.get(str(Path(item.display))) if item.fs_path else None
         reason = repo_files.skip_reason_by_name(item.display) \
             if chart is None and item.fs_path else None
@@ -220,10 +235,14 @@ def load_files(files: Sequence[InputFile], inputs: ScanInputs) -> ManifestSet:
         if item.fs_path is None and len(out.resources) + len(out.errors) == found:
             # `kubectl get ... | upgrade-lint scan -` with a failed kubectl: an
             # empty pipe must not pass as "nothing wrong".
-            out.errors.append(InputError(item.display, 1, "no Kubernetes objects or Helm "
-                                                          "values in standard input"))
+            out.errors.append(InputError(item.display, 1, f"{NOTHING_FOUND} in standard input"))
     out.locator = locator_for(inputs)
     return out
+
+
+#: What a scan that checked nothing says (an empty file, standard input, a directory).
+NOTHING_FOUND = ("no Kubernetes objects, Helm values of a supported chart or declarative "
+                 "gateway config")
 
 
 def nothing_found(paths: Sequence[str], objects: int, errors: Sequence[InputError],
@@ -238,8 +257,9 @@ def nothing_found(paths: Sequence[str], objects: int, errors: Sequence[InputErro
     detail = f" ({', '.join(left_out)})" if left_out else ""
     named = [STDIN_PATH if path == "-" else path for path in paths]
     where = ", ".join(named)
-    return InputError(where, 0, "no Kubernetes objects, Helm values of a supported chart or "
-                                f"declarative gateway config found{detail}")
+    # One file (or standard input) has a first line to point at; a directory has none.
+    line = 1 if len(paths) == 1 and (paths[0] == "-" or Path(paths[0]).is_file()) else 0
+    return InputError(where, line, f"{NOTHING_FOUND} found{detail}")
 
 
 def locator_for(inputs: ScanInputs) -> LineLocator:
@@ -247,10 +267,10 @@ def locator_for(inputs: ScanInputs) -> LineLocator:
         if path == STDIN_PATH:
             data = inputs.stdin_data or b""
         else:
-            try:
-                data = Path(path).read_bytes()
-            except OSError:
+            read = read_limited(Path(path), inputs.max_file_bytes)
+            if isinstance(read, str):
                 return None
+            data = read
         text = decode(data, path)
         return None if isinstance(text, InputError) else text
 

@@ -16,10 +16,11 @@ Bad input never raises past this module: ``iter_documents`` yields
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -105,6 +106,21 @@ def json_key(key: Any, mark: Any = None) -> str:
     return str(key)
 
 
+#: Characters of a value quoted in an error message.
+_EXCERPT = 40
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag.rpartition(":")[2] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _excerpt(node: Node) -> str:
+    if not isinstance(node, ScalarNode):
+        return "(a collection)"
+    value = str(node.value)
+    return repr(value if len(value) <= _EXCERPT else value[:_EXCERPT] + "...")
+
+
 class GoYamlV2Constructor(SafeConstructor):
     """SafeConstructor with go-yaml v2 semantics and Kubernetes' strictness.
 
@@ -114,7 +130,23 @@ class GoYamlV2Constructor(SafeConstructor):
     as their untagged value, as go-yaml does.
     """
 
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        """Every conversion failure becomes a located ``ConstructorError``.
+
+        The resolver accepts scalars its converters cannot turn into values
+        (``!!int abc``, ``!!float ""``) and the stock converters raise
+        ``ValueError``/``TypeError``: the one place every node passes through
+        turns them into the YAML error the caller reports with a line."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, IndexError, ArithmeticError) as exc:
+            raise ConstructorError(None, None, f"cannot decode {_tag_name(node.tag)} value "
+                                   f"{_excerpt(node)}", node.start_mark) from exc
+
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, MappingNode):  # ``!!map [a]``, ``!!set x``
+            raise ConstructorError(None, None, f"{_tag_name(node.tag)} on a value that is not "
+                                   "a mapping", node.start_mark)
         # Duplicates are checked on the keys as written, before merge keys
         # (``<<: *base``) are flattened in: overriding a merged key is legal.
         seen: dict[str, int] = {}
@@ -137,19 +169,58 @@ class GoYamlV2Constructor(SafeConstructor):
     def construct_yaml_bool(self, node: ScalarNode) -> bool:
         return str(self.construct_scalar(node)) in _TRUE
 
-    def construct_yaml_int(self, node: ScalarNode) -> int:
-        text = str(self.construct_scalar(node)).replace("_", "")
+    def construct_yaml_int(self, node: ScalarNode) -> int | str:  # type: ignore[override]
+        """go-yaml v2's ``strconv.ParseInt(s, 0, 64)`` then ``ParseUint``: a
+        plain scalar that looks like an integer but does not parse as a 64-bit
+        one (``0x_``, a 5,000-digit number) stays the string it is. An explicit
+        ``!!int`` on a non-number is an error, as in go-yaml."""
+        written = str(self.construct_scalar(node))
+        text = written.replace("_", "")
         sign = -1 if text.startswith("-") else 1
-        text = text.lstrip("+-")
-        if text.startswith(("0x", "0X")):
-            return sign * int(text[2:], 16)
-        if text.startswith(("0b", "0B")):
-            return sign * int(text[2:], 2)
-        if text.startswith(("0o", "0O")):
-            return sign * int(text[2:], 8)
-        if len(text) > 1 and text.startswith("0"):
-            return sign * int(text, 8)
-        return sign * int(text)
+        digits = text.lstrip("+-")
+        base = 10
+        if digits[:2] in ("0x", "0X"):
+            base, digits = 16, digits[2:]
+        elif digits[:2] in ("0b", "0B"):
+            base, digits = 2, digits[2:]
+        elif digits[:2] in ("0o", "0O"):
+            base, digits = 8, digits[2:]
+        elif len(digits) > 1 and digits.startswith("0"):
+            base = 8
+        if not _INT.match(written):
+            raise ConstructorError(None, None, f"cannot decode !!int value {_excerpt(node)}",
+                                   node.start_mark)
+        # 64 binary digits is the widest a uint64 has: longer is out of range,
+        # and never handed to int() (which refuses over 4,300 decimal digits).
+        if not digits or len(digits) > 64:
+            return written
+        try:
+            value = sign * int(digits, base)
+        except ValueError:
+            return written
+        if not -(2**63) <= value < 2**64:
+            return written
+        return value
+
+    def construct_yaml_float(self, node: ScalarNode) -> float | str:  # type: ignore[override]
+        """Python's float() with YAML's spellings; a finite literal too large
+        for a float64 stays a string (go-yaml's ParseFloat range error)."""
+        written = str(self.construct_scalar(node))
+        text = written.replace("_", "").lower()
+        if text in (".inf", "+.inf"):
+            return float("inf")
+        if text == "-.inf":
+            return float("-inf")
+        if text == ".nan":
+            return float("nan")
+        if not _FLOAT.match(written) and not _INT.match(written):
+            raise ConstructorError(None, None, f"cannot decode !!float value {_excerpt(node)}",
+                                   node.start_mark)
+        try:
+            value = float(text) if len(text) <= 4000 else float("inf")
+        except ValueError:
+            return written
+        return written if value in (float("inf"), float("-inf")) else value
 
     def construct_as_string(self, node: Node) -> str:
         return str(self.construct_scalar(node))  # type: ignore[arg-type]
@@ -166,6 +237,7 @@ class GoYamlV2Constructor(SafeConstructor):
 _STRING_TAGS = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary")
 GoYamlV2Constructor.add_constructor(_BOOL_TAG, GoYamlV2Constructor.construct_yaml_bool)  # type: ignore[type-var]
 GoYamlV2Constructor.add_constructor(_INT_TAG, GoYamlV2Constructor.construct_yaml_int)  # type: ignore[type-var]
+GoYamlV2Constructor.add_constructor(_FLOAT_TAG, GoYamlV2Constructor.construct_yaml_float)  # type: ignore[type-var]
 for _string_tag in _STRING_TAGS:
     GoYamlV2Constructor.add_constructor(_string_tag, GoYamlV2Constructor.construct_as_string)  # type: ignore[type-var]
 GoYamlV2Constructor.add_multi_constructor("!", GoYamlV2Constructor.construct_untagged)
@@ -277,46 +349,185 @@ def _error_line(exc: yaml.YAMLError) -> int:
     return mark.line + 1 if mark is not None else 1
 
 
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    reason = _one_line(exc)
+    return reason if isinstance(exc, DuplicateKeyError) else f"YAML error: {reason}"
+
+
+def _block_depth_possible(text: str) -> bool:
+    """A sound bound on nesting, without parsing: flow depth is at most the
+    number of ``[``/``{``, block depth at most two levels per column of a
+    line's indentation-and-indicator prefix (a sequence may sit at its
+    parent key's column, everything else indents). Used to skip the exact
+    walk of ``node_depth`` on ordinary documents."""
+    flow = text.count("[") + text.count("{")
+    if flow >= MAX_DEPTH:
+        return True
+    prefix = max(0, (MAX_DEPTH - flow - 2) // 2)
+    return re.search(rf"^[ \t?:-]{{{prefix},}}", text, re.M) is not None
+
+
+def node_depth(root: Node) -> int:
+    """Nesting depth of a composed document, iteratively (no recursion limit)."""
+    deepest = 0
+    seen: set[int] = set()
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, SequenceNode):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, MappingNode):
+            deepest = max(deepest, depth)
+            for key, value in node.value:
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+    return deepest
+
+
+class _Stream:
+    """One parse of a YAML text (a whole file, or one document of it after a
+    broken one), with the offsets that place it in the file."""
+
+    def __init__(self, text: str, path: str, line_offset: int, index_offset: int,
+                 regions: Callable[[], list[Region]], alone: bool = False) -> None:
+        self.text, self.path = text, path
+        self.alone = alone  # one document of the file, split off after a broken one
+        self.line_offset, self.index_offset = line_offset, index_offset
+        self.regions = regions  # the whole file's, computed when an error needs them
+        self.composed = 0  # documents composed so far (empty ones included)
+        self.broken = False  # a syntax error stopped the parse
+        self.too_deep = False  # not parsed: some document of it nests too deeply
+
+    def error(self, line: int, reason: str, index: int) -> InputError:
+        if len(self.regions()) > 1:  # which document, when there is a choice
+            reason = f"document {index}: {reason}"
+        return InputError(self.path, line + self.line_offset, reason)
+
+    def documents(self) -> Iterator[Document | InputError]:
+        text = self.text
+        if may_be_too_deep(text):  # before libyaml's composer, which recurses in C
+            line = _too_deep_at(text)
+            if line is not None:
+                self.broken = True
+                if self.alone or len(self.regions()) == 1:  # one document: this one
+                    self.composed = 1
+                    yield self.error(line, f"nesting deeper than {MAX_DEPTH} levels; "
+                                           "not loaded", self.index_offset + 1)
+                else:
+                    self.too_deep = True
+                return
+        check_depth = _block_depth_possible(text)
+        check_aliases = "*" in text
+        loader = KubernetesLoader(text)
+        try:
+            while True:
+                try:
+                    if not loader.check_node():
+                        return
+                    node = loader.get_node()
+                except yaml.YAMLError as exc:  # syntax: libyaml cannot go on from here
+                    self.broken = True
+                    yield self.error(_error_line(exc), _yaml_reason(exc),
+                                     self.index_offset + self.composed + 1)
+                    return
+                if node is None:  # pragma: no cover - check_node() said there is one
+                    return
+                self.composed += 1
+                yield from self._document(loader, node, check_depth, check_aliases)
+        finally:
+            loader.dispose()
+
+    def _document(self, loader: KubernetesLoader, node: Node, check_depth: bool,
+                  check_aliases: bool) -> Iterator[Document | InputError]:
+        index = self.index_offset + self.composed
+        line = node.start_mark.line + 1
+        if check_depth and node_depth(node) > MAX_DEPTH:
+            yield self.error(line, f"nesting deeper than {MAX_DEPTH} levels; not loaded", index)
+            return
+        if check_aliases and expanded_size(node) > MAX_EXPANDED_NODES:
+            yield self.error(line, f"expands to more than {MAX_EXPANDED_NODES:,} nodes through "
+                                   "aliases (alias bomb?); not loaded", index)
+            return
+        try:
+            value = loader.construct_document(node)
+        except yaml.YAMLError as exc:  # a value, not the syntax: the next document is fine
+            _reset_constructor(loader)
+            yield self.error(_error_line(exc), _yaml_reason(exc), index)
+            return
+        except RecursionError:
+            _reset_constructor(loader)
+            yield self.error(line, "document nests too deeply to decode", index)
+            return
+        if value is None:
+            return
+        if self.line_offset:
+            shift_lines(node, self.line_offset)
+        yield Document(index, line + self.line_offset, value, node)
+
+
+def _reset_constructor(loader: KubernetesLoader) -> None:
+    """What ``construct_document`` clears when it succeeds."""
+    loader.constructed_objects = {}
+    loader.recursive_objects = {}
+    loader.state_generators = []
+    loader.deep_construct = False
+
+
 def iter_documents(text: str, path: str) -> Iterator[Document | InputError]:
     """Yield each document of a YAML stream, or an InputError where it breaks.
 
-    A syntax error ends the stream (libyaml cannot resynchronise), but the
-    documents before it are still yielded. Empty documents are skipped.
+    A document that does not decode (a duplicate key, a value its tag cannot
+    hold, an alias bomb, too deep) is one InputError and the next document is
+    read. After a syntax error libyaml cannot go on, so the rest of the file is
+    split at its document markers (``---`` at column 0, which ends any scalar)
+    and each later document is parsed alone: one broken document never hides
+    the others. Empty documents are skipped.
     """
-    if may_be_too_deep(text):
-        line = _too_deep_at(text)
-        if line is not None:
-            yield InputError(path, line, f"nesting deeper than {MAX_DEPTH} levels; not loaded")
-            return
-    loader = KubernetesLoader(text)
-    index = 0
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:  # pragma: no cover - check_node() said there is one
-                break
-            index += 1
-            if "*" in text and expanded_size(node) > MAX_EXPANDED_NODES:
-                yield InputError(
-                    path, node.start_mark.line + 1,
-                    f"document {index} expands to more than {MAX_EXPANDED_NODES:,} nodes through "
-                    "aliases (alias bomb?); not loaded",
-                )
+    regions = functools.cache(lambda: document_regions(text))
+    stream = _Stream(text, path, 0, 0, regions)
+    yield from stream.documents()
+    if not stream.broken:
+        return
+    # Too deep to compose (which document is unknown): every document alone.
+    # Else from the one after the broken one (its 0-based index is `composed`).
+    first = 0 if stream.too_deep else stream.composed + 1
+    for number, region in enumerate(regions()[first:], start=first + 1):
+        alone = _Stream(text[region.start:region.end], path, region.start_line - 1,
+                        number - 1, regions, alone=True)
+        yield from alone.documents()
+
+
+def shift_lines(root: Node, offset: int) -> Node:
+    """Marks of a document composed alone, moved to their place in the file."""
+    if offset:
+        stack = [root]
+        seen: set[int] = set()
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
                 continue
-            value = loader.construct_document(node)
-            if value is None:
-                continue
-            yield Document(index, node.start_mark.line + 1, value, node)
-    except yaml.YAMLError as exc:
-        kind = "duplicate key" if isinstance(exc, DuplicateKeyError) else "YAML error"
-        reason = _one_line(exc)
-        if kind == "YAML error":
-            reason = f"YAML error: {reason}"
-        yield InputError(path, _error_line(exc), reason)
-    except RecursionError:
-        yield InputError(path, 1, "document nests too deeply to decode")
-    finally:
-        loader.dispose()
+            seen.add(id(node))
+            node.start_mark = _Mark(node.start_mark.line + offset)
+            if isinstance(node, MappingNode):
+                for key, value in node.value:
+                    key.start_mark = _Mark(key.start_mark.line + offset)
+                    stack.append(value)
+            elif isinstance(node, SequenceNode):
+                stack.extend(node.value)
+    return root
+
+
+class _Mark:
+    """Just the line of a mark (0-based, like PyYAML's)."""
+
+    __slots__ = ("line",)
+
+    def __init__(self, line: int) -> None:
+        self.line = line
 
 
 class _ShapeLoader(_Parser, GoYamlV2Resolver):
@@ -335,7 +546,12 @@ class _ShapeLoader(_Parser, GoYamlV2Resolver):
 
 
 def compose_documents(text: str) -> list[Node]:
-    """The node trees of every document (with marks), for line lookup."""
+    """The node trees of every document (with marks), for line lookup.
+
+    A text too deep to load composes to nothing (its lines fall back to the
+    document's): libyaml's composer recurses in C."""
+    if may_be_too_deep(text) and _too_deep_at(text) is not None:
+        return []
     loader = _ShapeLoader(text)
     nodes: list[Node] = []
     try:
@@ -352,32 +568,64 @@ _DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t]|$)", re.M)
 _CONTENT = re.compile(r"^[ \t]*[^\s#]", re.M)
 
 
-def document_regions(text: str) -> list[tuple[int, int, int | None]]:
-    """(start, end, content line) of each document, as PyYAML counts them.
+class Region(NamedTuple):
+    """One document of a stream: ``text[start:end]``, the line of its content
+    (None when it is empty) and the line it starts on (1-based)."""
+
+    start: int
+    end: int
+    line: int | None
+    start_line: int
+
+
+class LineCounter:
+    """1-based line of ever-increasing offsets, counting each newline once.
+
+    Recounting from the start of the text for every document made a file of
+    n documents cost n times its size; this keeps it linear."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.position = 0
+        self.line = 1
+        self.scanned = 0  # characters counted so far (tests check it stays linear)
+
+    def line_at(self, offset: int) -> int:
+        if offset < self.position:  # pragma: no cover - callers go forward
+            raise ValueError("offsets must not decrease")
+        self.line += self.text.count("\n", self.position, offset)
+        self.scanned += offset - self.position
+        self.position = offset
+        return self.line
+
+
+def document_regions(text: str) -> list[Region]:
+    """Each document of ``text``, as PyYAML counts them.
 
     The text before the first marker is a document only if it has content;
     every ``---`` starts one (its content line is None when empty); ``...``
     only ends one. ``start`` includes the ``---`` line, ``end`` is the next
-    marker. Shared by the fast path (document lines) and line lookup
-    (composing one document alone).
+    marker. Shared by the fast path (document lines), line lookup (composing
+    one document alone) and the reading of documents after a broken one.
     """
     markers = list(_DOC_MARKER.finditer(text))
     bounds = [m.start() for m in markers] + [len(text)]
-    regions: list[tuple[int, int, int | None]] = []
+    regions: list[Region] = []
+    lines = LineCounter(text)
     first = _CONTENT.search(text, 0, bounds[0])
     if first is not None:
-        regions.append((0, bounds[0], text.count("\n", 0, first.start()) + 1))
+        regions.append(Region(0, bounds[0], lines.line_at(first.start()), 1))
     for marker, stop in zip(markers, bounds[1:], strict=True):
         if marker.group(0) == "...":
             continue
         line_end = text.find("\n", marker.end())
         line_end = len(text) if line_end < 0 else line_end
-        marker_line = text.count("\n", 0, marker.start()) + 1
+        marker_line = lines.line_at(marker.start())
         if text[marker.end():line_end].split("#", 1)[0].strip():
-            regions.append((marker.start(), stop, marker_line))  # --- {a: 1}
+            regions.append(Region(marker.start(), stop, marker_line, marker_line))  # --- {a: 1}
             continue
         content = _CONTENT.search(text, line_end, stop)
-        regions.append((marker.start(), stop,
-                        None if content is None else text.count("\n", 0, content.start()) + 1))
+        regions.append(Region(marker.start(), stop,
+                              None if content is None else lines.line_at(content.start()),
+                              marker_line))
     return regions
-

@@ -270,4 +270,5 @@ def test_empty_standard_input_is_invalid_input(data: bytes) -> None:
     proc = subprocess.run([*COMMAND, "scan", "-"], input=data, capture_output=True, timeout=120)
     assert proc.returncode == 1
     assert proc.stdout.decode().splitlines()[0] == (
-        "<stdin>:1: invalid-input (error) no Kubernetes objects or Helm values in standard input")
+        "<stdin>:1: invalid-input (error) no Kubernetes objects, Helm values of a supported chart or "
+        "declarative gateway config in standard input")

@@ -152,7 +152,7 @@ def test_a_scan_that_finds_no_object_fails_as_input(tmp_path: Path) -> None:
     empty = write(tmp_path / "empty.yaml", "# nothing here yet\n")
     proc = run("scan", str(empty))
     assert proc.returncode == 1
-    assert (f"{empty}: invalid-input (error) no Kubernetes objects, Helm values of a supported "
+    assert (f"{empty}:1: invalid-input (error) no Kubernetes objects, Helm values of a supported "
             "chart or declarative gateway config found") in proc.stdout.splitlines()
     stdin = run("scan", "-", stdin=b"")
     assert stdin.returncode == 1 and "<stdin>:1: invalid-input (error) no Kubernetes" in stdin.stdout

@@ -33,7 +33,7 @@ def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
 def test_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
     f = write(tmp_path / "big.yaml", "a: " + "x" * 2000 + "\n")
     [err] = errors(f, max_file_bytes=1024)
-    assert err.line == 0 and "over the 0.0 MiB limit" in err.reason and "not scanned" in err.reason
+    assert err.line == 1 and "over the 0.0 MiB limit" in err.reason and "not scanned" in err.reason
 
 
 def test_documents_that_are_not_objects(tmp_path: Path) -> None:
@@ -61,7 +61,7 @@ def test_documents_that_are_not_objects(tmp_path: Path) -> None:
 def test_missing_path_and_other_files_still_scanned(tmp_path: Path) -> None:
     good = write(tmp_path / "ok.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n")
     out = load(ScanInputs([str(tmp_path / "nope.yaml"), str(good)]))
-    assert [str(e) for e in out.errors] == [f"{tmp_path / 'nope.yaml'}: no such file or directory"]
+    assert [str(e) for e in out.errors] == [f"{tmp_path / 'nope.yaml'}:1: no such file or directory"]
     assert [r.name for r in out.resources] == ["ok"]
 
 

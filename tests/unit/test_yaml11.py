@@ -59,7 +59,7 @@ def test_syntax_error_keeps_earlier_documents() -> None:
     docs = list(iter_documents("a: 1\n---\nb: [1, 2\nc: 3\n", "s.yaml"))
     assert isinstance(docs[0], Document)
     assert isinstance(docs[1], InputError) and docs[1].line == 4
-    assert docs[1].reason.startswith("YAML error: ")
+    assert docs[1].reason.startswith("document 2: YAML error: ")
     assert "\n" not in docs[1].reason
 
 
