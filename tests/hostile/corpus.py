@@ -266,6 +266,26 @@ def _wrong_types(product: str) -> Callable[[Path], Built]:
     return build
 
 
+#: Inputs the fuzz target (tests/fuzz/fuzz_loaders.py) crashed on: id -> the
+#: bytes of its ``crash-*`` file. Each is scanned as a hostile case below.
+FUZZ_REGRESSIONS: dict[str, bytes] = {
+    # A fixture mutated with the token "!!map ": an explicit !!map tag on a scalar.
+    "map-tag-on-scalar": (
+        b"# cert-manager's served API versions, and a Certificate of another group.\n"
+        b'apiVersion: cert-manager.io/v1\n'
+        b'kind: !!map icate\n'
+        b'metadata: {name: gw-tls}\n'
+        b'---\n'
+        b'apiVersion: acme.cert-manager.io/v1\n'
+        b'kind: Challenge\n'
+        b'metadata: {name: gw-tls-1-challenge}\n'
+        b'---\n'
+        b'apiVersion: example.com/v1alpha1\n'
+        b'kind: Certificate\n'
+        b'metadata: {name: other}\n'
+    ),
+}
+
 _BROKEN_MID = GOOD_TEXT.replace("  profile: n3xc4.m8\n", "  profile: [n3xc4.m8\n")
 
 CASES: list[Case] = [
@@ -304,6 +324,8 @@ CASES: list[Case] = [
       for name, value in (("0x_", "0x_"), ("0b_", "0b_"), ("0o_", "0o_"), ("int-5000-digits", "9" * 5000),
                           ("tag-int-abc", "!!int abc"), ("tag-float-empty", '!!float ""'),
                           ("tag-map-seq", "!!map [a]"), ("tag-set-seq", "!!set [a]"))],
+    Case("version-5000-digits", _file("v.yaml", GATEWAY_WITH_TEMPLATE.replace(
+        "10.0.8.0", '"' + "9" * 5000 + '"')), "mention"),
     Case("json-int-5000-digits", _file("v.json", json.dumps(
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "n"}})[:-1]
         + ', "data": {"k": ' + "9" * 5000 + "}}"), "mention"),
@@ -332,6 +354,8 @@ CASES: list[Case] = [
     Case("secret-1mb-value", _file("secret.yaml", _large_secret(1)), "mention", seconds=5),
     Case("file-50mb", _huge_file, "invalid", slow=True),
     Case("small-files-20000", _small_files(20_000), "invalid", slow=True, seconds=120),
+    # Crashes the fuzz target found, kept as regression cases.
+    *[Case(f"fuzz-{name}", _file("fuzz.yaml", data), "mention") for name, data in FUZZ_REGRESSIONS.items()],
     # Wrong types at every field a rule of the catalog reads.
     *[Case(f"wrong-types-{product}", _wrong_types(product), "mention", seconds=12)
       for product in wrong_types.PRODUCTS],

@@ -60,17 +60,19 @@ def path_steps(path: str) -> list[str | int]:
 
 
 def set_path(body: dict[str, Any], steps: list[str | int], value: Any) -> None:
+    """Put ``value`` at ``steps``, replacing whatever is in the way by the
+    container the next step needs."""
     node: Any = body
     for step, following in itertools.pairwise(steps):
-        child: Any = [] if isinstance(following, int) else {}
+        want: type = list if isinstance(following, int) else dict
         if isinstance(step, int):
             while len(node) <= step:
-                node.append(child)
-            if not isinstance(node[step], (dict, list)):
-                node[step] = child
-        elif not isinstance(node.get(step), (dict, list)):
+                node.append(None)
+        child = node.get(step) if isinstance(node, dict) else node[step]
+        if not isinstance(child, want):
+            child = want()
             node[step] = child
-        node = node[step]
+        node = child
     last = steps[-1]
     if isinstance(last, int):
         while len(node) <= last:
