@@ -31,7 +31,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 try:
-    import atheris
+    import atheris  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover - depends on the platform
     atheris = None
 
@@ -91,9 +91,21 @@ def _seed_dir() -> str:
     return str(folder)
 
 
-def _random_fuzz(seconds: float) -> None:
-    """Fallback without atheris: random byte and splice mutations of the seeds."""
-    rng = random.Random(0)
+def _dictionary(argv: list[str]) -> list[bytes]:
+    """Tokens of a libFuzzer ``-dict=FILE`` (quoted strings, ``#`` comments)."""
+    tokens: list[bytes] = []
+    for arg in argv:
+        if arg.startswith("-dict="):
+            for line in Path(arg.split("=", 1)[1]).read_text(encoding="utf-8").splitlines():
+                if line.startswith('"') and line.endswith('"'):
+                    tokens.append(line[1:-1].encode("latin-1").decode("unicode_escape").encode("latin-1"))
+    return tokens
+
+
+def _random_fuzz(seconds: float, tokens: list[bytes]) -> None:
+    """Fallback without atheris: random byte, token (``-dict``) and splice
+    mutations of the seeds, from a fixed seed."""
+    rng = random.Random(1)
     seeds = _seeds()
     deadline = time.monotonic() + seconds
     runs = 0
@@ -102,11 +114,10 @@ def _random_fuzz(seconds: float) -> None:
         for _ in range(rng.randint(1, 8)):
             at = rng.randrange(len(data) + 1)
             choice = rng.random()
-            if choice < 0.4 and data:
+            if choice < 0.5 and data:
                 data[min(at, len(data) - 1)] = rng.randrange(256)
-            elif choice < 0.7:
-                data[at:at] = rng.choice([b"- ", b"[", b"{", b"&a ", b"*a", b"!!int ", b"\t", b"---\n",
-                                          b"0x_", b"9" * 4400, b"\\ud800", b"${{P}}", b"\x00"])
+            elif choice < 0.7 and tokens:
+                data[at:at] = rng.choice(tokens)
             else:
                 other = rng.choice(seeds)
                 start = rng.randrange(len(other) + 1)
@@ -129,7 +140,7 @@ def main(argv: list[str]) -> None:
         if arg.startswith("-max_total_time="):
             seconds = float(arg.split("=", 1)[1])
     if atheris is None or "--random" in argv:
-        _random_fuzz(seconds)
+        _random_fuzz(seconds, _dictionary(argv))
         return
     (REPO / "reports" / "fuzz").mkdir(parents=True, exist_ok=True)
     args = [argv[0] if argv else "fuzz_loaders", *[a for a in argv[1:] if a != "--random"]]

@@ -269,6 +269,8 @@ def _wrong_types(product: str) -> Callable[[Path], Built]:
 #: Inputs the fuzz target (tests/fuzz/fuzz_loaders.py) crashed on: id -> the
 #: bytes of its ``crash-*`` file. Each is scanned as a hostile case below.
 FUZZ_REGRESSIONS: dict[str, bytes] = {
+    # The random fallback fuzzer: a values fixture whose first key became "!!int controller".
+    "int-tag-on-key": b"!!int controller:\n  replicaCount: 1\n",
     # A fixture mutated with the token "!!map ": an explicit !!map tag on a scalar.
     "map-tag-on-scalar": (
         b"# cert-manager's served API versions, and a Certificate of another group.\n"

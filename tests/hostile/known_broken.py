@@ -52,6 +52,7 @@ KNOWN_BROKEN: dict[str, str] = {
     "bare-separators-100000": _QUADRATIC,
     "version-5000-digits": _UNCONVERTIBLE,
     "fuzz-map-tag-on-scalar": _UNCONVERTIBLE,
+    "fuzz-int-tag-on-key": _UNCONVERTIBLE,
     # tests/property/test_properties.py (Hypothesis)
     "property:loaders-json-like-Template": _TEMPLATE_OBJECTS,
     "property:loaders-text": _UNCONVERTIBLE,

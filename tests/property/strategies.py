@@ -46,8 +46,9 @@ def resource_for(rule: Rule, paths_values: list[tuple[str, Any]], extra: dict[st
     for path, value in paths_values:
         set_path(body, path_steps(path), value)
     selector = rule.applies_to[0]
-    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-    name = metadata.get("name") if isinstance(metadata.get("name"), str) else "x"
+    metadata = body.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    name = name if isinstance(name, str) else "x"
     return Resource(
         api_version=str(body.get("apiVersion", "v1")) if selector.chart is None else helm.HELM_API_VERSION,
         kind=str(body.get("kind", "ConfigMap")) if selector.chart is None else helm.HELM_KIND,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -56,9 +57,11 @@ def _texts(value: Any) -> list[str]:
 
 
 def _drain_loaders(text: str) -> None:
-    for loader in (lambda: iter_documents(text, "p.yaml"), lambda: load_documents(text, "p.yaml"),
-                   lambda: load_documents(text, "p.yaml", careful=True)):
-        for item in loader():
+    streams: list[Iterator[Document | InputError]] = [
+        iter_documents(text, "p.yaml"), load_documents(text, "p.yaml"),
+        load_documents(text, "p.yaml", careful=True)]
+    for stream in streams:
+        for item in stream:
             assert isinstance(item, (Document, InputError))
     for chart in (None, "kong"):
         load_text(text, "p.yaml", chart, ManifestSet())
