@@ -133,7 +133,7 @@ def _template_param_bomb() -> str:
 def _template_param_deep() -> str:
     deep = "[" * 3000 + "]" * 3000
     return _template("\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: t}\n"
-                     "  data: {k: ${{DEEP}}}", f'- name: DEEP\n  value: "{deep}"')
+                     "  data:\n    k: ${{DEEP}}", f'- name: DEEP\n  value: "{deep}"')
 
 
 def _template_amplified() -> str:
