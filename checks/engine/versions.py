@@ -138,7 +138,7 @@ def parse_version(product: str, text: object) -> Version:
     match = _VERSION.match(raw)
     if not match:
         raise VersionError(f"{raw!r} is not a version")
-    release = tuple(int(p) for p in match.group("release").split("."))
+    release = tuple(_number(p, raw) for p in match.group("release").split("."))
     if len(release) < min_parts:
         raise VersionError(f"{raw!r} has {len(release)} part(s); {product} versions have "
                            f"at least {min_parts}")
@@ -147,8 +147,20 @@ def parse_version(product: str, text: object) -> Version:
     release = release + (0,) * (parts - len(release))
     suffix = match.group("suffix") or ""
     fix_match = _IFIX.search(suffix)
-    fix = int(fix_match.group(1)) if fix_match else 0
+    fix = _number(fix_match.group(1), raw) if fix_match else 0
     return Version(release, fix, raw, _era(product, release))
+
+
+#: No release number has more digits; a longer one is not a version (and
+#: Python refuses to convert more than 4,300 digits at all).
+_MAX_DIGITS = 9
+
+
+def _number(digits: str, raw: str) -> int:
+    if len(digits) > _MAX_DIGITS:
+        shown = raw if len(raw) <= 40 else f"{raw[:40]}..."
+        raise VersionError(f"{shown!r} has a number of {len(digits)} digits; not a version")
+    return int(digits)
 
 
 def try_parse(product: str, text: object) -> Version | None:
@@ -182,7 +194,7 @@ class VersionRange:
         op = match.group("op") or "=="
         target = match.group("version")
         if target.endswith((".x", ".*")):
-            prefix = tuple(int(p) for p in target[:-2].lstrip("vV").split("."))
+            prefix = tuple(_number(p, target) for p in target[:-2].lstrip("vV").split("."))
             inside = version.release[: len(prefix)] == prefix
             if op in ("==", "="):
                 return inside

@@ -20,15 +20,19 @@ import jinja2
 from checks.model import Outcome
 from checks.reports.model import Report
 from checks.reports.output import write_file
-from checks.reports.text import for_xml
+from checks.reports.text import for_terminal, for_xml
 
 
 @cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("checks.reports", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
+    # Locations are file names from the scanned tree: a newline or control
+    # character in one is shown escaped, as on the terminal, not rendered.
+    environment.filters["visible"] = for_terminal
+    return environment
 
 
 def render(report: Report) -> str:
