@@ -143,6 +143,8 @@ class Evaluator:
         self.ctx = ctx
         self.lines_of = lines_of
         self.scrub = scrubber
+        #: Redaction by field: one scrubber per distinct credential value.
+        self.by_field: dict[tuple[str, ...], Scrubber] = {}
 
     def rule_level(self, rule: Rule, any_matched: bool) -> _Pending | None:
         """The one result of a rule that does not look at objects, or None."""
@@ -243,7 +245,7 @@ class Evaluator:
             if resource is not None and p.path and p.outcome is not Outcome.PASSED:
                 field = credential_at(resource, p.path)  # redaction by field, first
                 if field:
-                    scrub = Scrubber(field, then=self.scrub)
+                    scrub = self._field_scrubber(tuple(field))
             results.append(Result(
                 rule_id=rule.id, product=rule.product, severity=severity, outcome=p.outcome,
                 # "passed" is ours; every other message may quote the scanned data.
@@ -257,6 +259,14 @@ class Evaluator:
                 installation=installation(resource) if resource is not None else p.installation,
             ))
         return results
+
+    def _field_scrubber(self, values: tuple[str, ...]) -> Scrubber:
+        """One scrubber per distinct field value (building one compiles a regex:
+        a scan's findings repeat the same few credentials)."""
+        found = self.by_field.get(values)
+        if found is None:
+            found = self.by_field[values] = Scrubber(list(values), then=self.scrub)
+        return found
 
     def evaluate(self, resources: Sequence[Resource]) -> list[Result]:
         index = ResourceIndex(resources)
