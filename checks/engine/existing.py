@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.model import ObjectRef, Outcome, Result
+from checks.sources.files import read_limited
 
 #: (rule id, installation, object, JSON path of the field)
 FindingKey = tuple[str, str | None, ObjectRef | None, str | None]
@@ -32,14 +33,20 @@ def finding_keys(results: Iterable[Result]) -> set[FindingKey]:
     return {finding_key(r) for r in results if r.outcome is Outcome.FAILED}
 
 
+#: A report of 50,000 documents is about 100 MB; a larger "report" is not one.
+MAX_BASELINE_BYTES = 512 * 1024 * 1024
+
+
 def read_baseline(path: str) -> set[FindingKey]:
-    """The failed findings of a JSON report written by ``--json``."""
+    """The failed findings of a JSON report written by ``--json`` (a regular file,
+    read no further than MAX_BASELINE_BYTES: not a FIFO, not /dev/zero)."""
+    raw = read_limited(Path(path), MAX_BASELINE_BYTES)
+    if isinstance(raw, str):
+        raise BaselineError(f"--baseline {path}: {raw}")
     try:
-        data = json.loads(Path(path).read_text("utf-8"))
+        data = json.loads(raw.decode("utf-8"))
         results = data["results"]
         return {_key(item) for item in results if item.get("outcome") == "failed"}
-    except OSError as exc:
-        raise BaselineError(f"--baseline {path}: cannot read it: {exc.strerror or exc}") from None
     except (ValueError, KeyError, TypeError, AttributeError):
         raise BaselineError(f"--baseline {path}: not an upgrade-lint JSON report "
                             "(write one with --json)") from None

@@ -95,7 +95,9 @@ def without_userinfo(text: str) -> str:
 def url_host(url: str) -> str:
     """``scheme://host[:port]`` of a URL with its userinfo masked (after its last ``@``)."""
     scheme, _, rest = url.strip().partition("://")
-    return f"{scheme}://{REDACTED}@{rest.rpartition('@')[2].split('/', 1)[0]}"
+    # Only the host: a query string can carry a password too (``?password=``).
+    host = re.split(r"[/?#]", rest.rpartition("@")[2], maxsplit=1)[0]
+    return f"{scheme}://{REDACTED}@{host}"
 
 
 def credential_at(resource: Resource, path: Sequence[str | int]) -> list[str]:
@@ -330,6 +332,9 @@ class Scrubber:
         own field first, then the scan's credentials)."""
         self._then = then
         shown = set(public)
+        # Texts lose URL userinfo before their tokens are scrubbed, so a secret
+        # that is a whole URL is looked for as it then reads too.
+        secrets = [v for s in secrets for v in ((s, without_userinfo(s)) if "://" in s else (s,))]
         values = {encoded for s in secrets for part in _literal_parts(s)
                   if len(part) >= MIN_SECRET_LENGTH and part not in shown
                   for encoded in _encodings(part)}
@@ -353,12 +358,16 @@ class Scrubber:
         return cut_message(self._scrubbed(value))
 
     def _scrubbed(self, value: str) -> str:
+        # The userinfo of every URL first: scrubbing tokens first could break a
+        # URL up (a credential's literal part ``postgres://u:``) and leave its
+        # password, or a ``${X:-default}`` in it, unrecognisable as userinfo.
+        value = without_userinfo(value)
         for long_value in self._long:
             if long_value in value:
                 value = _replace_whole_tokens(value, long_value)
         if self._pattern:
-            value = self._pattern.sub(REDACTED, value)  # first: a whole URL may be a value
-        return without_userinfo(value) if self._then is None else self._then._scrubbed(value)
+            value = self._pattern.sub(REDACTED, value)
+        return value if self._then is None else self._then._scrubbed(value)
 
     def value(self, value: Any) -> Any:
         """``observed`` or ``expected``: every string scrubbed, then cut (``echo``)."""

@@ -36,7 +36,9 @@ class TemplateError(ValueError):
 
 
 def is_template(body: Mapping[str, Any]) -> bool:
-    return body.get("kind") == "Template" and body.get("apiVersion") in TEMPLATE_API_VERSIONS
+    api_version = body.get("apiVersion")
+    return (body.get("kind") == "Template" and isinstance(api_version, str)
+            and api_version in TEMPLATE_API_VERSIONS)
 
 
 @dataclass(frozen=True)

@@ -273,6 +273,9 @@ def expanded_size(node: Node, limit: int = MAX_EXPANDED_NODES) -> int:
         known = sizes.get(id(n))
         if known is not None:
             return known
+        # While a node is being counted it stands for "endless": an alias back
+        # to it (``a: &a [*a]``) expands without end, past any limit.
+        sizes[id(n)] = limit + 1
         total = 1
         if isinstance(n, SequenceNode):
             for child in n.value:

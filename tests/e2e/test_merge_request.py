@@ -7,6 +7,7 @@ and a shallow clone that must fetch the base first.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +157,13 @@ def test_a_renamed_file_keeps_its_findings_existing(tmp_path: Path) -> None:
     [override] = [r for r in json.loads((repo / "r.json").read_text())["results"]
                   if r["rule_id"] == "apic-template-override" and r["outcome"] == "failed"]
     assert (override["path"], override["existing"]) == ("envs/prod/gw-prod.yaml", True)
+
+
+def test_a_baseline_that_is_no_regular_file_is_refused_at_once(tmp_path: Path) -> None:
+    """Found by a reviewer's attack: /dev/zero was read until memory ran out, and
+    a FIFO blocked for ever."""
+    repo = repository(tmp_path)
+    os.mkfifo(repo / "fifo.json")
+    for baseline in ("/dev/zero", "fifo.json"):
+        proc = scan(repo, "--baseline", baseline)
+        assert proc.returncode == 2 and "not a regular file" in proc.stderr, baseline

@@ -337,6 +337,13 @@ CASES: list[Case] = [
     Case("template-param-amplified", _file("t.yaml", _template_amplified()), "mention"),
     Case("template-objects-mapping", _file("t.yaml", _template("\n  a: b")), "mention"),
     Case("template-objects-string", _file("t.yaml", _template(" just-a-string")), "mention"),
+    # Found by a reviewer's attack after the fixes: an alias back to its own
+    # anchor expands without end; a Template whose apiVersion is not text.
+    Case("recursive-alias-sequence", _file("r.yaml", "a: &a [*a]\n"), "invalid"),
+    Case("recursive-alias-in-configmap", _file("r.yaml", "apiVersion: v1\nkind: ConfigMap\n"
+                                            "metadata: &m {name: r3, labels: *m}\n"), "invalid"),
+    Case("template-apiversion-mapping", _file("t.yaml", "apiVersion: {a: 1}\nkind: Template\n"
+                                           "objects: []\n"), "mention"),
     # Strings and names that reports must survive.
     Case("lone-surrogate-json", _file("s.json", '{"apiVersion": "v1", "kind": "ConfigMap", '
                                                 '"metadata": {"name": "x\\ud800"}}'), "mention"),

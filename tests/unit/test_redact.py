@@ -300,3 +300,17 @@ def test_a_check_that_quotes_a_credential_field_never_shows_its_value(tmp_path: 
     assert [(r.line, r.message, r.observed) for r in failed] == [
         (6, "spec.gateway.admin_token is the string '<redacted>'; it must be the boolean true",
          REDACTED)]
+
+
+def test_a_default_inside_a_url_password_and_a_query_password_never_show() -> None:
+    """Found by a reviewer's attack: a credential's literal part (``postgres://u:``)
+    was scrubbed first and broke the URL up, so its ``${X:-default}`` password
+    stayed; and a host shown for a URL kept its ``?password=`` query."""
+    from checks.engine.redact import url_host
+
+    value = "postgres://u:${X:-hunterDEF1}@db"
+    scrub = Scrubber([value])
+    text = scrub.text(f"database '{value}' is a postgres database")
+    assert "hunterDEF1" not in text and "<redacted>" in text
+    assert url_host("postgres://u:pw@db?password=PWQUERY6") == "postgres://<redacted>@db"
+    assert url_host("https://u:pw@host:8443/path#frag") == "https://<redacted>@host:8443"
