@@ -28,8 +28,10 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 #: What XML 1.0 does not allow (or, for DEL and C1, discourages), and surrogates.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 #: What a terminal line must not contain: every control character (newlines
-#: and tabs included), line and paragraph separators, and surrogates.
-_NOT_TERMINAL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
+#: and tabs included), line and paragraph separators, the bidirectional
+#: overrides and isolates that reorder what a CI log shows, and surrogates.
+_NOT_TERMINAL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2028\u2029"
+                           "\u2066-\u2069\ufffe\uffff\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
