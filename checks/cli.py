@@ -52,6 +52,14 @@ EPILOG = """exit codes:
 """
 
 
+def _report_path(text: str) -> str:
+    """A report's file name: an empty one (an unset CI variable) must not
+    silently write no report."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expects a file name, or - for standard output")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="upgrade-lint", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -93,11 +101,13 @@ def _parser() -> argparse.ArgumentParser:
                       help="oldest acceptable backup, e.g. 24h, 90m, 2d (default 24h)")
     scan.add_argument("--fail-on", default="error", choices=[s.label for s in Severity],
                       help="lowest severity that fails the run (default: error)")
-    scan.add_argument("--json", metavar="FILE",
+    scan.add_argument("--json", metavar="FILE", type=_report_path,
                       help="write the JSON report (- for standard output; the listing then "
                            "goes to standard error)")
-    scan.add_argument("--junit", metavar="FILE", help="write the JUnit XML report (or -)")
-    scan.add_argument("--html", metavar="FILE", help="write the HTML report (or -)")
+    scan.add_argument("--junit", metavar="FILE", type=_report_path,
+                      help="write the JUnit XML report (or -)")
+    scan.add_argument("--html", metavar="FILE", type=_report_path,
+                      help="write the HTML report (or -)")
     scan.add_argument("-k", metavar="EXPR", help="only rule items matching EXPR (pytest -k)")
     scan.add_argument("-m", metavar="EXPR", help="only items with these markers, e.g. blocker")
     scan.add_argument("--rules", metavar="DIR", help="rule catalog directory (default: built in)")

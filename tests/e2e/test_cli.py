@@ -272,3 +272,10 @@ def test_empty_standard_input_is_invalid_input(data: bytes) -> None:
     assert proc.stdout.decode().splitlines()[0] == (
         "<stdin>:1: invalid-input (error) no Kubernetes objects, Helm values of a supported chart or "
         "declarative gateway config in standard input")
+
+
+def test_an_empty_report_path_is_a_usage_error() -> None:
+    """An unset CI variable (``--json "$REPORT"``) silently wrote no report."""
+    proc = run("scan", str(DEMO), "--json", "")
+    assert proc.returncode == 2 and "expects a file name, or - for standard output" in proc.stderr
+    assert "Traceback" not in proc.stderr
