@@ -182,14 +182,6 @@ class ScanContext:
         return self.paths.get(product) or self.default.path(product)
 
     @property
-    def backups(self) -> dict[str, BackupEvidence]:
-        """The evidence given on the command line, every installation's."""
-        found = dict(self.default.backups)
-        for ctx in self.installations.values():
-            found.update(ctx.backups)
-        return found
-
-    @property
     def paths(self) -> dict[str, ProductPath]:
         """One path per product for a scan with a single installation of it (the
         report's summary); with several, each installation's is in

@@ -32,8 +32,6 @@ class BaseRevisionError(Exception):
 class BaseSnapshot:
     ref: str
     resources: list[Resource] = field(default_factory=list)
-    #: Scanned files that did not exist at the base (new in the change).
-    new_files: list[str] = field(default_factory=list)
 
 
 def _git(root: str, *args: str, data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -150,10 +148,8 @@ def load_base(ref: str, paths: Iterable[str], inputs: ScanInputs) -> BaseSnapsho
                                                           [name for _, name in unique],
                                                           inputs.max_file_bytes),
                                       strict=True):
-            if data is None:
-                snapshot.new_files.append(display)
-                continue
-            if not data or len(data) > inputs.max_file_bytes:  # over the limit: not read
+            # None: new in the change; b"" or more: over the limit, not read.
+            if not data or len(data) > inputs.max_file_bytes:
                 continue
             if skip_reason_by_name(display) is not None:
                 continue  # what the scan itself skips is not compared either
