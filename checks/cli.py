@@ -255,6 +255,8 @@ def scan(ns: argparse.Namespace) -> int:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+    if outcome.crash is not None:
+        return internal_error(outcome.crash)
     if code == pytest.ExitCode.USAGE_ERROR and not outcome.report_problems:
         return EXIT_USAGE
     if code == pytest.ExitCode.INTERRUPTED:  # (SIGINT is ours: pytest never sees it)

@@ -24,3 +24,5 @@ class RunOutcome:
         self.report: Report | None = None
         #: One line per report that could not be written (``reports.output``).
         self.report_problems: list[str] = []
+        #: A bug in the scan: ``upgrade-lint scan`` reports it (exit 3).
+        self.crash: BaseException | None = None

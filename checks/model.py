@@ -34,8 +34,42 @@ def format_json_path(parts: JsonPath) -> str:
             out.append(f".{part}")
         else:
             escaped = part.replace("\\", "\\\\").replace("'", "\\'")
+            if not escaped.isprintable():
+                # A key with a newline or an escape sequence must not forge a
+                # line or recolour a log: written as \\uXXXX, unambiguous.
+                escaped = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in escaped)
             out.append(f"['{escaped}']")
     return "".join(out)
+
+
+def yaml_type(value: Any) -> str:
+    """What a value is, in the words of YAML rather than Python: a message
+    reads "is a string, not a mapping", never "is a str"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "mapping"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, (set, frozenset)):
+        return "set"
+    if isinstance(value, (bytes, bytearray)):
+        return "binary value"
+    return "timestamp" if hasattr(value, "isoformat") else "value"
+
+
+def a_yaml_type(value: Any) -> str:
+    """``yaml_type`` with its article: "an integer", "a mapping"."""
+    name = yaml_type(value)
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 class Severity(enum.IntEnum):

@@ -208,6 +208,13 @@ class UpgradeLintSession:
                 from None
         except ScanUsageError as exc:
             raise pytest.UsageError(str(exc)) from None
+        except Exception as exc:
+            if outcome is None:
+                raise  # plain pytest: its INTERNALERROR report, exit 3
+            # `upgrade-lint scan` says what went wrong in one line first, then
+            # the traceback (exit 3); pytest would print the traceback alone.
+            outcome.crash = exc
+            return
         mark("scan: done")
 
     def pytest_ignore_collect(self) -> bool | None:
@@ -217,7 +224,8 @@ class UpgradeLintSession:
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, session: pytest.Session,
                                       items: list[pytest.Item]) -> None:
-        assert self.scan is not None
+        if self.scan is None:  # the scan crashed (``RunOutcome.crash``)
+            return
         parent = ScanCollector.from_parent(session, name=ScanCollector.NODE_ID,
                                            nodeid=ScanCollector.NODE_ID)
         # Item names hold paths: escaped, so `-v` cannot be made to print forged lines.
@@ -238,6 +246,8 @@ class UpgradeLintSession:
         A selection that keeps no rule item is a usage error, not a pass with
         nothing checked; under pytest only when it keeps no test at all (it may
         pick the team's own checks, ``-k team_policy``)."""
+        if self.scan is None:  # the scan crashed (``RunOutcome.crash``)
+            return
         kept = [item.spec for item in session.items if isinstance(item, RuleItem)]
         problem = self._selects_nothing(kept, self.rule_items, other_items=(
             not self.only and len(session.items) > len(kept)))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
+from checks.engine import parallel
 from checks.engine.parallel import split
 from checks.sources.files import InputFile
 from tests.perf.corpus import generate
@@ -128,3 +130,19 @@ def test_workers_pre_encode_most_of_the_json_report(corpus: Path, tmp_path: Path
     two, percent_pre_encoded = written(2)
     assert none_pre_encoded == 0 and percent_pre_encoded >= 90
     assert two == one
+
+
+def test_a_worker_stuck_after_its_last_answer_is_not_waited_for(
+        corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Everything was received: a worker that does not exit (stuck in an exit
+    handler, say) is killed after a short grace, not joined for half a minute."""
+    answered = parallel._worker
+
+    def stuck_after_answering(*args: object) -> None:
+        answered(*args)
+        time.sleep(120)
+
+    monkeypatch.setattr(parallel, "_worker", stuck_after_answering)  # forked workers run it
+    started = time.monotonic()
+    assert _all(corpus, 2) == _all(corpus, 1)
+    assert time.monotonic() - started < 30

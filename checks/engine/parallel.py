@@ -36,6 +36,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -251,6 +252,8 @@ def _send(conn: Connection, message: Any) -> None:
 
 #: Signals that wait while a worker is forked and registered.
 _HELD = {signal.SIGINT, signal.SIGTERM}
+#: How long a worker that has sent everything may take to exit.
+_EXIT_GRACE_SECONDS = 2.0
 
 
 @contextlib.contextmanager
@@ -319,11 +322,15 @@ class Started:
         return combined
 
     def close(self) -> None:
+        """Reap the workers. Everything they had to say has been received, so a
+        worker still running after a short grace is stuck (in an exit handler,
+        a stopped process): it is killed, not waited for."""
         for conn in self.pipes:
             conn.close()
+        deadline = time.monotonic() + _EXIT_GRACE_SECONDS
         for process in self.processes:
-            process.join(timeout=30)
-            if process.is_alive():  # pragma: no cover - only if a worker hangs
+            process.join(timeout=max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
                 process.kill()
                 process.join()
         self._closed()

@@ -16,6 +16,7 @@ from checks.engine.parallel import EncodeResults, default_jobs
 from checks.engine.scan import ScanRequest
 from checks.engine.upgrade_path import parse_assignment
 from checks.sources.backups import parse_duration
+from checks.sources.files import unreadable_reason
 from checks.sources.helm import CHARTS, canonical_chart
 
 
@@ -49,8 +50,9 @@ def chart_values(values: Sequence[str]) -> dict[str, str]:
         if not sep or not path or chart is None:
             raise ValueError(f"--values expects CHART=FILE with CHART one of "
                              f"{', '.join(CHARTS)}, got {text!r}")
-        if not Path(path).is_file():
-            raise ValueError(f"--values {text}: no such file")
+        reason = unreadable_reason(path, directory_ok=False)
+        if reason is not None:
+            raise ValueError(f"--values {text}: {reason}")
         out[path] = chart
     return out
 
@@ -78,10 +80,13 @@ def build_request(paths: Sequence[str], *, values: Sequence[str] = (),
         raise ValueError(f"--max-backup-age: {exc}") from None
     if max_file_bytes <= 0:
         raise ValueError("--max-file-size must be a positive number of bytes")
-    missing = [path for path in paths if path != "-" and not os.path.exists(path)]
+    # A typo in a pipeline's path must stop it, not scan nothing and pass. A
+    # path that exists but cannot be read (a FIFO, a device) is bad input of
+    # the scan instead: listed in the reports like any unreadable file.
+    missing = [f"{path} ({reason})" for path in paths if path != "-"
+               and (reason := unreadable_reason(path)) is not None and not os.path.exists(path)]
     if missing:
-        # A typo in a pipeline's path must stop it, not scan nothing and pass.
-        raise ValueError(f"no such file or directory: {', '.join(missing)}")
+        raise ValueError(f"cannot read {', '.join(missing)}")
     return ScanRequest(
         paths=list(paths), values=chart_values(values),
         targets=product_pairs(targets, "--target"), currents=product_pairs(currents, "--from"),

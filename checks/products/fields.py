@@ -10,7 +10,7 @@ from typing import Any
 
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
-from checks.model import NotEvaluated, Resource, Verdict, Violation
+from checks.model import NotEvaluated, Resource, Verdict, Violation, yaml_type
 from checks.objects import (
     describe,
     first_present,
@@ -48,7 +48,7 @@ def field_empty(resource: Resource, params: Params, ctx: UpgradeContext) -> Iter
         if isinstance(value, (list, dict)):
             size = f" ({len(value)} {'entry' if len(value) == 1 else 'entries'})"
         yield Violation(params["message"].format(field=dotted) + size, path,
-                        observed=f"{type(value).__name__}{size}", expected="absent or empty")
+                        observed=f"{yaml_type(value)}{size}", expected="absent or empty")
 
 
 def _same(actual: Any, expected: Any) -> bool:

@@ -37,9 +37,8 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from stat import S_ISDIR, S_ISREG
 
-from checks.sources.files import decode
+from checks.sources.files import decode, unreadable_reason
 from checks.sources.pg_archive import HeaderError, read_header
 from checks.sources.yaml11 import Document, iter_documents
 
@@ -298,14 +297,13 @@ def inspect(path_text: str, now: float | None = None) -> BackupEvidence:
     """Recognise and verify one backup path."""
     path = Path(path_text)
     now = time.time() if now is None else now
+    unreadable = unreadable_reason(path_text)  # a FIFO blocks, /dev/zero never ends
+    if unreadable is not None:
+        return BackupEvidence(path_text, None, False, unreadable)
     try:
         stat = path.stat()
-    except OSError:
-        return BackupEvidence(path_text, None, False, "no such file or directory")
-    if not (S_ISREG(stat.st_mode) or S_ISDIR(stat.st_mode)):  # a FIFO blocks, /dev/zero never ends
-        return BackupEvidence(path_text, None, False,
-                              "not a regular file or directory (a FIFO, device or socket); "
-                              "not read")
+    except OSError as exc:  # removed since
+        return BackupEvidence(path_text, None, False, f"cannot be read: {exc.strerror or exc}")
     try:
         verdict = _verdict(path, stat.st_size)
     except OSError as exc:

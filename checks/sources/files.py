@@ -6,6 +6,7 @@ a bad file is listed in the reports and the rest of the scan goes on.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
@@ -44,6 +45,29 @@ class Excluded:
     display: str
 
 
+def unreadable_reason(path: str, directory_ok: bool = True) -> str | None:
+    """Why a path named by the user cannot be read as an input, or None.
+
+    ``exists()`` says False for a symlink loop and a dangling link alike, and
+    True for /dev/zero or a FIFO: the user deserves the real reason, and a
+    FIFO or a device must never be opened (one blocks, the other never ends)."""
+    try:
+        found = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if exc.errno == errno.EACCES:
+            return "permission denied"
+        if os.path.islink(path):
+            return "broken symbolic link: its target does not exist"
+        return "no such file or directory"
+    if stat.S_ISREG(found.st_mode) or (directory_ok and stat.S_ISDIR(found.st_mode)):
+        return None
+    if stat.S_ISDIR(found.st_mode):
+        return "a directory, not a file"
+    return "not a regular file (a FIFO, device or socket); not read"
+
+
 def discover(paths: Iterable[str], exclude: Sequence[str] = ()
              ) -> Iterator[InputFile | InputError | Excluded]:
     """Expand files and directories (recursively, sorted for stable output).
@@ -56,14 +80,13 @@ def discover(paths: Iterable[str], exclude: Sequence[str] = ()
             yield InputFile(STDIN_PATH, None)
             continue
         path = Path(given)
-        if path.is_dir():
+        reason = unreadable_reason(given)
+        if reason is not None:
+            yield InputError(given, 1, reason)
+        elif path.is_dir():
             yield from _walk(given, path, exclude)
-        elif path.is_file():
-            yield InputFile(given, path)
-        elif path.exists():
-            yield InputError(given, 1, "not a regular file or directory; not read")
         else:
-            yield InputError(given, 1, "no such file or directory")
+            yield InputFile(given, path)
 
 
 def _walk(given: str, path: Path, exclude: Sequence[str]
@@ -72,10 +95,17 @@ def _walk(given: str, path: Path, exclude: Sequence[str]
     root_real = os.path.realpath(path)
     found: list[str] = []
     excluded: list[str] = []
+    linked_dirs: list[str] = []
     for root, dirs, files in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
         relative_root = Path(root).relative_to(path).as_posix()
         prefix = "" if relative_root == "." else relative_root + "/"
+        kept = []
+        for name in sorted(d for d in dirs if d not in SKIPPED_DIRS):
+            if not os.path.islink(os.path.join(root, name)):
+                kept.append(name)
+            elif not (excluder and excluder.directory_excluded(prefix + name)):
+                linked_dirs.append(os.path.join(root, name))
+        dirs[:] = kept
         for name in files:
             if name.endswith(MANIFEST_SUFFIXES):
                 target = excluded if excluder and excluder.excluded(prefix + name) \
@@ -88,6 +118,11 @@ def _walk(given: str, path: Path, exclude: Sequence[str]
         yield Excluded(name)
     for name in sorted(found):
         yield InputFile(name, Path(name), _outside(name, root_real))
+    for name in linked_dirs:
+        # Not followed (a link loop, another repository, the same files twice),
+        # but never silently: listed as skipped.
+        yield InputFile(name, Path(name), "symbolic link to a directory; not followed "
+                                          "(name its target on the command line to scan it)")
 
 
 def _outside(name: str, root_real: str) -> str | None:
@@ -187,7 +222,13 @@ def read_file(item: InputFile, max_bytes: int, stdin_data: bytes | None = None) 
     return decode(read, item.display)
 
 
+def byte_size(count: int) -> str:
+    """A size as people read it: ``3,001 bytes``, ``1.5 MiB`` (never "0.0 MiB")."""
+    if count < 1 << 20:
+        return f"{count:,} bytes" if count != 1 else "1 byte"
+    return f"{count / (1 << 20):,.1f} MiB"
+
+
 def _too_large(size: int | None, limit: int) -> str:
-    amount = "more than that" if size is None else f"{size / 1048576:.1f} MiB"
-    what = f"file is {amount}, over" if size is not None else "input is over"
-    return (f"{what} the {limit / 1048576:.1f} MiB limit (--max-file-size); not scanned")
+    what = f"file is {byte_size(size)}, over" if size is not None else "input is over"
+    return f"{what} the {byte_size(limit)} limit (--max-file-size); not scanned"

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from checks.model import InputError, JsonPath, Origin, Resource, Skipped
+from checks.model import InputError, JsonPath, Origin, Resource, Skipped, a_yaml_type
 from checks.sources import declarative, helm, openshift, repo_files
 from checks.sources.fastyaml import load_documents
 from checks.sources.files import (
@@ -76,8 +76,7 @@ def _to_resource(body: Any, origin: Origin, unresolved: frozenset[JsonPath] = fr
                  what: str = "document") -> Resource | InputError:
     where = f"{what} {origin.doc_index}" if what == "document" else what
     if not isinstance(body, Mapping):
-        kind = "a list" if isinstance(body, list) else f"a {type(body).__name__} scalar"
-        return InputError(origin.path, origin.line, f"{where} is {kind}, not a mapping")
+        return InputError(origin.path, origin.line, f"{where} is {a_yaml_type(body)}, not a mapping")
     api_version, kind_ = body.get("apiVersion"), body.get("kind")
     missing = [name for name, value in (("apiVersion", api_version), ("kind", kind_))
                if not isinstance(value, str) or not value]
@@ -141,10 +140,8 @@ def resources_from_document(doc: Document, path: str, chart: str | None = None
         return out
     if isinstance(body, Mapping) and body.get("kind") == "List" and not isinstance(
             body.get("items", []), list):
-        items_kind = "a mapping" if isinstance(body["items"], Mapping) \
-            else f"a {type(body['items']).__name__}"
-        return [InputError(path, doc.line, f"document {doc.index}: List items is {items_kind}, "
-                                           "not a list")]
+        return [InputError(path, doc.line, f"document {doc.index}: List items is "
+                                           f"{a_yaml_type(body['items'])}, not a list")]
     if (isinstance(body, Mapping) and isinstance(body.get("kind"), str)
             and body["kind"].endswith("List") and isinstance(body.get("items"), list)):
         lines = _child_lines(doc.node, "items")

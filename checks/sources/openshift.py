@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from checks.model import InputError, JsonPath
+from checks.model import InputError, JsonPath, a_yaml_type
 from checks.sources.yaml11 import Document, iter_documents
 
 TEMPLATE_API_VERSIONS = frozenset({"template.openshift.io/v1", "v1"})
@@ -188,8 +188,7 @@ def render_objects(template: Mapping[str, Any]) -> list[RenderedObject]:
     if objects is None:
         return []
     if not isinstance(objects, list):
-        kind = "a mapping" if isinstance(objects, Mapping) else f"a {type(objects).__name__}"
-        raise TemplateError(f"Template objects is {kind}, not a list")
+        raise TemplateError(f"Template objects is {a_yaml_type(objects)}, not a list")
     params = parameter_values(template)
     typed, budget = _Typed(params), _Budget(template)
     rendered = []

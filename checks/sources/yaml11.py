@@ -480,6 +480,31 @@ def _reset_constructor(loader: KubernetesLoader) -> None:
     loader.deep_construct = False
 
 
+#: A UTF-16 surrogate pair written as two JSON escapes (``"\\ud83d\\ude00"``),
+#: not preceded by an odd number of backslashes (``\\\\ud83d`` is text).
+_SURROGATE_PAIR = re.compile(
+    r"(?<!\\)((?:\\\\)*)\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})")
+
+
+def _as_code_point(match: re.Match[str]) -> str:
+    high, low = int(match[2], 16), int(match[3], 16)
+    return f"{match[1]}\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08X}"
+
+
+def json_surrogate_pairs(text: str) -> str:
+    """A JSON file's surrogate pairs as YAML's 8-digit ``\\U`` escapes.
+
+    JSON writes a character outside the Basic Multilingual Plane (an emoji) as
+    a pair of ``\\u`` escapes, and Kubernetes decodes a JSON file with a JSON
+    decoder, which joins them; libyaml (like go-yaml for a YAML file) refuses
+    each half as a code point. Only text that Kubernetes reads as JSON (its
+    first non-blank character is ``{``) is rewritten; a lone surrogate stays
+    an error, as it is for Kubernetes. Lines and lengths of lines are kept."""
+    if "\\u" not in text or not text.lstrip(" \t\r\n\ufeff").startswith("{"):
+        return text
+    return _SURROGATE_PAIR.sub(_as_code_point, text)
+
+
 def iter_documents(text: str, path: str) -> Iterator[Document | InputError]:
     """Yield each document of a YAML stream, or an InputError where it breaks.
 
@@ -490,6 +515,7 @@ def iter_documents(text: str, path: str) -> Iterator[Document | InputError]:
     and each later document is parsed alone: one broken document never hides
     the others. Empty documents are skipped.
     """
+    text = json_surrogate_pairs(text)
     regions = functools.cache(lambda: document_regions(text))
     stream = _Stream(text, path, 0, 0, regions)
     yield from stream.documents()
@@ -555,7 +581,7 @@ def compose_documents(text: str) -> list[Node]:
     document's): libyaml's composer recurses in C."""
     if may_be_too_deep(text) and _too_deep_at(text) is not None:
         return []
-    loader = _ShapeLoader(text)
+    loader = _ShapeLoader(json_surrogate_pairs(text))
     nodes: list[Node] = []
     try:
         while loader.check_node():

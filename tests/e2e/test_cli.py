@@ -261,7 +261,7 @@ def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
     proc = run("scan", str(DEMO), "no/such.yaml", "--json", str(tmp_path / "r.json"))
     assert proc.returncode == 2
     assert [line for line in proc.stderr.splitlines() if line] == [
-        "ERROR: no such file or directory: no/such.yaml"]
+        "ERROR: cannot read no/such.yaml (no such file or directory)"]
     assert not (tmp_path / "r.json").exists()
 
 

@@ -58,6 +58,30 @@ def test_a_crash_in_the_cli_is_exit_3_with_one_line_and_no_report(tmp_path: Path
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []
 
 
+def test_a_crash_in_the_scan_is_one_line_first_then_the_traceback(tmp_path: Path) -> None:
+    """Not pytest's INTERNALERROR wall with the cause at its bottom: the first
+    line says what happened, and no report is written."""
+    code = textwrap.dedent(f"""\
+        import sys
+        from checks.engine import evaluate
+
+        def planted_bug(self, resources):
+            raise RuntimeError("planted bug")
+
+        evaluate.Evaluator.evaluate = planted_bug
+        sys.argv = ["upgrade-lint", "scan", {str(DEMO)!r}, "--json", "out/r.json"]
+        from checks.cli import run
+        run()
+        """)
+    (tmp_path / "out").mkdir()
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert proc.stderr.splitlines()[0] == INTERNAL
+    assert "INTERNALERROR" not in proc.stdout + proc.stderr
+    assert list((tmp_path / "out").iterdir()) == []
+
+
 def test_a_crash_under_pytest_is_exit_3(tmp_path: Path) -> None:
     code = BUGGY_WRITER + textwrap.dedent(f"""\
         import pytest

@@ -58,7 +58,7 @@ def test_markers_and_keywords_select_items(pytester: pytest.Pytester) -> None:
     assert not (pytester.path / "r.json").exists()  # no report claiming a pass
     nowhere = pytester.runpytest("--upgrade-lint", "demo/no-such-dir")
     assert nowhere.ret == pytest.ExitCode.USAGE_ERROR
-    nowhere.stderr.fnmatch_lines(["ERROR: no such file or directory: demo/no-such-dir"])
+    nowhere.stderr.fnmatch_lines(["ERROR: cannot read demo/no-such-dir (no such file or directory)"])
 
 
 def test_reports_record_the_selection(pytester: pytest.Pytester) -> None:

@@ -17,7 +17,14 @@ import pytest
 
 from checks.model import InputError, Skipped
 from checks.sources.backups import inspect
-from checks.sources.files import InputFile, decode, read_file, read_limited, read_stdin
+from checks.sources.files import (
+    InputFile,
+    decode,
+    read_file,
+    read_limited,
+    read_stdin,
+    unreadable_reason,
+)
 from checks.sources.manifests import NOTHING_FOUND, ScanInputs, load, nothing_found
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,10 +76,40 @@ def test_symlinks_out_of_the_scanned_directory_are_skipped(tmp_path: Path) -> No
         "skipped": [[str(tree / "out.yaml"), 1, reason], [str(tree / "zero.yaml"), 1, reason]]}
 
 
+def test_symlinked_directories_are_listed_as_skipped_not_followed(tmp_path: Path) -> None:
+    """A link to a directory (a loop back up, another repository) is not walked,
+    and the report says so instead of leaving it out silently."""
+    tree = tmp_path / "tree"
+    (tree / "real").mkdir(parents=True)
+    (tree / "real" / "good.yaml").write_text(GOOD)
+    (tree / "again").symlink_to(tree / "real")
+    (tree / "real" / "up").symlink_to(tree)  # a loop
+    (tree / "etc").symlink_to("/etc")
+    found = scan_in_subprocess(str(tree))
+    reason = ("symbolic link to a directory; not followed (name its target on the command "
+              "line to scan it)")
+    assert found == {
+        "resources": [str(tree / "real" / "good.yaml")], "errors": [],
+        "skipped": [[str(tree / name), 1, reason] for name in ("again", "etc", "real/up")]}
+
+
+def test_named_paths_that_cannot_be_read_say_why(tmp_path: Path) -> None:
+    (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
+    (tmp_path / "dangling.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    assert unreadable_reason(str(tmp_path / "loop.yaml")) == "symbolic link loop"
+    assert unreadable_reason(str(tmp_path / "dangling.yaml")) == (
+        "broken symbolic link: its target does not exist")
+    assert unreadable_reason(str(tmp_path / "nowhere.yaml")) == "no such file or directory"
+    assert unreadable_reason(str(tmp_path), directory_ok=False) == "a directory, not a file"
+    assert unreadable_reason("/dev/zero") == (
+        "not a regular file (a FIFO, device or socket); not read")
+    assert unreadable_reason(str(tmp_path)) is None
+
+
 def test_device_named_on_the_command_line_is_not_read(tmp_path: Path) -> None:
     (tmp_path / "zero.yaml").symlink_to("/dev/zero")
     found = scan_in_subprocess(str(tmp_path / "zero.yaml"), "/dev/zero")
-    reason = "not a regular file or directory; not read"
+    reason = "not a regular file (a FIFO, device or socket); not read"
     assert found["errors"] == [[str(tmp_path / "zero.yaml"), 1, reason],
                                ["/dev/zero", 1, reason]]
     assert read_limited(Path("/dev/zero"), 10) == (
@@ -83,10 +120,11 @@ def test_never_more_than_the_limit_is_read(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
     big.write_text("a: " + "x" * 3000 + "\n")
     assert read_file(InputFile("big.yaml", big), 1000) == InputError(
-        "big.yaml", 1, "file is 0.0 MiB, over the 0.0 MiB limit (--max-file-size); not scanned")
+        "big.yaml", 1, "file is 3,004 bytes, over the 1,000 bytes limit (--max-file-size); "
+        "not scanned")
     assert read_stdin(io.BytesIO(b"x" * 5000), 1000) == b"x" * 1001
     assert read_file(InputFile("<stdin>", None), 1000, b"x" * 1001) == InputError(
-        "<stdin>", 1, "input is over the 0.0 MiB limit (--max-file-size); not scanned")
+        "<stdin>", 1, "input is over the 1,000 bytes limit (--max-file-size); not scanned")
     assert read_file(InputFile("<stdin>", None), 1001, b"a: 1\n" * 200) == "a: 1\n" * 200
 
 
@@ -103,7 +141,7 @@ def test_endless_standard_input_is_cut_at_the_limit() -> None:
         proc = subprocess.run([sys.executable, "-c", script], stdin=zero, capture_output=True,
                               text=True, timeout=60, cwd=ROOT)
     assert proc.returncode == 1, proc.stderr
-    assert ("<stdin>:1: invalid-input (error) input is over the 1.0 MiB limit "
+    assert ("<stdin>:1: invalid-input (error) input is over the 1,000,000 bytes limit "
             "(--max-file-size); not scanned") in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
 
@@ -181,7 +219,7 @@ def test_backup_that_is_a_fifo_or_a_device_is_not_read(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "dump.sql"), "/dev/zero"],
                           capture_output=True, text=True, timeout=20, cwd=ROOT, check=True)
     assert proc.stdout.splitlines() == [
-        "False not a regular file or directory (a FIFO, device or socket); not read"] * 2
+        "False not a regular file (a FIFO, device or socket); not read"] * 2
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")

@@ -38,8 +38,8 @@ def scan_limited(path: Path) -> dict[str, list[object]]:
 
 @pytest.mark.parametrize(("objects", "kind"), [
     ("objects:\n  a: {apiVersion: v1, kind: ConfigMap}\n", "a mapping"),
-    ("objects: just a string\n", "a str"),
-    ("objects: 3\n", "a int"),
+    ("objects: just a string\n", "a string"),
+    ("objects: 3\n", "an integer"),
 ])
 def test_template_objects_that_are_not_a_list_are_located_errors(
         tmp_path: Path, objects: str, kind: str) -> None:
@@ -110,7 +110,7 @@ def test_ordinary_expansion_renders(tmp_path: Path) -> None:
     assert resource.body["data"]["k199"] == "n" * 300 + "-199"
 
 
-@pytest.mark.parametrize(("items", "kind"), [("{a: 1}", "a mapping"), ("text", "a str")])
+@pytest.mark.parametrize(("items", "kind"), [("{a: 1}", "a mapping"), ("text", "a string")])
 def test_list_items_that_are_not_a_list_are_located_errors(
         tmp_path: Path, items: str, kind: str) -> None:
     f = tmp_path / "l.yaml"

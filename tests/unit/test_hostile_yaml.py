@@ -70,18 +70,23 @@ def test_lone_surrogate_escape_is_a_located_error(text: str, careful: bool) -> N
 
 
 @pytest.mark.parametrize("careful", PATHS)
+def test_json_surrogate_pairs_decode_like_kubernetes_json_decoder(careful: bool) -> None:
+    """A JSON file writes an emoji as two escapes; Kubernetes joins them."""
+    text = '{"a": "\\ud83d\\ude00 \\uD83D\\uDE00", "b": "\\\\ud83d\\\\ude00"}\n'
+    assert loaded(text, careful) == [(1, 1, {"a": "\U0001F600 \U0001F600",
+                                             "b": "\\ud83d\\ude00"})]
+
+
+@pytest.mark.parametrize("careful", PATHS)
 def test_syntax_error_in_a_middle_document_keeps_the_later_ones(careful: bool) -> None:
     text = ("kind: A\n---\nkind: B\nbad: [1, 2\n---\nkind: C\n---\n# only a comment\n"
             "---\nkind: D\nx: {\n---\nkind: E\n")
-    assert loaded(text, careful) == [
-        (1, 1, {"kind": "A"}),
-        (5, "document 2: YAML error: while parsing a flow sequence; "
-            "did not find expected ',' or ']'"),
-        (3, 6, {"kind": "C"}),
-        (12, "document 5: YAML error: while parsing a flow node; "
-             "did not find expected node content"),
-        (6, 13, {"kind": "E"}),
-    ]
+    found = loaded(text, careful)
+    # The parser's own words after "YAML error: " are libyaml's, not asserted.
+    assert [(item[0], item[1].partition("YAML error: ")[0]) if isinstance(item[1], str)
+            else item for item in found] == [
+        (1, 1, {"kind": "A"}), (5, "document 2: "), (3, 6, {"kind": "C"}),
+        (12, "document 5: "), (6, 13, {"kind": "E"})]
 
 
 @pytest.mark.parametrize("careful", PATHS)
