@@ -66,6 +66,8 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     #: Sent with chunked transfer encoding (no Content-Length), 4 KiB a chunk.
     chunked: bool = False
+    #: Seconds between two chunks (a server that drips its answer).
+    drip: float = 0.0
 
     def payload(self) -> bytes:
         return self.raw if self.raw is not None else json.dumps(self.body).encode()
@@ -114,6 +116,8 @@ class DoubleServer:
                 for start in range(0, len(data), 4096):
                     piece = data[start:start + 4096]
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.flush()
+                    time.sleep(answer.drip)
                 self.wfile.write(b"0\r\n\r\n")
 
             def log_message(self, format: str, *args: Any) -> None:

@@ -40,8 +40,10 @@ def test_one_object_per_statefulset_with_every_pods_entries_as_returned(
         cert: trustme.LeafCert, ca_bundle: str) -> None:
     entries = peering_entries(IPS, primary=IPS[1])
     with datapower_pods([route(entries)] * 3, cert) as servers:
-        read = run_probes(PODS, options(servers[0].port, ca_bundle=ca_bundle), admin_secret())
+        secrets = admin_secret()
+        read = run_probes(PODS, options(servers[0].port, ca_bundle=ca_bundle), secrets)
 
+    assert secrets.reads == [SECRET]  # one Secret read for every pod
     assert read.unavailable == []
     assert read.requests == 3
     assert [server.paths() for server in servers] == [[PEERING_PATH]] * 3
@@ -147,7 +149,8 @@ def test_a_certificate_that_does_not_name_the_pod_ip_is_refused(ca: trustme.CA, 
         read = run_probes(PODS[:2], options(servers[0].port, ca_bundle=ca_bundle), admin_secret())
     peers = read.resources[0].body["peers"]
     assert peers[0] == {"pod": "gwv6-0", "entries": []}
-    assert peers[1]["error"].startswith("TLS verification failed (IP address mismatch")
+    assert peers[1]["error"].startswith("TLS verification failed (")
+    assert peers[1]["error"].endswith("): the server's certificate does not name 127.0.0.2")
 
 
 @pytest.mark.parametrize(("secrets", "option", "reason"), [

@@ -8,7 +8,7 @@ import pytest
 import trustme
 
 from checks.model import Origin
-from checks.sources.live.model import PROBE_GROUP, Unavailable
+from checks.sources.live.model import PROBE_GROUP, Unavailable, is_api_path, is_live_path
 from checks.sources.live.probes import ProbeOptions, run_probes
 from tests.probes.doubles import DoubleServer, data_plane, kong_root, kong_route
 
@@ -52,6 +52,7 @@ def test_node_and_every_page_of_data_planes(cert: trustme.LeafCert, ca_bundle: s
     }
     assert (status.kind, status.name, status.namespace) == (KIND, authority, "kong")
     assert status.origin == Origin(path=f"https://{authority}", line=0)
+    assert is_api_path(status.origin.path) and not is_live_path(status.origin.path)
     assert TOKEN not in repr(read)
 
 

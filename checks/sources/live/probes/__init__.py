@@ -81,7 +81,8 @@ def split_namespace(option: str) -> tuple[str | None, str]:
     return None, option
 
 
-ProbeFunction = Callable[[Target, "str | None", HttpClient, "str | None"], ProbeResult]
+#: A URL probe: (target, namespace, client, token) -> its object or why not.
+ProbeFunction = Callable[[Target, str | None, HttpClient, str | None], ProbeResult]
 
 
 def _add(read: LiveRead, option: str, kind: str, probe: ProbeFunction, client: HttpClient,

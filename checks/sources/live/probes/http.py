@@ -33,6 +33,9 @@ MAX_REDIRECTS = 3
 WHOLE_ANSWER_FACTOR = 3
 _CHUNK = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH: a
+#: trusted certificate issued for other names (a CA bundle does not help).
+_NAME_MISMATCH = frozenset({62, 64})
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,8 @@ class Target:
 @dataclass(frozen=True)
 class Failure:
     """Why a request gave no usable answer. ``tls`` is set when the server's
-    certificate was not trusted, so a probe can add what it knows about the
-    product's certificates."""
+    certificate was not trusted (its issuer unknown), so a probe can add what
+    it knows about the product's certificates."""
 
     reason: str
     tls: bool = False
@@ -200,6 +203,9 @@ class HttpClient:
                     return response.status, location
             return self._reply(response, what)
         except ssl.SSLCertVerificationError as exc:
+            if exc.verify_code in _NAME_MISMATCH:
+                return Failure(f"TLS verification failed ({exc.verify_message}): the server's certificate "
+                               f"does not name {target.host}")
             return Failure(f"TLS verification failed ({exc.verify_message}): give the CA that signed "
                            "the server's certificate with --ca-bundle", tls=True)
         except ssl.SSLError as exc:
