@@ -52,13 +52,13 @@ def test_an_instances_answer_that_is_a_bare_list_is_taken_whole(
 
 @pytest.mark.parametrize(("route", "reason"), [
     (api7_route("3.7.3", INSTANCES, token="another"),
-     "GET /api/version unauthorized (401): the token in API7_TOKEN refused"),
+     "GET /api/version unauthorized (401): the token in API7_TOKEN was refused"),
     (lambda seen: Answer(200, {"message": "ok"}),
      "GET /api/version answered JSON without a version value: is this the API7 dashboard?"),
     (lambda seen: Answer(200, raw=b"<html>API7 Dashboard</html>", content_type="text/html"),
      "GET /api/version: answered text/html, not JSON: is this the API7 dashboard?"),
     (lambda seen: Answer(200, {"value": "3.7.3"}) if seen.route == "/api/version" else Answer(403, {}),
-     "GET /api/instances forbidden (403): the token in API7_TOKEN not allowed to read it"),
+     "GET /api/instances forbidden (403): the token in API7_TOKEN was not allowed to read it"),
 ])
 def test_a_dashboard_that_cannot_answer(route: object, reason: str, cert: trustme.LeafCert,
                                         ca_bundle: str) -> None:

@@ -124,7 +124,7 @@ def test_refused_credentials(cert: trustme.LeafCert, ca_bundle: str) -> None:
         read = run_probes(PODS[:1], options(servers[0].port, ca_bundle=ca_bundle), wrong)
     assert [u.reason for u in read.unavailable] == [
         "the DataPower REST management interface of gateway StatefulSet apic/gwv6 did not answer "
-        "(gwv6-0: unauthorized (401): the credentials of --datapower-secret refused)"]
+        "(gwv6-0: unauthorized (401): the credentials of --datapower-secret were refused)"]
     assert "not-it" not in repr(read)
 
 

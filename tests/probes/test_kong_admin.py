@@ -67,8 +67,8 @@ def test_a_node_that_is_not_a_control_plane(cert: trustme.LeafCert, ca_bundle: s
 
 
 @pytest.mark.parametrize(("token", "refused"), [
-    (None, "no token (KONG_ADMIN_TOKEN is not set), so it was refused"),
-    ("wrong-token-never-shown", "the token in KONG_ADMIN_TOKEN refused"),
+    (None, "no token was sent (KONG_ADMIN_TOKEN is not set), so the request was refused"),
+    ("wrong-token-never-shown", "the token in KONG_ADMIN_TOKEN was refused"),
 ])
 def test_unauthorized(token: str | None, refused: str, cert: trustme.LeafCert, ca_bundle: str,
                       monkeypatch: pytest.MonkeyPatch) -> None:

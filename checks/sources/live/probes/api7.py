@@ -15,7 +15,7 @@ from typing import Any
 
 from checks.model import Origin, Resource
 from checks.sources.live.model import PROBE_API_VERSION, PROBE_GROUP, Unavailable
-from checks.sources.live.probes.http import Failure, HttpClient, Target, status_reason
+from checks.sources.live.probes.http import Failure, HttpClient, Target, status_reason, token_sent
 from checks.sources.live.probes.kong_admin import ProbeResult, utc_now
 
 KIND = "API7DashboardStatus"
@@ -35,7 +35,7 @@ def probe_api7(target: Target, namespace: str | None, client: HttpClient, token:
     headers = {TOKEN_HEADER: token} if token else {}
     if token and target.scheme == "http":
         result.notes.append(f"API7 dashboard {target.shown} is plain HTTP: {TOKEN_ENV} was sent unencrypted")
-    credentials = f"the token in {TOKEN_ENV}" if token else f"no token ({TOKEN_ENV} is not set), so it was"
+    credentials = token_sent(TOKEN_ENV, token)
 
     def unavailable(reason: str) -> ProbeResult:
         result.unavailable = Unavailable(PROBE_GROUP, KIND, namespace, f"{WHAT} {target.shown}: {reason}")

@@ -143,7 +143,7 @@ def _ask(pod: GatewayPod, client: HttpClient, port: int, headers: Mapping[str, s
     if isinstance(answer, Failure):
         return {"pod": pod.name, "error": answer.reason + (SELF_SIGNED_HINT if answer.tls else "")}
     if answer.status != 200:
-        reason = status_reason(answer.status, "the credentials of --datapower-secret")
+        reason = status_reason(answer.status, "the credentials of --datapower-secret were")
         return {"pod": pod.name, "error": reason}
     body = answer.body
     entries = body.get("GatewayPeeringStatus") if isinstance(body, dict) else None

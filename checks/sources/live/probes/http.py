@@ -127,9 +127,14 @@ def basic_auth(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
 
 
+def token_sent(env: str, token: str | None) -> str:
+    """Which credentials went with a request, as the subject of ``status_reason``."""
+    return f"the token in {env} was" if token else f"no token was sent ({env} is not set), so the request was"
+
+
 def status_reason(status: int, credentials: str) -> str:
-    """What a refused or failed request means: ``credentials`` says which
-    credentials were sent ("the token in KONG_ADMIN_TOKEN", "no token")."""
+    """What a refused or failed request means: ``credentials`` names what was
+    sent, with its verb ("the token in KONG_ADMIN_TOKEN was")."""
     if status == 401:
         return f"unauthorized (401): {credentials} refused"
     if status == 403:

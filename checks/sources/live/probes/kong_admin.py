@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from checks.model import Origin, Resource
 from checks.sources.live.model import PROBE_API_VERSION, PROBE_GROUP, Unavailable
-from checks.sources.live.probes.http import Failure, HttpClient, Target, status_reason
+from checks.sources.live.probes.http import Failure, HttpClient, Target, status_reason, token_sent
 
 KIND = "KongClusterStatus"
 TOKEN_ENV = "KONG_ADMIN_TOKEN"
@@ -50,7 +50,7 @@ def probe_kong(target: Target, namespace: str | None, client: HttpClient, token:
     headers = {TOKEN_HEADER: token} if token else {}
     if token and target.scheme == "http":
         result.notes.append(f"Kong Admin API {target.shown} is plain HTTP: {TOKEN_ENV} was sent unencrypted")
-    credentials = f"the token in {TOKEN_ENV}" if token else f"no token ({TOKEN_ENV} is not set), so it was"
+    credentials = token_sent(TOKEN_ENV, token)
 
     def unavailable(reason: str) -> ProbeResult:
         result.unavailable = Unavailable(PROBE_GROUP, KIND, namespace, f"{WHAT} {target.shown}: {reason}")
