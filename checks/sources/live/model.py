@@ -28,6 +28,16 @@ def is_live_path(path: str) -> bool:
     return path.startswith(LIVE_SCHEMES)
 
 
+#: URI schemes of objects read from a product's own API (Kong Admin API, API7
+#: dashboard): their origin is the URL probed, without userinfo or query.
+API_SCHEMES = ("https://", "http://")
+
+
+def is_api_path(path: str) -> bool:
+    """Does this origin path name an object a product API answered (not a file)?"""
+    return path.startswith(API_SCHEMES)
+
+
 @dataclass(frozen=True, order=True)
 class WantedKind:
     """A kind some selected rule reads: ``group`` is "" for the core API."""
