@@ -25,7 +25,8 @@ from typing import Any
 
 from checks.engine.catalog import Catalog, Rule
 from checks.model import Resource
-from checks.sources.live.model import LiveRead, Unavailable, is_live_path
+from checks.sources.live.model import LiveRead, Unavailable
+from checks.sources.live.origins import is_live_origin
 from checks.sources.live.snapshot import SnapshotError, read_snapshot, write_snapshot
 
 
@@ -100,7 +101,7 @@ def superseded(manifests: Sequence[Resource], live: Sequence[Resource]) -> set[i
 
 
 def is_live(resource: Resource) -> bool:
-    return is_live_path(resource.origin.path)
+    return is_live_origin(resource.origin.path)
 
 
 def _group_matches(selector_api_version: str | None, group: str) -> bool:

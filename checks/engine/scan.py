@@ -41,7 +41,8 @@ from checks.model import (
 from checks.sources import backups
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.git_base import BaseRevisionError, BaseSnapshot, load_base
-from checks.sources.live.model import LiveRead, is_live_path
+from checks.sources.live.model import LiveRead
+from checks.sources.live.origins import is_live_origin
 from checks.sources.locate import LineLocator
 from checks.sources.manifests import (
     ScanInputs,
@@ -218,7 +219,7 @@ class PreparedScan:
             request.base or "", base.resources if base else ())
 
         def where(resource: Resource, path: JsonPath) -> str:
-            if is_live_path(resource.origin.path):  # a URI: there is no line to look up
+            if is_live_origin(resource.origin.path):  # a URI: there is no line to look up
                 return f"{resource.origin.path} {format_json_path(path)}"
             return f"{resource.origin.path}:{locator.line(resource.origin, path)}"
 
@@ -327,7 +328,7 @@ def save_scan(result: ScanResult, path: Path) -> None:
     with path.open("wb") as out:
         pickle.dump((result.context, pack_results(result.results), result.files,
                      result.documents, result.started_at, result.seconds, result.objects,
-                     result.skipped, result.excluded),
+                     result.skipped, result.excluded, result.live),
                     out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -335,6 +336,7 @@ def load_scan(path: Path, catalog: Catalog) -> ScanResult:
     """What ``save_scan`` wrote (a file this run made: it is unpickled)."""
     with path.open("rb") as data:
         (context, packed, files, documents, started_at, seconds, objects, skipped,
-         excluded) = pickle.load(data)
+         excluded, live) = pickle.load(data)
     return ScanResult(catalog, context, [], unpack_results(packed), files, documents,
-                      started_at, seconds, objects, skipped=skipped, excluded=excluded)
+                      started_at, seconds, objects, skipped=skipped, excluded=excluded,
+                      live=live)

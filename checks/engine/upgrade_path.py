@@ -17,7 +17,7 @@ from checks.engine.installations import InstallationMap, group_by_installation, 
 from checks.engine.versions import Version, VersionError, VersionRange, parse_version
 from checks.model import JsonPath, Resource
 from checks.sources.backups import BackupEvidence
-from checks.sources.live.model import is_live_path
+from checks.sources.live.origins import is_live_origin
 
 PRODUCTS = ("apiconnect", "api7", "kong", "3scale", "kubernetes")
 
@@ -354,7 +354,7 @@ def _installation_paths(group: Sequence[Resource], cli_current: Mapping[str, Ver
     planned), unless a live CR already asks for a newer version."""
     paths = {}
     live = live or {}
-    planned = [r for r in group if not is_live_path(r.origin.path)]
+    planned = [r for r in group if not is_live_origin(r.origin.path)]
     for product in PRODUCTS:
         current, target = cli_current.get(product), cli_target.get(product)
         current_src = "--from" if current else ""

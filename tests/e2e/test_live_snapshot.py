@@ -292,3 +292,11 @@ def test_the_plugin_takes_the_same_options(pytester: pytest.Pytester) -> None:
                    "--upgrade-kong-admin-url", "--upgrade-api7-dashboard-url",
                    "--upgrade-ca-bundle"):
         assert option in help_text, option
+
+
+def test_a_live_scan_runs_in_one_process(tmp_path: Path) -> None:
+    """--jobs applies to manifests: with a live source the results are those of one process."""
+    snap = write(tmp_path / "c.json", json.dumps(_cluster()))
+    one = scan(REPO / "fixtures" / "demo", snapshot=str(snap), jobs=1).results
+    two = scan(REPO / "fixtures" / "demo", snapshot=str(snap), jobs=2)
+    assert two.pre_encoded is None and two.results == one

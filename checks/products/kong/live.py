@@ -9,12 +9,14 @@ seconds) is judged against ``probedAt``, never the scanner's own clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 from checks.engine.registry import Params, object_check
-from checks.engine.upgrade_path import UpgradeContext
+from checks.engine.upgrade_path import Declaration, UpgradeContext, declares_current
 from checks.model import NotEvaluated, Resource, Severity, Verdict, Violation
+from checks.objects import lookup
 from checks.products.timestamps import describe_age, epoch_seconds
+from checks.sources.live.model import PROBE_GROUP
 
 
 def _who(plane: Mapping[str, object], index: int) -> str:
@@ -69,3 +71,19 @@ def data_plane_sync(resource: Resource, params: Params, ctx: UpgradeContext
                             ("dataPlanes", i, "last_seen"), observed=plane.get("last_seen"),
                             expected=f"within {stale:g} s of probedAt",
                             severity=Severity.WARNING)
+
+
+@declares_current("kong")
+def control_plane_versions(resources: Sequence[Resource]) -> Iterator[Declaration]:
+    """What a probed control plane runs (``node.version`` of ``GET /``), and its
+    data planes (``dataPlanes[].version``): the running Kong versions."""
+    for resource in resources:
+        if resource.kind != "KongClusterStatus" or resource.group != PROBE_GROUP:
+            continue
+        version = lookup(resource.body, ("node", "version"))
+        if isinstance(version, str) and version:
+            yield version, resource, ("node", "version")
+        planes = resource.body.get("dataPlanes")
+        for i, plane in enumerate(planes if isinstance(planes, list) else []):
+            if isinstance(plane, Mapping) and isinstance(plane.get("version"), str):
+                yield plane["version"], resource, ("dataPlanes", i, "version")
