@@ -241,6 +241,10 @@ def test_snapshot_writer_keeps_secret_key_names_only(tmp_path: Path) -> None:
     (b'{"format": "upgrade-lint-snapshot/1", "objects": {}}',
      "objects, unavailable and notes must be lists"),
     (b"\xff\xfe", "not UTF-8 JSON"),
+    (b'{"format": "upgrade-lint-snapshot/1", "objects": [' + b"[" * 600 + b"]" * 600 + b"]}",
+     "nested more than 500 levels deep"),
+    (b'{"format": "upgrade-lint-snapshot/1", "objects": [' + b"[" * 100000 + b"]" * 100000
+     + b"]}", "nested more than 500 levels deep"),
 ])
 def test_a_bad_snapshot_is_one_line_and_exit_2(tmp_path: Path, content: bytes,
                                                reason: str) -> None:

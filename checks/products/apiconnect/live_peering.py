@@ -45,10 +45,16 @@ class _Peering:
     silent: list[tuple[str, str, JsonPath]]
 
 
-def _entries_of(answer: Any) -> list[Any]:
+def _entries_of(answer: Any, at: JsonPath) -> list[tuple[Any, JsonPath]]:
+    """The entries of one pod's answer, each with its JSON path: a list, the
+    REST envelope (``{"_links": ..., "GatewayPeeringStatus": ...}``) kept
+    whole, or a single object (DataPower's form for one entry)."""
+    if isinstance(answer, Mapping) and "GatewayPeeringStatus" in answer:
+        return _entries_of(answer["GatewayPeeringStatus"], (*at, "GatewayPeeringStatus"))
     if isinstance(answer, Mapping):
-        return [answer]  # DataPower's form for a single entry
-    return list(answer) if isinstance(answer, list) else []
+        return [(answer, at)]
+    return [(entry, (*at, j)) for j, entry in enumerate(answer)] \
+        if isinstance(answer, list) else []
 
 
 def _read(resource: Resource) -> _Peering:
@@ -64,19 +70,21 @@ def _read(resource: Resource) -> _Peering:
         if "entries" not in peer:
             silent.append((reporter, str(peer.get("error") or "no answer"), ("peers", i)))
             continue
-        for j, entry in enumerate(_entries_of(peer.get("entries"))):
+        for entry, path in _entries_of(peer.get("entries"), ("peers", i, "entries")):
             if not isinstance(entry, Mapping) or not entry.get("Name"):
                 continue
             address = str(entry.get("Address", ""))
             entries.append(_Entry(
                 reporter, address == ip_of.get(reporter), str(entry["Name"]), address,
                 str(entry.get("Primary", "")).strip().lower() == "yes",
-                entry.get("LinkStatus"), entry.get("PendingUpdates"),
-                ("peers", i, "entries", j)))
+                entry.get("LinkStatus"), entry.get("PendingUpdates"), path))
     return _Peering(pods, by_ip, entries, silent)
 
 
-def _no_answer(peering: _Peering) -> NotEvaluated:
+def _no_answer(peering: _Peering, resource: Resource) -> NotEvaluated:
+    """Why there is nothing to judge: no pod answered, or none reports a peering object."""
+    if len(peering.silent) < len(resource.body.get("peers") or []):
+        return NotEvaluated("the gateway pods that answered report no gateway-peering object")
     reasons = "; ".join(f"{pod}: {why}" for pod, why, _ in peering.silent) or "no pod listed"
     return NotEvaluated(f"no gateway pod answered the peering status request ({reasons})")
 
@@ -95,7 +103,7 @@ def peering_primary(resource: Resource, params: Params, ctx: UpgradeContext
     """Every peering object has exactly one primary: the StatefulSet's ordinal-0 pod."""
     peering = _read(resource)
     if not peering.entries:
-        yield _no_answer(peering)
+        yield _no_answer(peering, resource)
         return
     zero = _ordinal_zero(peering.pods)
     if zero is None:
@@ -147,7 +155,7 @@ def peering_health(resource: Resource, params: Params, ctx: UpgradeContext
     """Every peering link is ``ok`` (warning: updates still pending)."""
     peering = _read(resource)
     if not peering.entries:
-        yield _no_answer(peering)
+        yield _no_answer(peering, resource)
         return
     healthy = params.get("healthy", "ok")
     for e in peering.entries:

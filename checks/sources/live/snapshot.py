@@ -32,6 +32,7 @@ from typing import Any, BinaryIO
 
 from checks.model import Origin, Resource
 from checks.sources.live.model import LiveRead, Unavailable
+from checks.sources.yaml11 import MAX_DEPTH
 
 FORMAT = "upgrade-lint-snapshot/1"
 #: Largest snapshot read (decompressed): a cluster of 50,000 objects at ~4 KiB.
@@ -116,6 +117,24 @@ def _read_bytes(path: str, limit: int) -> bytes:
         raise SnapshotError(f"--snapshot {path}: cannot read: {why}") from None
 
 
+def _too_deep(data: bytes, document: Any) -> bool:
+    """Is any value nested deeper than manifests may be (``MAX_DEPTH``)? The
+    rules walk bodies recursively; a hand-made snapshot must not make them
+    overflow. Counted without recursion, and only when the brackets allow it."""
+    if data.count(b"[") + data.count(b"{") <= MAX_DEPTH:
+        return False
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        children = value.values() if isinstance(value, dict) else (
+            value if isinstance(value, list) else ())
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (dict, list)))
+    return False
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -164,7 +183,9 @@ def read_snapshot(path: str, limit: int = MAX_SNAPSHOT_BYTES) -> LiveRead:
         raise SnapshotError(f"--snapshot {path}: not valid JSON"
                             + (f" (line {line})" if line else "")) from None
     except RecursionError:
-        raise SnapshotError(f"--snapshot {path}: nested too deeply") from None
+        document = None
+    if document is None or _too_deep(data, document):
+        raise SnapshotError(f"--snapshot {path}: nested more than {MAX_DEPTH} levels deep")
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise SnapshotError(f"--snapshot {path}: not an upgrade-lint snapshot (expected "
                             f'"format": "{FORMAT}")')
