@@ -229,6 +229,9 @@ class Evaluator:
         refused = self.refused_pending(rule, bool(matched))
         if refused and not matched:
             return refused  # instead of "no X in the scan": the cluster did not say
+        if rule.mode == "live" and self.live.present and not matched:
+            return [_Pending(rule, Outcome.NOT_APPLICABLE,
+                             f"no {rule.scope_description()} in the live source")]
         level = self.rule_level(rule, bool(matched))
         return [level] if level is not None else self.object_pending(rule, matched) + refused
 

@@ -272,6 +272,9 @@ def test_snapshot_limits_and_gzip(tmp_path: Path) -> None:
     (("--kubeconfig", "k", "fixtures/demo"), "ERROR: --kubeconfig needs --cluster"),
     (("--record", "r.json", "fixtures/demo"),
      "ERROR: --record needs --cluster (or --snapshot, to write it again)"),
+    (("--snapshot", "fixtures/apiconnect/apic-backup-stale/fire.snapshot.json", "--record",
+      "no/such/dir/r.json"), "ERROR: --record no/such/dir/r.json: cannot write: No such file or "
+                             "directory"),
 ])
 def test_live_option_errors_are_usage_errors(args: tuple[str, ...], message: str) -> None:
     proc = run("scan", *args)
@@ -304,3 +307,14 @@ def test_a_live_scan_runs_in_one_process(tmp_path: Path) -> None:
     one = scan(REPO / "fixtures" / "demo", snapshot=str(snap), jobs=1).results
     two = scan(REPO / "fixtures" / "demo", snapshot=str(snap), jobs=2)
     assert two.pre_encoded is None and two.results == one
+
+
+def test_a_live_rule_ignores_manifests_when_the_cluster_is_read(tmp_path: Path) -> None:
+    """The manifest's status is not what runs: with a live source that has no
+    ManagementCluster, the live rule has nothing to judge."""
+    snap = write(tmp_path / "c.json", json.dumps(_snapshot([_peering("10.1.2.10")])))
+    manifest = write(tmp_path / "mgmt.yaml", json.dumps(_mgmt(spec="10.0.8.0")))
+    [result] = of_rule(scan(manifest, snapshot=str(snap)).results,
+                       "apic-management-upgrade-incomplete")
+    assert (result.outcome, result.message) == (
+        Outcome.NOT_APPLICABLE, "no ManagementCluster, APIConnectCluster in the live source")

@@ -78,7 +78,8 @@ def write_snapshot(read: LiveRead, path: str) -> None:
                          "reason": u.reason} for u in read.unavailable],
         "notes": list(read.notes),
     }
-    data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    data = json.dumps(document, ensure_ascii=False, separators=(",", ":"),
+                      default=str).encode("utf-8")
     if path.endswith(".gz"):
         data = gzip.compress(data, mtime=0)
     target = Path(path)
