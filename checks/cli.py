@@ -27,7 +27,7 @@ from typing import TextIO
 from checks import __version__
 from checks.engine import parallel
 from checks.engine.catalog import Catalog, CatalogError, Rule, load_catalog, validate_fully
-from checks.engine.request import build_request
+from checks.engine.request import LiveOptions, build_request
 from checks.engine.scan import PreparedScan, prepare_scan
 from checks.handoff import RunOutcome
 from checks.model import Severity
@@ -68,10 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"upgrade-lint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    scan = sub.add_parser("scan", help="scan manifests, Helm values and templates",
+    scan = sub.add_parser("scan", help="scan manifests, Helm values and templates, and a "
+                                       "live cluster",
                           epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    scan.add_argument("paths", nargs="+", metavar="PATH",
-                      help="files or directories (.yaml, .yml, .json); - reads stdin")
+    scan.add_argument("paths", nargs="*", metavar="PATH",
+                      help="files or directories (.yaml, .yml, .json); - reads stdin "
+                           "(optional with --cluster or --snapshot)")
     scan.add_argument("--target", action="append", default=[], metavar="PRODUCT=VERSION",
                       help="version being upgraded to, e.g. apiconnect=10.0.8.0 (repeatable)")
     scan.add_argument("--from", dest="current", action="append", default=[],
@@ -113,7 +115,8 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--rules", metavar="DIR", help="rule catalog directory (default: built in)")
     scan.add_argument("--jobs", "-j", default="1", metavar="N",
                       help="worker processes sharing the scan (a number, or auto for one per "
-                           "core); results are identical to one process")
+                           "core); results are identical to one process. Applies to "
+                           "manifests: a scan with --cluster or --snapshot runs in one process")
     scan.add_argument("--max-file-size", type=int, metavar="BYTES",
                       help="inputs larger than this are reported, not read (default 16 MiB)")
     scan.add_argument("--exclude", action="append", default=[], metavar="GLOB",
@@ -121,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
                            "gitignore-style pattern, e.g. 'ci/*.yml' or '**/templates/**' "
                            "(repeatable; a .upgradelintignore file at the directory's root "
                            "adds more)")
+    _live_arguments(scan)
 
     rules = sub.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=["table", "markdown", "json", "digest"],
@@ -132,6 +136,53 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("rule_id", metavar="RULE-ID")
     explain.add_argument("--rules", metavar="DIR", help="rule catalog directory")
     return parser
+
+
+def _live_arguments(scan: argparse.ArgumentParser) -> None:
+    """``scan``'s live-source options (the plugin's ``--upgrade-`` ones)."""
+    live = scan.add_argument_group(
+        "live cluster", "the cluster is the current state, manifests the planned one; "
+                        "every request is a read (get/list)")
+    live.add_argument("--cluster", action="store_true",
+                      help="read the cluster of the kubeconfig (the kinds the rules read; the "
+                           "least-privilege role: 'upgrade-lint rbac')")
+    live.add_argument("--kubeconfig", metavar="FILE",
+                      help="kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)")
+    live.add_argument("--context", metavar="NAME", help="kubeconfig context")
+    live.add_argument("--namespace", action="append", default=[], metavar="NS",
+                      help="read only this namespace (repeatable; default: all)")
+    live.add_argument("--exclude-namespace", action="append", default=[], metavar="NS",
+                      help="leave out this namespace (repeatable)")
+    live.add_argument("--connect-timeout", metavar="SECONDS",
+                      help="connect timeout for the cluster (default 10)")
+    live.add_argument("--read-timeout", metavar="SECONDS",
+                      help="read timeout for the cluster (default 60)")
+    live.add_argument("--record", metavar="FILE", type=_report_path,
+                      help="save what was read as a snapshot (.gz: gzip'd; Secrets are "
+                           "recorded as key names only)")
+    live.add_argument("--snapshot", metavar="FILE", type=_report_path,
+                      help="replay a recorded snapshot instead of reading a cluster "
+                           "(findings point to snapshot://FILE/...)")
+    live.add_argument("--datapower-secret", metavar="NS/NAME",
+                      help="Secret with keys username/password for the DataPower REST "
+                           "management interface (gateway peering status)")
+    live.add_argument("--kong-admin-url", action="append", default=[], metavar="URL",
+                      help="Kong control-plane Admin API (repeatable; token from the "
+                           "KONG_ADMIN_TOKEN environment variable)")
+    live.add_argument("--api7-dashboard-url", action="append", default=[], metavar="URL",
+                      help="API7 dashboard (repeatable; token from API7_TOKEN)")
+    live.add_argument("--ca-bundle", metavar="FILE",
+                      help="CA certificates for the product APIs (verification stays on)")
+
+
+def _live_options(ns: argparse.Namespace) -> LiveOptions:
+    return LiveOptions(
+        cluster=ns.cluster, kubeconfig=ns.kubeconfig, context=ns.context,
+        namespaces=tuple(ns.namespace), exclude_namespaces=tuple(ns.exclude_namespace),
+        connect_timeout=ns.connect_timeout, read_timeout=ns.read_timeout, record=ns.record,
+        snapshot=ns.snapshot, datapower_secret=ns.datapower_secret,
+        kong_admin_urls=tuple(ns.kong_admin_url),
+        api7_dashboard_urls=tuple(ns.api7_dashboard_url), ca_bundle=ns.ca_bundle)
 
 
 #: Builtin pytest plugins a rule scan never uses. Each costs start-up time, and
@@ -174,6 +225,23 @@ def _scan_args(ns: argparse.Namespace) -> list[str]:
             args.append(flag)
     if ns.max_file_size is not None:
         args += ["--upgrade-max-file-size", str(ns.max_file_size)]
+    if ns.cluster:
+        args.append("--upgrade-cluster")
+    for option, values in (("--upgrade-namespace", ns.namespace),
+                           ("--upgrade-exclude-namespace", ns.exclude_namespace),
+                           ("--upgrade-kong-admin-url", ns.kong_admin_url),
+                           ("--upgrade-api7-dashboard-url", ns.api7_dashboard_url)):
+        for value in values:
+            args.append(f"{option}={value}")
+    for option, value in (("--upgrade-kubeconfig", ns.kubeconfig),
+                          ("--upgrade-context", ns.context),
+                          ("--upgrade-connect-timeout", ns.connect_timeout),
+                          ("--upgrade-read-timeout", ns.read_timeout),
+                          ("--upgrade-record", ns.record), ("--upgrade-snapshot", ns.snapshot),
+                          ("--upgrade-datapower-secret", ns.datapower_secret),
+                          ("--upgrade-ca-bundle", ns.ca_bundle)):
+        if value is not None:
+            args.append(f"{option}={value}")
     args += ["--upgrade-max-backup-age", ns.max_backup_age, "--upgrade-jobs", ns.jobs]
     return args
 
@@ -192,10 +260,11 @@ def _prepare(ns: argparse.Namespace, stdin_data: bytes | None) -> PreparedScan |
             max_backup_age=ns.max_backup_age, jobs=ns.jobs, stdin_data=stdin_data,
             installations=ns.installation, base=ns.base, baseline=ns.baseline,
             gate_all=ns.gate_all, exclude=ns.exclude,
-            encode_results=json_encoder(ns.json, ns.fail_on, ns.require_evaluated))
+            encode_results=json_encoder(ns.json, ns.fail_on, ns.require_evaluated),
+            live=_live_options(ns))
     except ValueError:
         return None
-    if request.jobs < 2 or stdin_data is not None:
+    if request.jobs < 2 or stdin_data is not None or request.live:
         return None
     return prepare_scan(request)
 
@@ -366,6 +435,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     if ns.command is None:
         parser.print_help()
+        return EXIT_USAGE
+    if ns.command == "scan" and not ns.paths and not ns.cluster and ns.snapshot is None:
+        print("upgrade-lint scan: nothing to scan: give PATH, --cluster or --snapshot FILE",
+              file=sys.stderr)
         return EXIT_USAGE
     try:
         if ns.command == "scan":

@@ -23,7 +23,7 @@ import pytest
 
 from checks.engine.catalog import CatalogError, load_catalog
 from checks.engine.items import ItemSpec, group_items
-from checks.engine.request import build_request
+from checks.engine.request import LiveOptions, build_request
 from checks.engine.scan import ScanRequest, ScanResult, ScanUsageError, load_scan, run_scan
 from checks.engine.upgrade_path import ScanContext
 from checks.handoff import RunOutcome
@@ -93,6 +93,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--upgrade-exclude", action="append", default=[], metavar="GLOB",
                     help="leave out files below a scanned directory matching this "
                          "gitignore-style pattern (repeatable; .upgradelintignore adds more)")
+    live = parser.getgroup("upgrade-lint live", "upgrade-lint: a live cluster as the current "
+                                                "state (the scan then runs in one process)")
+    live.addoption("--upgrade-cluster", action="store_true",
+                   help="read the current state from the cluster of the kubeconfig (read-only "
+                        "LISTs of the kinds the rules read; see 'upgrade-lint rbac')")
+    live.addoption("--upgrade-kubeconfig", metavar="FILE",
+                   help="kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)")
+    live.addoption("--upgrade-context", metavar="NAME", help="kubeconfig context")
+    live.addoption("--upgrade-namespace", action="append", default=[], metavar="NS",
+                   help="read only this namespace (repeatable; default: all)")
+    live.addoption("--upgrade-exclude-namespace", action="append", default=[], metavar="NS",
+                   help="leave out this namespace (repeatable)")
+    live.addoption("--upgrade-connect-timeout", metavar="SECONDS",
+                   help="cluster connect timeout (default 10)")
+    live.addoption("--upgrade-read-timeout", metavar="SECONDS",
+                   help="cluster read timeout (default 60)")
+    live.addoption("--upgrade-record", metavar="FILE",
+                   help="save what was read as a snapshot (.gz: gzip'd; Secrets as key names)")
+    live.addoption("--upgrade-snapshot", metavar="FILE",
+                   help="replay a recorded snapshot instead of reading a cluster")
+    live.addoption("--upgrade-datapower-secret", metavar="NS/NAME",
+                   help="Secret with keys username/password for the DataPower REST "
+                        "management interface (gateway peering status)")
+    live.addoption("--upgrade-kong-admin-url", action="append", default=[], metavar="URL",
+                   help="Kong control-plane Admin API (repeatable; token from KONG_ADMIN_TOKEN)")
+    live.addoption("--upgrade-api7-dashboard-url", action="append", default=[], metavar="URL",
+                   help="API7 dashboard (repeatable; token from API7_TOKEN)")
+    live.addoption("--upgrade-ca-bundle", metavar="FILE",
+                   help="CA certificates for the product APIs (TLS verification stays on)")
     # Set by `upgrade-lint scan`: collect nothing but the rule items.
     group.addoption("--upgrade-lint-only", action="store_true", help=argparse.SUPPRESS)
 
@@ -105,7 +134,8 @@ def pytest_configure(config: pytest.Config) -> None:
                                            f"{severity.label}")
     config.addinivalue_line("markers", "upgrade_lint: every upgrade-lint rule item")
     paths = config.getoption("upgrade_lint")
-    if not paths:
+    if not paths and not config.getoption("upgrade_cluster") \
+            and config.getoption("upgrade_snapshot") is None:
         return
     request = _request_from_options(config, paths)
     session = UpgradeLintSession(config, request)
@@ -150,9 +180,25 @@ def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRe
             base=option("upgrade_base"), baseline=option("upgrade_baseline"),
             gate_all=option("upgrade_gate_all"), exclude=option("upgrade_exclude"),
             encode_results=json_encoder(option("upgrade_json"), option("upgrade_fail_on"),
-                                        option("upgrade_require_evaluated")))
+                                        option("upgrade_require_evaluated")),
+            live=live_options(config))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def live_options(config: pytest.Config) -> LiveOptions:
+    """The ``--upgrade-cluster`` family of options."""
+    option = config.getoption
+    return LiveOptions(
+        cluster=bool(option("upgrade_cluster")), kubeconfig=option("upgrade_kubeconfig"),
+        context=option("upgrade_context"), namespaces=tuple(option("upgrade_namespace")),
+        exclude_namespaces=tuple(option("upgrade_exclude_namespace")),
+        connect_timeout=option("upgrade_connect_timeout"),
+        read_timeout=option("upgrade_read_timeout"), record=option("upgrade_record"),
+        snapshot=option("upgrade_snapshot"), datapower_secret=option("upgrade_datapower_secret"),
+        kong_admin_urls=tuple(option("upgrade_kong_admin_url")),
+        api7_dashboard_urls=tuple(option("upgrade_api7_dashboard_url")),
+        ca_bundle=option("upgrade_ca_bundle"))
 
 
 def _jobs(config: pytest.Config) -> str:

@@ -35,7 +35,7 @@ def _options(command: str) -> set[str]:
 def test_scan_options_in_the_readme_exist() -> None:
     help_text = subprocess.run([sys.executable, "-m", "checks.cli", "scan", "--help"],
                                capture_output=True, text=True, check=True).stdout
-    usage = README.split("upgrade-lint scan PATH...", 1)[1].split("upgrade-lint rules", 1)[0]
+    usage = README.split("upgrade-lint scan [PATH...]", 1)[1].split("upgrade-lint rules", 1)[0]
     documented = _options("upgrade-lint scan") | set(re.findall(r"--[a-z][a-z-]+", usage))
     assert {"--values", "--fail-on", "--max-file-size", "--rules", "--junit"} <= documented
     for option in documented:

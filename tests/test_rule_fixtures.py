@@ -8,6 +8,12 @@ JSON path, and optionally the file, severity and the exact message (or
 the rule reports beyond that list fails the test, and so does a missing one.
 ``options`` in expected.yaml gives scan options for ``all`` inputs, updated by
 those of one input, such as ``currents`` and ``targets`` for the upgrade path.
+
+Live rules' fixtures are snapshots (``fire.snapshot.json``), replayed with the
+``snapshot`` option; a folder holding manifests and one ``*.snapshot.json``
+scans the manifests (planned state) against that snapshot (current state).
+Results about live objects have no line (``line: null``) and must name their
+``path``, the ``snapshot://<file>/<namespace>/<Kind>/<name>`` URI.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import pytest
 import yaml
 
 from checks.model import Outcome, Result
-from tests.support import FIXTURES, PRODUCTS, of_rule, scan
+from tests.support import FIXTURES, PRODUCTS, SNAPSHOT_SUFFIX, of_rule, scan
 
 
 def _cases() -> list[Any]:
@@ -45,6 +51,7 @@ REQUIRED = {"rule", "outcome", "line", "json_path"}
 def _as_dict(result: Result) -> dict[str, Any]:
     return {"rule": result.rule_id, "outcome": result.outcome.value, "line": result.line,
             "json_path": result.json_path, "file": Path(result.path or "").name,
+            "path": result.path,
             "message": result.message, "severity": result.severity.label}
 
 
@@ -64,6 +71,18 @@ def _with_backups(options: dict[str, Any], rule_dir: Path,
     return options, expected
 
 
+def _scan_fixture(entry: Path, options: dict[str, Any]) -> list[Result]:
+    """A manifest fixture, a snapshot, or manifests against a snapshot."""
+    if entry.name.endswith(SNAPSHOT_SUFFIX):
+        return scan(snapshot=str(entry), **options).results
+    snapshots = sorted(entry.glob(f"*{SNAPSHOT_SUFFIX}")) if entry.is_dir() else []
+    if snapshots:
+        assert len(snapshots) == 1, f"{entry.name}: one snapshot per fixture folder"
+        return scan(entry, snapshot=str(snapshots[0]), exclude=[f"*{SNAPSHOT_SUFFIX}"],
+                    **options).results
+    return scan(entry, **options).results
+
+
 def _agrees(got: dict[str, Any], key: str, value: Any) -> bool:
     if key == "message_prefix":
         return bool(got["message"].startswith(value))
@@ -74,7 +93,7 @@ def _agrees(got: dict[str, Any], key: str, value: Any) -> bool:
 def test_rule_fixture(rule_id: str, entry: Path, expected: list[dict[str, Any]],
                       options: dict[str, Any]) -> None:
     options, expected = _with_backups(options, entry.parent, expected)
-    results = scan(entry, **options).results
+    results = _scan_fixture(entry, options)
     assert not [r for r in results if r.outcome is Outcome.INVALID_INPUT], "fixture must parse"
     reported = [r for r in of_rule(results, rule_id) if r.outcome is not Outcome.PASSED]
     failed = [r for r in reported if r.outcome is Outcome.FAILED]
@@ -90,5 +109,8 @@ def test_rule_fixture(rule_id: str, entry: Path, expected: list[dict[str, Any]],
         match = next((got for got in unmatched if all(_agrees(got, key, value)
                                                       for key, value in want.items())), None)
         assert match is not None, f"not reported: {want}\nreported: {unmatched}"
+        if (match["path"] or "").startswith("snapshot://"):
+            assert "path" in want and want["line"] is None, \
+                f"a result about a live object has no line and names its URI: {want}"
         unmatched.remove(match)
     assert unmatched == [], "reported but not in expected.yaml"

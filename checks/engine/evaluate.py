@@ -16,6 +16,7 @@ from checks.engine.catalog import Catalog, Rule
 from checks.engine.dedup import OnePerField
 from checks.engine.echo import cut_message
 from checks.engine.installations import group_by_installation, installation_of
+from checks.engine.live import LiveScope, is_live
 from checks.engine.redact import Scrubber, credential_at
 from checks.engine.registry import get_template
 from checks.engine.upgrade_path import ScanContext
@@ -138,8 +139,10 @@ def installation_gate(rule: Rule, ctx: ScanContext, installation: str
 
 class Evaluator:
     def __init__(self, catalog: Catalog, ctx: ScanContext, lines_of: LinesOf,
-                 scrubber: Scrubber) -> None:
+                 scrubber: Scrubber, live: LiveScope | None = None) -> None:
         self.catalog = catalog
+        #: The scan's live sources (see checks.engine.live): none by default.
+        self.live = live or LiveScope()
         self.ctx = ctx
         self.lines_of = lines_of
         self.scrub = scrubber
@@ -153,10 +156,10 @@ class Evaluator:
             # applicable, whatever its path condition or mode would need.
             return _Pending(rule, Outcome.NOT_APPLICABLE,
                             f"no {rule.scope_description()} in the scan")
-        if rule.mode == "live":
+        if rule.mode == "live" and not self.live.present:
             return _Pending(rule, Outcome.NOT_EVALUATED,
-                            "live rule: needs a cluster or the product's API; "
-                            "only manifests were scanned")
+                            "live rule: needs a cluster or the product's API (--cluster or "
+                            "--snapshot); only manifests were scanned")
         return None
 
     def installation_of(self, resource: Resource) -> str:
@@ -219,8 +222,35 @@ class Evaluator:
         return out
 
     def evaluate_rule(self, rule: Rule, matched: Sequence[Resource]) -> list[_Pending]:
+        if rule.mode == "live" and self.live.present:
+            matched = [r for r in matched if is_live(r)]  # manifests are not what runs
+        elif self.live.superseded:
+            matched = [r for r in matched if id(r) not in self.live.superseded]
+        refused = self.refused_pending(rule, bool(matched))
+        if refused and not matched:
+            return refused  # instead of "no X in the scan": the cluster did not say
+        if rule.mode == "live" and self.live.present and not matched:
+            return [_Pending(rule, Outcome.NOT_APPLICABLE,
+                             f"no {rule.scope_description()} in the live source")]
         level = self.rule_level(rule, bool(matched))
-        return [level] if level is not None else self.object_pending(rule, matched)
+        return [level] if level is not None else self.object_pending(rule, matched) + refused
+
+    def refused_pending(self, rule: Rule, any_matched: bool) -> list[_Pending]:
+        """One not-evaluated outcome per read of the rule's kinds that did not
+        happen (per namespace when the read was). A kind the cluster does not
+        serve has no objects: once the rule has objects to judge it adds nothing."""
+        out, seen = [], set()
+        for item in self.live.refused_for(rule):
+            if any_matched and item.reason.endswith("is not installed"):
+                continue
+            key = (item.namespace, item.reason)
+            if key not in seen:
+                seen.add(key)
+                where = f" (namespace {item.namespace})" if item.namespace else ""
+                out.append(_Pending(rule, Outcome.NOT_EVALUATED, f"{item.reason}{where}",
+                                    installation=f"ns:{item.namespace}" if item.namespace
+                                    else None))
+        return out
 
     def results(self, pending: Sequence[_Pending]) -> list[Result]:
         """Pending outcomes -> Results, with every line looked up in one batch."""
@@ -229,13 +259,15 @@ class Evaluator:
     def with_lines(self, pending: Sequence[_Pending], lines: Sequence[int]) -> list[Result]:
         """Results, given the lines of ``line_requests(pending)`` (in that order)."""
         found = iter(lines)
-        line_of = {id(p): next(found) for p in pending if p.resource is not None and p.path}
+        line_of = {id(p): next(found) for p in pending if _needs_line(p)}
         results = []
         installation = self.installation_of
         for p in pending:
             resource, verdict = p.resource, p.verdict
             line = None
-            if resource is not None:
+            if resource is not None and is_live(resource):
+                line = None  # a live object has a URI, no lines
+            elif resource is not None:
                 line = line_of.get(id(p), resource.origin.line)
                 if verdict is not None and verdict.inner_line is not None:
                     line += verdict.inner_line  # block scalar text starts on the next line
@@ -278,7 +310,13 @@ class Evaluator:
 
 def line_requests(pending: Sequence[_Pending]) -> list[tuple[Resource, JsonPath]]:
     """The (resource, path) pairs whose lines ``pending`` needs, in order."""
-    return [(p.resource, p.path) for p in pending if p.resource is not None and p.path]
+    return [(p.resource, p.path) for p in pending if _needs_line(p) and p.resource is not None]
+
+
+def _needs_line(pending: _Pending) -> bool:
+    """Is a line looked up for this outcome? Not for live objects: their
+    origin is a ``cluster://`` or ``snapshot://`` URI, not a file to read."""
+    return pending.resource is not None and bool(pending.path) and not is_live(pending.resource)
 
 
 def input_error_results(errors: Iterable[InputError]) -> list[Result]:

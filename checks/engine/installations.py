@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from checks.model import Resource
+from checks.sources.live.origins import is_live_origin, source_of
 
 LABEL = "upgrade-lint.io/installation"
 STDIN_NAME = "stdin"
@@ -90,6 +91,10 @@ def _installation(resource: Resource, mapping: InstallationMap | None) -> str:
             return mapped
     if resource.namespace:
         return f"ns:{resource.namespace}"
+    if is_live_origin(path):
+        # A cluster-scoped live object (a probed product API without a
+        # namespace): the source it was read from, not a directory.
+        return source_of(path)
     if path in ("-", "<stdin>"):
         return STDIN_NAME
     # Normalised: `scan .` and `scan envs/` name the same directory alike.

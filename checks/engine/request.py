@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from checks.engine.installations import InstallationMap
+from checks.engine.live import LiveSourceError, cluster_options, probe_options
 from checks.engine.parallel import EncodeResults, default_jobs
 from checks.engine.scan import ScanRequest
 from checks.engine.upgrade_path import parse_assignment
@@ -73,7 +76,11 @@ def build_request(paths: Sequence[str], *, values: Sequence[str] = (),
                   stdin_data: bytes | None = None, installations: Sequence[str] = (),
                   base: str | None = None, baseline: str | None = None, gate_all: bool = False,
                   encode_results: EncodeResults | None = None,
-                  exclude: Sequence[str] = ()) -> ScanRequest:
+                  exclude: Sequence[str] = (), live: LiveOptions | None = None
+                  ) -> ScanRequest:
+    live = live or LiveOptions()
+    if not paths and not live.cluster and live.snapshot is None:
+        raise ValueError("nothing to scan: give PATH, --cluster or --snapshot FILE")
     try:
         max_age = parse_duration(max_backup_age)
     except ValueError as exc:
@@ -94,4 +101,82 @@ def build_request(paths: Sequence[str], *, values: Sequence[str] = (),
         stdin_data=stdin_data, backups=backup_pairs(backups),
         max_backup_age_seconds=max_age, jobs=parse_jobs(jobs), encode_results=encode_results,
         installations=InstallationMap.parse(installations), base=base or None,
-        baseline=baseline or None, gate_all=bool(gate_all), exclude=list(exclude))
+        baseline=baseline or None, gate_all=bool(gate_all), exclude=list(exclude),
+        **live.request_fields())
+
+
+def _seconds(text: object, option: str) -> float:
+    try:
+        value = float(str(text))
+    except ValueError:
+        raise ValueError(f"{option} expects a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{option} expects a positive number of seconds, got {text!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """The live-source options as given (``scan`` and the pytest plugin alike)."""
+
+    cluster: bool = False
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespaces: Sequence[str] = ()
+    exclude_namespaces: Sequence[str] = ()
+    connect_timeout: str | float | None = None
+    read_timeout: str | float | None = None
+    record: str | None = None
+    snapshot: str | None = None
+    datapower_secret: str | None = None
+    kong_admin_urls: Sequence[str] = ()
+    api7_dashboard_urls: Sequence[str] = ()
+    ca_bundle: str | None = None
+
+    def request_fields(self) -> dict[str, Any]:
+        """ScanRequest's ``cluster``, ``snapshot``, ``record`` and ``probes``."""
+        if self.cluster and self.snapshot is not None:
+            raise ValueError("--cluster and --snapshot exclude each other: a scan reads the "
+                             "cluster, or replays what was recorded from it")
+        cluster_only = {"--kubeconfig": self.kubeconfig, "--context": self.context,
+                        "--namespace": self.namespaces,
+                        "--exclude-namespace": self.exclude_namespaces,
+                        "--connect-timeout": self.connect_timeout,
+                        "--read-timeout": self.read_timeout,
+                        "--datapower-secret": self.datapower_secret,
+                        "--kong-admin-url": self.kong_admin_urls,
+                        "--api7-dashboard-url": self.api7_dashboard_urls,
+                        "--ca-bundle": self.ca_bundle}
+        given = [name for name, value in cluster_only.items() if value]
+        if given and not self.cluster:
+            raise ValueError(f"{given[0]} needs --cluster")
+        if self.record is not None and not self.cluster and self.snapshot is None:
+            raise ValueError("--record needs --cluster (or --snapshot, to write it again)")
+        for option, value in (("--record", self.record), ("--snapshot", self.snapshot)):
+            if value is not None and not value.strip():
+                raise ValueError(f"{option} expects a file name")
+        if self.snapshot is not None and not os.path.isfile(self.snapshot):
+            raise ValueError(f"--snapshot {self.snapshot}: no such file")
+        if self.ca_bundle and not os.path.isfile(self.ca_bundle):
+            raise ValueError(f"--ca-bundle {self.ca_bundle}: no such file")
+        if self.datapower_secret and self.datapower_secret.count("/") != 1:
+            raise ValueError(f"--datapower-secret expects NAMESPACE/NAME, got "
+                             f"{self.datapower_secret!r}")
+        fields: dict[str, Any] = {"snapshot": self.snapshot, "record": self.record}
+        if self.cluster:
+            timeouts = {key: _seconds(value, option) for key, option, value in (
+                ("connect_timeout", "--connect-timeout", self.connect_timeout),
+                ("read_timeout", "--read-timeout", self.read_timeout)) if value is not None}
+            try:
+                fields["cluster"] = cluster_options(
+                    kubeconfig=self.kubeconfig, context=self.context,
+                    namespaces=tuple(self.namespaces),
+                    exclude_namespaces=tuple(self.exclude_namespaces), **timeouts)
+                fields["probes"] = probe_options(
+                    datapower_secret=self.datapower_secret,
+                    kong_admin_urls=tuple(self.kong_admin_urls),
+                    api7_dashboard_urls=tuple(self.api7_dashboard_urls),
+                    ca_bundle=self.ca_bundle)
+            except LiveSourceError as exc:
+                raise ValueError(str(exc)) from None
+        return fields

@@ -16,12 +16,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from checks.engine import parallel
 from checks.engine.catalog import Catalog, load_catalog
 from checks.engine.evaluate import Evaluator, input_error_results
 from checks.engine.existing import BaselineError, FindingKey, finding_keys, mark_existing, read_baseline
 from checks.engine.installations import InstallationMap
+from checks.engine.live import LiveScope, LiveSourceError, read_live, superseded
 from checks.engine.redact import Scrubber
 from checks.engine.upgrade_path import ContextOptions, ScanContext, build_contexts
 from checks.model import (
@@ -32,12 +34,15 @@ from checks.model import (
     Result,
     Severity,
     Skipped,
+    format_json_path,
     pack_results,
     unpack_results,
 )
 from checks.sources import backups
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.git_base import BaseRevisionError, BaseSnapshot, load_base
+from checks.sources.live.model import LiveRead
+from checks.sources.live.origins import is_live_origin
 from checks.sources.locate import LineLocator
 from checks.sources.manifests import (
     ScanInputs,
@@ -82,6 +87,20 @@ class ScanRequest:
     #: their own results with it while the parent runs the items. The engine
     #: never imports reporters.
     encode_results: parallel.EncodeResults | None = None
+    #: ``--cluster``: a ``checks.sources.live.kube.ClusterOptions`` (typed
+    #: loosely: the cluster reader is imported only when a cluster is read).
+    cluster: Any = None
+    #: ``--snapshot FILE``: replay a recorded live read instead of a cluster.
+    snapshot: str | None = None
+    #: ``--record FILE``: save what the live source read (``.gz``: gzip'd).
+    record: str | None = None
+    #: ``--datapower-secret`` etc.: a ``checks.sources.live.probes.ProbeOptions``.
+    probes: Any = None
+
+    @property
+    def live(self) -> bool:
+        """Does the scan read a live source? (Then it runs in one process.)"""
+        return self.cluster is not None or self.snapshot is not None
 
 
 @dataclass
@@ -103,6 +122,8 @@ class ScanResult:
     skipped: list[Skipped] = field(default_factory=list)
     #: Files below scanned directories left out by --exclude / .upgradelintignore.
     excluded: int = 0
+    #: What the live source read (``--cluster``/``--snapshot``), or None.
+    live: LiveRead | None = None
 
     def counts(self) -> Counter[tuple[Outcome, Severity]]:
         return Counter((r.outcome, r.severity) for r in self.results)
@@ -149,9 +170,11 @@ class PreparedScan:
         # Findings are marked existing after the workers encoded them: with a
         # base or a baseline the report encodes every result itself.
         encode = None if request.base or request.baseline else request.encode_results
+        # A live scan runs in one process: --jobs applies to manifests only.
         self.workers = (parallel.Started(self.files, self.inputs, catalog, jobs,
                                          encode, request.installations)
-                        if jobs > 1 and request.stdin_data is None else None)
+                        if jobs > 1 and request.stdin_data is None and not request.live
+                        else None)
 
     def finish(self) -> ScanResult:
         with _no_cyclic_gc():
@@ -196,6 +219,8 @@ class PreparedScan:
             request.base or "", base.resources if base else ())
 
         def where(resource: Resource, path: JsonPath) -> str:
+            if is_live_origin(resource.origin.path):  # a URI: there is no line to look up
+                return f"{resource.origin.path} {format_json_path(path)}"
             return f"{resource.origin.path}:{locator.line(resource.origin, path)}"
 
         def make_context(resources: Sequence[Resource]) -> ScanContext:
@@ -219,19 +244,44 @@ class PreparedScan:
                               self.excluded)
         manifests = load_files(self.files, inputs)
         mark("scan: loaded")
-        context = make_context(manifests.resources)
+        live = self._live()
+        scanned, standing = list(manifests.resources), set()
+        if live is not None:
+            # The cluster is the current state: it says which versions run now,
+            # and its objects no manifest stands for are checked as they run.
+            options = replace(options, live_resources=live.resources,
+                              observed_at=_read_at(live, self.started_at))
+            standing = superseded(manifests.resources, live.resources)
+            context = make_context(scanned + [r for r in live.resources
+                                              if id(r) not in standing])
+            scanned += live.resources
+        else:
+            context = make_context(scanned)
 
-        scrubber = Scrubber.from_resources(manifests.resources, catalog)
-        evaluator = Evaluator(catalog, context, locator.resource_lines, scrubber)
+        scrubber = Scrubber.from_resources(scanned, catalog)
+        scope = LiveScope(live is not None, list(live.unavailable) if live else [], standing)
+        evaluator = Evaluator(catalog, context, locator.resource_lines, scrubber, scope)
         unread = self._errors(self.discovery_errors + manifests.errors,
-                              len(manifests.resources), manifests.skipped)
+                              len(scanned), manifests.skipped)
         results = mark_existing(input_error_results(unread)
-                                + evaluator.evaluate(manifests.resources),
+                                + evaluator.evaluate(scanned),
                                 self._existing(base, known, options))
-        return ScanResult(catalog, context, manifests.resources, results, manifests.files,
+        return ScanResult(catalog, context, scanned, results, manifests.files,
                           manifests.documents, self.started_at,
-                          time.perf_counter() - self.clock, len(manifests.resources),
-                          skipped=manifests.skipped, excluded=self.excluded)
+                          time.perf_counter() - self.clock, len(scanned),
+                          skipped=manifests.skipped, excluded=self.excluded, live=live)
+
+    def _live(self) -> LiveRead | None:
+        """The live source's read (recorded when asked); a source that cannot
+        be used at all is a usage error."""
+        request = self.request
+        if not request.live:
+            return None
+        try:
+            return read_live(self.catalog, request.cluster, request.probes, request.snapshot,
+                             request.record)
+        except LiveSourceError as exc:
+            raise ScanUsageError(str(exc)) from None
 
     def _from_workers(self, make_context: Callable[[Sequence[Resource]], ScanContext],
                       locator: LineLocator) -> parallel.Combined | None:
@@ -250,9 +300,25 @@ class PreparedScan:
 
     def _errors(self, errors: list[InputError], objects: int,
                 skipped: list[Skipped]) -> list[InputError]:
-        """The input errors, and one more when the scan found nothing to check."""
+        """The input errors, and one more when the scan found nothing to check
+        (a scan of a live source alone reports what it read in its own section)."""
+        if not self.request.paths:
+            return errors
         empty = nothing_found(self.request.paths, objects, errors, skipped, self.excluded)
         return errors if empty is None else [*errors, empty]
+
+
+def _read_at(live: LiveRead, started_at: datetime) -> float:
+    """When the live objects were read: the recording's time, else the scan's."""
+    if live.read_at:
+        try:
+            stamp = datetime.fromisoformat(live.read_at.replace("Z", "+00:00"))
+            if stamp.tzinfo is None:
+                stamp = stamp.replace(tzinfo=timezone.utc)
+            return stamp.timestamp()
+        except ValueError:
+            pass
+    return started_at.timestamp()
 
 
 def save_scan(result: ScanResult, path: Path) -> None:
@@ -262,7 +328,7 @@ def save_scan(result: ScanResult, path: Path) -> None:
     with path.open("wb") as out:
         pickle.dump((result.context, pack_results(result.results), result.files,
                      result.documents, result.started_at, result.seconds, result.objects,
-                     result.skipped, result.excluded),
+                     result.skipped, result.excluded, result.live),
                     out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -270,6 +336,7 @@ def load_scan(path: Path, catalog: Catalog) -> ScanResult:
     """What ``save_scan`` wrote (a file this run made: it is unpickled)."""
     with path.open("rb") as data:
         (context, packed, files, documents, started_at, seconds, objects, skipped,
-         excluded) = pickle.load(data)
+         excluded, live) = pickle.load(data)
     return ScanResult(catalog, context, [], unpack_results(packed), files, documents,
-                      started_at, seconds, objects, skipped=skipped, excluded=excluded)
+                      started_at, seconds, objects, skipped=skipped, excluded=excluded,
+                      live=live)

@@ -17,6 +17,7 @@ from checks.engine.installations import InstallationMap, group_by_installation, 
 from checks.engine.versions import Version, VersionError, VersionRange, parse_version
 from checks.model import JsonPath, Resource
 from checks.sources.backups import BackupEvidence
+from checks.sources.live.origins import is_live_origin
 
 PRODUCTS = ("apiconnect", "api7", "kong", "3scale", "kubernetes")
 
@@ -99,6 +100,9 @@ class UpgradeContext:
     elsewhere: Mapping[str, Sequence[Resource]] = field(default_factory=dict)
     #: The ``--base`` revision, when the scan has one.
     base_ref: str = ""
+    #: When the live objects were read (epoch seconds), to judge their ages
+    #: (a snapshot's recording time, so a replay judges as the recording did).
+    observed_at: float | None = None
 
     def path(self, product: str) -> ProductPath:
         return self.paths.get(product) or ProductPath(product)
@@ -244,6 +248,28 @@ def running(product: str, resources: Sequence[Resource]
     return declared(product, resources, lowest=True, finders=_CURRENT_FINDERS)
 
 
+def live_current(product: str, resources: Sequence[Resource]
+                 ) -> tuple[Version, Resource, JsonPath] | None:
+    """The version a cluster runs now: per object its reported version (a
+    status field) or, without one, the version it declares (an image tag of a
+    running workload, a GatewayCluster's ``spec.version``); the lowest of them."""
+    reported: dict[int, tuple[Version, Resource, JsonPath]] = {}
+    found: list[tuple[Version, Resource, JsonPath]] = []
+    for finders in (_CURRENT_FINDERS, _TARGET_FINDERS):
+        finder = finders.get(product)
+        for text, resource, path in finder(resources) if finder else ():
+            if finders is _TARGET_FINDERS and id(resource) in reported:
+                continue
+            try:
+                version = parse_version(product, text)
+            except VersionError:
+                continue
+            if finders is _CURRENT_FINDERS:
+                reported[id(resource)] = (version, resource, path)
+            found.append((version, resource, path))
+    return min(found, key=lambda item: item[0]) if found else None
+
+
 def declaring_resources(resources: Sequence[Resource], mapping: InstallationMap
                         ) -> list[Resource]:
     """The objects whose declarations decide every installation's versions: with
@@ -272,6 +298,35 @@ class ContextOptions:
     #: ``--base REF``: the objects at the merge request's base revision.
     base_ref: str = ""
     base_resources: Sequence[Resource] = ()
+    #: Every object a live source read (``--cluster``/``--snapshot``), those a
+    #: manifest stands for included: what the cluster runs now.
+    live_resources: Sequence[Resource] = ()
+    #: When the live objects were read (epoch seconds).
+    observed_at: float | None = None
+
+
+#: Per installation and product: (current, where it is read, a newer version
+#: the cluster is already moving to or None, where that is declared).
+LiveVersions = dict[str, tuple[Version, str, Version | None, str]]
+
+
+def _live_versions(options: ContextOptions, locate: Callable[[Resource, JsonPath], str]
+                   ) -> dict[str, LiveVersions]:
+    """Each installation's running versions, read from the live objects; and
+    the version a live CR already asks for when it is newer (an upgrade the
+    operator is carrying out: ``spec.version`` ahead of ``status``)."""
+    out: dict[str, LiveVersions] = {}
+    for name, group in group_by_installation(options.live_resources, options.mapping).items():
+        for product in PRODUCTS:
+            now = live_current(product, group)
+            if now is None:
+                continue
+            asked = declared(product, group)
+            ahead = asked if asked is not None and asked[0] > now[0] else None
+            out.setdefault(name, {})[product] = (
+                now[0], locate(now[1], now[2]),
+                ahead[0] if ahead else None, locate(ahead[1], ahead[2]) if ahead else "")
+    return out
 
 
 def _base_versions(options: ContextOptions) -> dict[str, dict[str, tuple[Version, str]]]:
@@ -289,19 +344,29 @@ def _base_versions(options: ContextOptions) -> dict[str, dict[str, tuple[Version
 def _installation_paths(group: Sequence[Resource], cli_current: Mapping[str, Version],
                         cli_target: Mapping[str, Version],
                         locate: Callable[[Resource, JsonPath], str],
-                        at_base: Mapping[str, tuple[Version, str]]) -> dict[str, ProductPath]:
+                        at_base: Mapping[str, tuple[Version, str]],
+                        live: LiveVersions | None = None) -> dict[str, ProductPath]:
     """One installation's path per product (see RULES.md, "When rules apply"):
-    ``--from``, then the version declared at ``--base``, is what runs now;
-    ``--target`` wins over a declared version; a declared version older than
-    ``--target`` is what runs now; a status field says what runs now."""
+    ``--from``, then the live cluster, then the version declared at ``--base``,
+    is what runs now; ``--target`` wins over a declared version; a declared
+    version older than ``--target`` is what runs now; a status field says what
+    runs now. Live objects never declare the target (what runs is not what is
+    planned), unless a live CR already asks for a newer version."""
     paths = {}
+    live = live or {}
+    planned = [r for r in group if not is_live_origin(r.origin.path)]
     for product in PRODUCTS:
         current, target = cli_current.get(product), cli_target.get(product)
         current_src = "--from" if current else ""
+        if current is None and product in live:
+            current, current_src = live[product][0], f"{live[product][1]} (live)"
         if current is None and product in at_base:
             current, current_src = at_base[product]
         target_src = "--target" if target else ""
-        found = declared(product, group)
+        found = declared(product, planned)
+        moving = live.get(product)
+        if target is None and found is None and moving is not None and moving[2] is not None:
+            target, target_src = moving[2], f"{moving[3]} (live, not yet reconciled)"
         if target is None and found is not None:
             target, target_src = found[0], locate(found[1], found[2])
         elif target is not None and found is not None and current is None and found[0] < target:
@@ -320,7 +385,7 @@ def _installation_paths(group: Sequence[Resource], cli_current: Mapping[str, Ver
         if current or target:
             # --target wins: then what the objects declare does not say whether
             # an upgrade is under way (RULES.md, "When rules apply").
-            floor = None if target_src == "--target" else declared(product, group, lowest=True)
+            floor = None if target_src == "--target" else declared(product, planned, lowest=True)
             paths[product] = ProductPath(product, current, target, current_src, target_src,
                                          floor[0] if floor else None)
     return paths
@@ -379,15 +444,18 @@ def build_contexts(resources: Sequence[Resource], options: ContextOptions,
                               "--from" if p in cli_current else "",
                               "--target" if p in cli_target else "")
                for p in PRODUCTS if p in cli_current or p in cli_target},
-        max_backup_age_seconds=options.max_backup_age_seconds)
+        max_backup_age_seconds=options.max_backup_age_seconds, observed_at=options.observed_at)
     ctx = ScanContext(default=default, mapping=options.mapping,
                       given_backups=dict(options.backups))
     at_base = _base_versions(options)
-    for name, group in group_by_installation(resources, options.mapping).items():
+    live = _live_versions(options, locate)
+    groups = group_by_installation(resources, options.mapping)
+    for name in [*groups, *(n for n in live if n not in groups)]:
         ctx.installations[name] = UpgradeContext(
             base_ref=options.base_ref,
-            paths=_installation_paths(group, cli_current, cli_target, locate,
-                                      at_base.get(name, {})),
-            max_backup_age_seconds=options.max_backup_age_seconds, installation=name)
+            paths=_installation_paths(groups.get(name, []), cli_current, cli_target, locate,
+                                      at_base.get(name, {}), live.get(name)),
+            max_backup_age_seconds=options.max_backup_age_seconds, installation=name,
+            observed_at=options.observed_at)
     _share_backups(ctx, options.backups)
     return ctx, problems

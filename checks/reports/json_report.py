@@ -21,7 +21,7 @@ from checks.reports.model import OUTCOME_ORDER, BackupRow, Report
 from checks.reports.output import write_file
 from checks.reports.text import in_json_text
 
-SCHEMA_VERSION = "1.1"  # 1.1 added "selection"
+SCHEMA_VERSION = "1.2"  # 1.1 added "selection"; 1.2 "live" (live sources)
 
 
 def _jsonable(value: Any) -> Any:
@@ -78,6 +78,20 @@ def backup_dict(row: BackupRow) -> dict[str, Any]:
     }
 
 
+def live_dict(report: Report) -> dict[str, Any] | None:
+    """What the live source read (``--cluster``/``--snapshot``), or None: its
+    requests, notes, object count and the reads that did not happen."""
+    read = report.scan.live
+    if read is None:
+        return None
+    return {
+        "source": read.source, "server_version": read.server_version,
+        "requests": read.requests, "objects": len(read.resources), "notes": list(read.notes),
+        "unavailable": [{"group": u.group, "kind": u.kind, "namespace": u.namespace,
+                         "reason": u.reason} for u in read.unavailable],
+    }
+
+
 def build(report: Report, with_results: bool = True) -> dict[str, Any]:
     scan = report.scan
     counts = report.count_by_outcome()
@@ -102,6 +116,7 @@ def build(report: Report, with_results: bool = True) -> dict[str, Any]:
         "targets": {p: path.as_dict() for p, path in sorted(scan.context.paths.items())},
         "summary": {o.value: sum(counts[o].values()) for o in OUTCOME_ORDER},
         "backups": [backup_dict(row) for row in report.backups()],
+        "live": live_dict(report),
         "rules": [
             {"id": rule.id, "product": rule.product, "severity": rule.severity.label,
              "mode": rule.mode, "title": rule.title}

@@ -110,6 +110,7 @@ def build(report: Report) -> ET.Element:
             totals[key] += int(element.get(key, "0"))
         root.append(element)
     _backup_properties(report, root)
+    _live_properties(report, root)
     for key, value in totals.items():
         root.set(key, str(value))
     root.set("time", "0")
@@ -152,6 +153,22 @@ def _backup_properties(report: Report, root: ET.Element) -> None:
         prefix = f"backup@{row.installation}." if row.installation else "backup."
         for key, value in values.items():
             ET.SubElement(properties, "property", name=f"{prefix}{key}", value=value)
+
+
+def _live_properties(report: Report, root: ET.Element) -> None:
+    """The live source (what was read, requests, notes, reads that did not
+    happen) as ``<properties>`` of every suite: CI servers show them with the
+    results, and the reads that did not happen explain the skipped cases."""
+    lines = report.live_lines()
+    if not lines:
+        return
+    for suite in root:
+        properties = suite.find("properties")
+        if properties is None:
+            properties = ET.Element("properties")
+            suite.insert(0, properties)
+        for number, line in enumerate(lines):
+            ET.SubElement(properties, "property", name=f"live.{number}", value=line.strip())
 
 
 def write(report: Report, path: Path) -> None:

@@ -145,5 +145,21 @@ class Report:
                                   installation or None))
         return rows
 
+    def live_lines(self) -> list[str]:
+        """The live source in words (every report shows these): what was read,
+        how many requests, notes, and each read that did not happen."""
+        read = self.scan.live
+        if read is None:
+            return []
+        server = f", server {read.server_version}" if read.server_version else ""
+        lines = [f"live source: {read.source} ({len(read.resources)} object(s), "
+                 f"{read.requests} request(s){server})"]
+        lines += [f"    note: {note}" for note in read.notes]
+        for item in read.unavailable:
+            kind = f"{item.kind}.{item.group}" if item.group else item.kind
+            where = f" in namespace {item.namespace}" if item.namespace else ""
+            lines.append(f"    unavailable: {kind}{where}: {item.reason}")
+        return lines
+
     def with_outcome(self, *outcomes: Outcome) -> list[Result]:
         return [r for r in self.results if r.outcome in outcomes]

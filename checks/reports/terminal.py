@@ -82,7 +82,7 @@ def backup_lines(report: Report) -> list[str]:
 
 
 def summary_lines(report: Report) -> list[str]:
-    lines = backup_lines(report)
+    lines = backup_lines(report) + [for_terminal(line) for line in report.live_lines()]
     for outcome, severities in report.count_by_outcome().items():
         total = sum(severities.values())
         if not total:

@@ -38,10 +38,10 @@ def test_demo_scan_fails_with_contract_lines_and_writes_reports(tmp_path: Path) 
             "spec.template holds a template override; the operator will not upgrade a CR that "
             "contains one (1 entry) [ns:apic]") in lines
     assert lines[-6:] == ["failed: 13 (blocker 10, error 1, warning 1, info 1)",
-                          "not-evaluated: 7 (blocker 4, warning 3)", "not-applicable: 5",
-                          "passed: 49", "gating rules not evaluated: 4",
+                          "not-evaluated: 9 (blocker 5, warning 4)", "not-applicable: 8",
+                          "passed: 49", "gating rules not evaluated: 5",
                           "upgrade-lint FAIL: 11 finding(s) at or above error; 10 object(s) in "
-                          "8 file(s), 40 rule(s)"]
+                          "8 file(s), 45 rule(s)"]
     assert "below --fail-on error (reported, not failing):" in lines
     # No --target kubernetes: the newest release of the table is the target, and said.
     assert ("k8s-removed-api (blocker) policy/v1beta1 PodDisruptionBudget is no longer served "
@@ -92,7 +92,7 @@ def test_same_results_as_pytest(tmp_path: Path) -> None:
         data = json.loads((tmp_path / name).read_text())
         return [(r["rule_id"], r["outcome"], r["path"], r["line"]) for r in data["results"]]
 
-    assert outcomes("cli.json") == outcomes("py.json") and len(outcomes("cli.json")) == 72
+    assert outcomes("cli.json") == outcomes("py.json") and len(outcomes("cli.json")) == 77
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -218,7 +218,7 @@ def test_json_report_to_standard_output(jobs: str) -> None:
     proc = run("scan", str(DEMO), "--json", "-", "--jobs", jobs)
     assert proc.returncode == 1
     data = json.loads(proc.stdout)
-    assert data["summary"]["failed"] == 11 and len(data["results"]) == 72
+    assert data["summary"]["failed"] == 11 and len(data["results"]) == 77
     assert proc.stderr.splitlines()[-1].startswith("upgrade-lint FAIL: 8 finding(s)")
     junit = run("scan", str(DEMO), "--junit", "-")
     assert junit.stdout.startswith("<?xml") and junit.stdout.rstrip().endswith("</testsuites>")

@@ -27,7 +27,7 @@ def test_demo_items_ids_outcomes_and_contract(pytester: pytest.Pytester) -> None
     # 11 findings at or above error fail; the 2 below it pass with a warning; 27
     # rules' passing objects share one item each; the 7 not-evaluated results share
     # 6 items (one per rule and reason), plus 5 not applicable.
-    result.assert_outcomes(failed=11, passed=29, skipped=11, warnings=2)
+    result.assert_outcomes(failed=11, passed=29, skipped=16, warnings=2)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines([
         "upgrade-lint::apic-license-not-accepted[[]1 object passed[]] PASSED*",
@@ -40,15 +40,15 @@ def test_demo_items_ids_outcomes_and_contract(pytester: pytest.Pytester) -> None
     ])
     result.stdout.fnmatch_lines(["*= upgrade-lint =*",
                                  "failed: 13 (blocker 10, error 1, warning 1, info 1)",
-                                 "not-evaluated: 7 (blocker 4, warning 3)", "not-applicable: 5",
-                                 "passed: 49", "gating rules not evaluated: 4",
+                                 "not-evaluated: 9 (blocker 5, warning 4)", "not-applicable: 8",
+                                 "passed: 49", "gating rules not evaluated: 5",
                                  "upgrade-lint FAIL: 11 finding(s) at or above error*"])
 
 
 def test_markers_and_keywords_select_items(pytester: pytest.Pytester) -> None:
     blockers = pytester.runpytest("--upgrade-lint", "demo", "--upgrade-target", "3scale=2.5.0",
                                   "-m", "blocker and not kong")
-    blockers.assert_outcomes(failed=9, passed=7, skipped=4)
+    blockers.assert_outcomes(failed=9, passed=7, skipped=7)
     apic = pytester.runpytest("--upgrade-lint", "demo", "-k", "apic- and template")
     apic.assert_outcomes(failed=1, passed=1)
     nothing = pytester.runpytest("--upgrade-lint", "demo", "-m", "info and kong",
@@ -74,7 +74,7 @@ def test_findings_below_fail_on_are_warnings(pytester: pytest.Pytester) -> None:
     kong = "demo/kong"
     result = pytester.runpytest("--upgrade-lint", kong, "--upgrade-fail-on", "blocker",
                                 "-W", "error")
-    result.assert_outcomes(failed=1, passed=11, skipped=31, warnings=1)
+    result.assert_outcomes(failed=1, passed=11, skipped=36, warnings=1)
     result.stdout.fnmatch_lines(["*UpgradeLintFinding*kong-role-database-mismatch (error)*"])
 
 
@@ -100,7 +100,7 @@ def test_reports_written_from_pytest(pytester: pytest.Pytester) -> None:
     rule_ids = {r["rule_id"] for r in report["results"]}
     assert {"kong-dp-ahead-of-cp", "kong-role-database-mismatch"} <= rule_ids
     assert all(rule_id.startswith("kong-") for rule_id in rule_ids)
-    assert (out / "r.xml").read_text().count("<testcase") == 13  # the selected items
+    assert (out / "r.xml").read_text().count("<testcase") == 14  # the selected items
     assert "<html" in (out / "r.html").read_text()
 
 
@@ -227,7 +227,7 @@ def test_lean_item_protocol_reports_what_pytests_protocol_reports(
 
     standard = reports()
     lean = reports("--upgrade-lint-only")
-    assert len(standard) == 3 * 50  # 11 failed, 27 passed, 12 skipped
+    assert len(standard) == 3 * 55  # 11 failed, 27 passed, 17 skipped
     assert {r[2] for r in standard} == {"passed", "failed", "skipped"}
     assert {r[-1] for r in standard} == {True} and {r[-1] for r in lean} == {False}
     assert [r[:-1] for r in lean] == [r[:-1] for r in standard]

@@ -101,7 +101,7 @@ def test_cli_reports_list_the_skipped_files(tmp_path: Path) -> None:
     assert lines[listed + 1:listed + 1 + len(SKIPPED)] == [
         f"fixtures/repos/gitops/{path}:1: {reason}" for path, reason in SKIPPED]
     assert lines[-1] == ("upgrade-lint PASS: 0 finding(s) at or above error; 8 object(s) in "
-                         "20 file(s), 14 skipped, 40 rule(s)")
+                         "20 file(s), 14 skipped, 45 rule(s)")
 
     report = json.loads((tmp_path / "r.json").read_text())
     jsonschema.Draft202012Validator(SCHEMA).validate(report)
@@ -132,7 +132,7 @@ def test_cli_exclude_and_ignore_file(tmp_path: Path) -> None:
     # 5 chart files, the workflow, package.json and renovate.json: not read, counted.
     assert proc.stdout.splitlines()[-1] == (
         "upgrade-lint PASS: 0 finding(s) at or above error; 8 object(s) in 12 file(s), "
-        "6 skipped, 8 excluded, 40 rule(s)")
+        "6 skipped, 8 excluded, 45 rule(s)")
     assert "charts/" not in proc.stdout and "renovate" not in proc.stdout
     xmlschema.XMLSchema(str(DATA / "junit-10.xsd")).validate(str(tmp_path / "r.xml"))
     suite = next(s for s in ET.parse(tmp_path / "r.xml").getroot() if s.get("name") == "input")

@@ -1,5 +1,5 @@
 """IBM API Connect (DataPower gateway) on Kubernetes/OpenShift."""
 
-from checks.products.apiconnect import declarations, gateway, licensing
+from checks.products.apiconnect import declarations, gateway, licensing, live, live_peering
 
-__all__ = ["declarations", "gateway", "licensing"]
+__all__ = ["declarations", "gateway", "licensing", "live", "live_peering"]

@@ -86,6 +86,10 @@ class LiveRead:
     notes: list[str] = field(default_factory=list)
     #: ``gitVersion`` of the API server, when known.
     server_version: str | None = None
+    #: When the objects were read (RFC 3339 UTC; a snapshot's ``recordedAt``):
+    #: ages (of backups) are judged against it, so a replay judges as the
+    #: recording did. None: the scan's start.
+    read_at: str | None = None
 
     def extend(self, other: LiveRead) -> None:
         """Add another source's reads (the probes' after the cluster's)."""

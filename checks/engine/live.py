@@ -1,0 +1,134 @@
+"""Live sources in a scan: the cluster (and product APIs) as the current state.
+
+A scan may read a cluster (``--cluster``) or replay a recorded snapshot
+(``--snapshot``); ``--record`` saves what was read. The objects read join the
+manifests (the planned state) as follows:
+
+- a live object that is also a manifest (same API group, kind, namespace and
+  name) is not evaluated: the manifest is what will be applied; the live copy
+  still says which version runs now (``checks.engine.upgrade_path``);
+- rules of mode ``live`` look at live objects only; ``both`` at both;
+- a read the cluster refused or does not serve (``Unavailable``) makes the
+  rules that read that kind *not evaluated*, with the reason.
+
+The cluster reader and the product probes are imported only when a cluster is
+read: a snapshot replay needs neither the Kubernetes client nor the network.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from checks.engine.catalog import Catalog, Rule
+from checks.model import Resource
+from checks.sources.live.model import LiveRead, Unavailable
+from checks.sources.live.origins import is_live_origin
+from checks.sources.live.snapshot import SnapshotError, read_snapshot, write_snapshot
+
+
+class LiveSourceError(Exception):
+    """A live source that cannot be used at all (bad kubeconfig, unreadable
+    snapshot): one line, exit 2."""
+
+
+def _module(name: str) -> Any:
+    """A live-source module, imported when first needed (see module docstring)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise LiveSourceError(f"--cluster: this build of upgrade-lint has no cluster reader "
+                              f"({exc.name or name} is missing)") from None
+
+
+def cluster_options(**options: Any) -> Any:
+    """A ``checks.sources.live.kube.ClusterOptions`` from the command line's values."""
+    return _module("checks.sources.live.kube").ClusterOptions(**options)
+
+
+def probe_options(**options: Any) -> Any:
+    """A ``checks.sources.live.probes.ProbeOptions`` from the command line's values."""
+    return _module("checks.sources.live.probes").ProbeOptions(**options)
+
+
+def read_live(catalog: Catalog, cluster: Any = None, probes: Any = None,
+              snapshot: str | None = None, record: str | None = None) -> LiveRead | None:
+    """The live read of the scan (None without a live source), recorded to
+    ``record`` when asked."""
+    if snapshot is not None:
+        try:
+            read: LiveRead | None = read_snapshot(snapshot)
+        except SnapshotError as exc:
+            raise LiveSourceError(str(exc)) from None
+    elif cluster is not None:
+        read = _read_cluster(catalog, cluster, probes)
+    else:
+        read = None
+    if read is not None and record is not None:
+        try:
+            write_snapshot(read, record)
+        except SnapshotError as exc:
+            raise LiveSourceError(str(exc)) from None
+    return read
+
+
+def _read_cluster(catalog: Catalog, options: Any, probe_opts: Any) -> LiveRead:
+    kube = _module("checks.sources.live.kube")
+    try:
+        read, secrets = kube.read_cluster(options, kube.wanted_kinds(catalog.rules))
+    except kube.ClusterConfigError as exc:
+        raise LiveSourceError(" ".join(str(exc).split()) or "--cluster: no usable "
+                              "cluster configuration") from None
+    probes = _module("checks.sources.live.probes")
+    chosen = probe_opts if probe_opts is not None else probes.ProbeOptions()
+    found: LiveRead = read
+    found.extend(probes.run_probes(found.resources, chosen, secrets))
+    return found
+
+
+def object_key(resource: Resource) -> tuple[str, str, str, str]:
+    """What makes a manifest and a live object the same object."""
+    return resource.group, resource.kind, resource.namespace or "", resource.name
+
+
+def superseded(manifests: Sequence[Resource], live: Sequence[Resource]) -> set[int]:
+    """ids of the live objects a manifest stands for (the planned state wins)."""
+    planned = {object_key(r) for r in manifests if r.chart is None}
+    return {id(r) for r in live if object_key(r) in planned}
+
+
+def is_live(resource: Resource) -> bool:
+    return is_live_origin(resource.origin.path)
+
+
+def _group_matches(selector_api_version: str | None, group: str) -> bool:
+    if selector_api_version is None:
+        return True
+    wanted_group = (selector_api_version.rpartition("/")[0]
+                    if "/" in selector_api_version else "")
+    return fnmatch.fnmatchcase(group, wanted_group)
+
+
+@dataclass
+class LiveScope:
+    """What the evaluator needs to know about the scan's live sources."""
+
+    #: A live source was read (a cluster or a snapshot).
+    present: bool = False
+    unavailable: list[Unavailable] = field(default_factory=list)
+    #: ids of the live objects a manifest stands for: ``both`` rules judge the
+    #: manifest; ``live`` rules still judge the live object (what runs).
+    superseded: set[int] = field(default_factory=set)
+
+    def refused_for(self, rule: Rule) -> list[Unavailable]:
+        """The reads that did not happen of the kinds ``rule`` looks at."""
+        out = []
+        for item in self.unavailable:
+            if any(item.kind in selector.kinds and _group_matches(selector.api_version,
+                                                                    item.group)
+                   for selector in rule.applies_to if selector.chart is None):
+                out.append(item)
+        return out
