@@ -8,14 +8,11 @@ of them has lines to look up, and rules of mode ``live`` judge exactly these.
 
 from __future__ import annotations
 
-from checks.sources.live.model import is_live_path
-
-#: Origins of probe objects read from a product's API (not a cluster).
-API_SCHEMES = ("https://", "http://")
+from checks.sources.live.model import is_api_path, is_live_path
 
 
 def is_live_origin(path: str) -> bool:
-    return is_live_path(path) or path.startswith(API_SCHEMES)
+    return is_live_path(path) or is_api_path(path)
 
 
 def source_of(path: str) -> str:
