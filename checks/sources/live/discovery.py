@@ -70,6 +70,8 @@ def refused_reason(failure: Failure, verb: str, what: str) -> str:
         retried = f" after {failure.retries} {'retry' if failure.retries == 1 else 'retries'}"
     if failure.status is None:
         return f"{failure.detail}{retried}: {request}"
+    if 200 <= failure.status <= 299:
+        return f"unusable answer ({failure.detail}): {request}"
     # Server errors and throttling say nothing a user can act on; a 400 or 404 does.
     detail = f" ({failure.detail})" if failure.detail and failure.status < 500 \
         and failure.status != 429 else ""

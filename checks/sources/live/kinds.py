@@ -13,12 +13,34 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from checks.sources.live.model import WantedKind
 
-if TYPE_CHECKING:
-    from checks.engine.catalog import Rule
+
+class SelectorLike(Protocol):
+    """What ``wanted_kinds`` reads of a rule's ``applies_to`` entry (the
+    engine's ``Selector``; sources do not import the engine)."""
+
+    @property
+    def api_version(self) -> str | None: ...
+    @property
+    def kinds(self) -> tuple[str, ...]: ...
+    @property
+    def chart(self) -> str | None: ...
+
+
+class RuleLike(Protocol):
+    """What ``wanted_kinds`` reads of a rule (the engine's ``Rule``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def product(self) -> str: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def applies_to(self) -> Sequence[SelectorLike]: ...
 
 
 @dataclass(frozen=True)
@@ -208,7 +230,7 @@ def _kinds_of_selector(api_version: str | None, kinds: Iterable[str]) -> Iterabl
             yield WantedKind(group, kind)
 
 
-def wanted_kinds(rules: Sequence[Rule]) -> list[WantedKind]:
+def wanted_kinds(rules: Sequence[RuleLike]) -> list[WantedKind]:
     """The kinds a live scan for these rules lists: each rule's selectors
     (Helm-chart selectors and selectors without a kind are skipped; a kind
     without a group is looked up in ``KNOWN_KINDS``, unknown ones skipped),

@@ -208,7 +208,7 @@ def _scopes(served: Served, options: ClusterOptions) -> list[str | None]:
 
 
 def read_cluster(options: ClusterOptions,
-                 wanted: Sequence[WantedKind]) -> tuple[LiveRead, ClusterSecretReader]:
+                 wanted: Sequence[WantedKind]) -> tuple[LiveRead, SecretReader]:
     """Discovery, then one paginated LIST per (wanted kind the cluster serves,
     namespace scope). Raises only ClusterConfigError (before any request)."""
     api, context = connect(options)

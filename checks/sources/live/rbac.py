@@ -14,15 +14,12 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
-from checks.sources.live.kinds import known, plural_of, wanted_kinds
+from checks.sources.live.kinds import RuleLike, known, plural_of, wanted_kinds
 from checks.sources.live.model import WantedKind
-
-if TYPE_CHECKING:
-    from checks.engine.catalog import Rule
 
 #: The only verbs the role grants: a scan reads, nothing else.
 READ_VERBS = ("get", "list")
@@ -97,7 +94,7 @@ def role_documents(wanted: Sequence[WantedKind], name: str = "upgrade-lint",
     return docs
 
 
-def role_yaml(rules: Sequence[Rule], name: str = "upgrade-lint",
+def role_yaml(rules: Sequence[RuleLike], name: str = "upgrade-lint",
               namespaces: Sequence[str] = (), sa_namespace: str | None = None) -> str:
     """The YAML ``upgrade-lint rbac`` prints."""
     docs = role_documents(wanted_kinds(rules), name, namespaces, sa_namespace)

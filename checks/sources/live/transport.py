@@ -20,6 +20,7 @@ from typing import Any
 import urllib3
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
 
 #: First backoff between retries (seconds), doubled per retry, each wait at
 #: most MAX_WAIT; all waits of one request together at most MAX_TOTAL_WAIT
@@ -114,9 +115,13 @@ class KubeHttp:
                  attempt: int) -> tuple[Any | Failure, float | None]:
         """One request: (result, None) when final, (failure, Retry-After or 0.0)
         when worth retrying."""
-        method, url, headers, _, _ = self.api.param_serialize(
-            "GET", path, query_params=query, header_params={"Accept": "application/json"},
-            auth_settings=["BearerToken"])
+        try:  # an exec or OIDC user's token is refreshed here, and that can fail
+            method, url, headers, _, _ = self.api.param_serialize(
+                "GET", path, query_params=query, header_params={"Accept": "application/json"},
+                auth_settings=["BearerToken"])
+        except (ConfigException, OSError) as exc:
+            return Failure(None, _one_line(f"credentials could not be refreshed "
+                                           f"({type(exc).__name__})"), attempt), None
         self.requests += 1
         try:
             response = self.api.call_api(method, url, header_params=headers,
