@@ -7,6 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
+
+from checks.cli import main
 from checks.engine.catalog import load_catalog
 from checks.sources.live.kube import ClusterOptions, read_cluster, wanted_kinds
 from checks.sources.live.model import Unavailable
@@ -31,10 +35,12 @@ def _objects() -> list[dict[str, Any]]:
             secret("apic", "db", {"password": "cA=="})]
 
 
-def test_the_printed_role_is_enough_and_one_rule_less_is_reported(kube: Any,
-                                                                   tmp_path: Path) -> None:
+def test_the_printed_role_is_enough_and_one_rule_less_is_reported(
+        kube: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rbac"]) == 0
+    printed = [d for d in yaml.safe_load_all(capsys.readouterr().out) if d]
+    [role] = [d for d in printed if d["kind"] == "ClusterRole"]
     wanted = wanted_kinds(load_catalog(None).rules)
-    [role] = [d for d in role_documents(wanted) if d["kind"] == "ClusterRole"]
     kube(_objects(), tokens={"scanner": _grant_of(role)}, token="scanner")
     options = ClusterOptions(kubeconfig=str(tmp_path / "kubeconfig"))
     read, _ = read_cluster(options, wanted)

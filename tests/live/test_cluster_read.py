@@ -348,3 +348,14 @@ def test_exec_credential_plugin_user(kube: Any, tmp_path: Path) -> None:
     (tmp_path / "kubeconfig").write_text(json.dumps(config))
     read, _ = read_cluster(options(tmp_path), [POD])
     assert names(read) == ["apic/p"] and not read.unavailable
+
+
+def test_an_openshift_context_name_stays_one_uri_segment(kube: Any, tmp_path: Path) -> None:
+    """`oc login` names contexts project/server:port/user: the slashes are escaped so the
+    namespace and kind segments of an origin stay where the contract puts them."""
+    server = kube([pod("apic", "p")])
+    context = "apic/api-ocp-example-com:6443/kube:admin"
+    server.write_kubeconfig(tmp_path / "kubeconfig", "admin-token", context=context)
+    read, _ = read_cluster(options(tmp_path), [POD])
+    assert read.source == "cluster://apic%2Fapi-ocp-example-com:6443%2Fkube:admin"
+    assert read.resources[0].origin.path.startswith(f"{read.source}/apic/Pod/p?resourceVersion=")
