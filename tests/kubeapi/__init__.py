@@ -8,7 +8,9 @@ with KubeAPIServer(objects, tokens={"t": Grant.read([("", "pods")])}, crds=[CRD(
 
 from tests.kubeapi.auth import Grant, Rule
 from tests.kubeapi.catalog import CRD, PrinterColumn, ResourceType, guess_plural
-from tests.kubeapi.server import Fault, KubeAPIServer, RequestRecord, status_body
+from tests.kubeapi.handler import status_body
+from tests.kubeapi.records import Fault, RequestRecord
+from tests.kubeapi.server import KubeAPIServer
 
 __all__ = [
     "CRD",

@@ -6,107 +6,27 @@ aggregated), GET and LIST (namespaced and all-namespaces) with selectors and `li
 410/400 for expired/malformed continue tokens, bearer-token authentication and per-verb/resource
 authorization (401/403 with the RBAC wording), SelfSubjectAccessReview, the Table format, and
 injected faults (429/5xx, slow answers). Every other write is refused and recorded in `writes`.
+This module is the test-facing side (setup, lifecycle, controls, logs); handler.py answers.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-import hashlib
 import json
 import re
-import socket
 import ssl
 import tempfile
 import threading
-import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
-from tests.kubeapi import catalog as discovery
-from tests.kubeapi.auth import ANONYMOUS, Grant, forbidden_message
+from tests.kubeapi.auth import Grant
 from tests.kubeapi.catalog import BUILTIN_TYPES, CRD, Catalog, ResourceType
-from tests.kubeapi.protobuf import access_review_spec
-from tests.kubeapi.selectors import SelectorError, field_selector, label_selector
-from tests.kubeapi.store import ContinueError, ObjectStore
-from tests.kubeapi.tables import table
-
-AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-_REASONS = {
-    400: "BadRequest",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "NotFound",
-    405: "MethodNotAllowed",
-    406: "NotAcceptable",
-    409: "Conflict",
-    410: "Expired",
-    429: "TooManyRequests",
-    500: "InternalError",
-    503: "ServiceUnavailable",
-    504: "Timeout",
-}
-_FAULT_MESSAGES = {
-    429: "Too many requests, please try again later.",
-    500: "Internal error occurred: injected fault",
-    503: "the server is currently unable to handle the request",
-    504: "the server was unable to return a response in the time allotted",
-}
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """One request as the server saw it (query values are the last of each key)."""
-
-    method: str
-    path: str
-    query: Mapping[str, str]
-    status: int
-    user: str | None = None
-    accept: str = ""
-    verb: str = ""
-
-    @property
-    def is_list(self) -> bool:
-        return self.verb == "list"
-
-
-@dataclass
-class Fault:
-    """An injected answer for requests whose `path?query` matches `pattern` (re.search)."""
-
-    pattern: re.Pattern[str]
-    status: int | None
-    times: int | None
-    retry_after: float | None
-    delay: float
-    method: str | None
-    body: str | None = None
-    content_type: str = "application/json"
-    hits: int = 0
-
-    def matches(self, method: str, target: str) -> bool:
-        if self.times is not None and self.hits >= self.times:
-            return False
-        return (self.method is None or self.method == method) and bool(self.pattern.search(target))
-
-
-@dataclass(frozen=True)
-class _Target:
-    """What a request path names (the apiserver's RequestInfo)."""
-
-    group: str
-    version: str
-    namespace: str | None
-    resource: str
-    name: str | None
-    subresource: str | None
+from tests.kubeapi.handler import APIHandler, APIHTTPServer
+from tests.kubeapi.records import Fault, RequestRecord
+from tests.kubeapi.store import ObjectStore
 
 
 @cache
@@ -118,27 +38,6 @@ def _certificates() -> tuple[bytes, bytes, bytes]:
     leaf = authority.issue_cert("127.0.0.1", "localhost")
     chain = b"".join(blob.bytes() for blob in leaf.cert_chain_pems)
     return authority.cert_pem.bytes(), chain, leaf.private_key_pem.bytes()
-
-
-def status_body(
-    code: int,
-    message: str,
-    reason: str | None = None,
-    details: Mapping[str, Any] | None = None,
-    metadata: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": dict(metadata or {}),
-        "status": "Failure",
-        "message": message,
-        "reason": reason or _REASONS.get(code, "Unknown"),
-    }
-    if details is not None:
-        body["details"] = dict(details)
-    body["code"] = code
-    return body
 
 
 class KubeAPIServer:
@@ -175,7 +74,7 @@ class KubeAPIServer:
         self._writes: list[RequestRecord] = []
         self._faults: list[Fault] = []
         self._stopping = threading.Event()
-        self._httpd: _HTTPServer | None = None
+        self._httpd: APIHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
@@ -259,7 +158,7 @@ class KubeAPIServer:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(tmp / "tls.crt", tmp / "tls.key")
         self._stopping.clear()
-        self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler, self, context)
+        self._httpd = APIHTTPServer(("127.0.0.1", 0), APIHandler, self, context)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -309,25 +208,32 @@ class KubeAPIServer:
         return str(Path(self._tmp.name) / "ca.crt")
 
     def kubeconfig_dict(
-        self, token: str | None = None, *, context: str = "kubeapi-test", namespace: str | None = None
+        self,
+        token: str | None = None,
+        *,
+        context: str = "kubeapi-test",
+        namespace: str | None = None,
+        embed_ca: bool = True,
     ) -> dict[str, Any]:
+        """One cluster, user and context named `context`; merge several dicts for several contexts.
+
+        `embed_ca=False` names the CA file (`certificate-authority`) instead of embedding it, the
+        other form kubeconfigs use. No token: a user without credentials.
+        """
         user: dict[str, Any] = {"token": token} if token is not None else {}
         ctx: dict[str, Any] = {"cluster": context, "user": context}
         if namespace:
             ctx["namespace"] = namespace
+        cluster: dict[str, Any] = {"server": self.url}
+        if embed_ca:
+            cluster["certificate-authority-data"] = base64.b64encode(self.ca_pem).decode()
+        else:
+            cluster["certificate-authority"] = self.ca_file
         return {
             "apiVersion": "v1",
             "kind": "Config",
             "preferences": {},
-            "clusters": [
-                {
-                    "name": context,
-                    "cluster": {
-                        "server": self.url,
-                        "certificate-authority-data": base64.b64encode(self.ca_pem).decode(),
-                    },
-                }
-            ],
+            "clusters": [{"name": context, "cluster": cluster}],
             "users": [{"name": context, "user": user}],
             "contexts": [{"name": context, "context": ctx}],
             "current-context": context,
@@ -340,12 +246,12 @@ class KubeAPIServer:
         *,
         context: str = "kubeapi-test",
         namespace: str | None = None,
+        embed_ca: bool = True,
     ) -> Path:
-        """A kubeconfig (server URL, CA data, bearer token) for kubectl or kubernetes.config."""
+        """A kubeconfig (server URL, CA, bearer token) for kubectl or kubernetes.config; JSON is YAML."""
         target = Path(path)
-        target.write_text(
-            json.dumps(self.kubeconfig_dict(token, context=context, namespace=namespace), indent=2)
-        )
+        document = self.kubeconfig_dict(token, context=context, namespace=namespace, embed_ca=embed_ca)
+        target.write_text(json.dumps(document, indent=2))
         return target
 
     def client_configuration(self, token: str | None = None) -> Any:
@@ -439,497 +345,3 @@ def _resource_of(path: str) -> str | None:
     if rest[:1] == ["namespaces"] and len(rest) > 2:
         rest = rest[2:]
     return rest[0] if rest else None
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        handler: type[BaseHTTPRequestHandler],
-        api: KubeAPIServer,
-        context: ssl.SSLContext,
-    ) -> None:
-        super().__init__(address, handler)
-        self.api = api
-        self.context = context
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = self.socket.accept()
-        # The TLS handshake runs in the connection's thread (see _Handler.setup), so one slow or
-        # broken client cannot stall accept().
-        tls = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        with self.connections_lock:
-            self.connections.add(tls)
-        return tls, address
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.connections_lock:
-            self.connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        with self.connections_lock:
-            open_sockets = list(self.connections)
-        for sock in open_sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up mid-answer is normal in timeout tests; stay quiet."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 10
-    server: _HTTPServer
-
-    def setup(self) -> None:
-        self.request.settimeout(self.timeout)
-        try:
-            self.request.do_handshake()
-        except (OSError, ssl.SSLError):
-            self.close_connection = True
-            raise
-        super().setup()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """No access log on stderr: tests read `server.requests`."""
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_HEAD(self) -> None:
-        self._serve("HEAD")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def do_PATCH(self) -> None:
-        self._serve("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    # ------------------------------------------------------------------ plumbing
-    def _serve(self, method: str) -> None:
-        api = self.server.api
-        split = urlsplit(self.path)
-        self._method, self._url_path = method, split.path
-        self._query = dict(parse_qsl(split.query, keep_blank_values=True))
-        self._user: str | None = None
-        self._verb = ""
-        length = int(self.headers.get("Content-Length") or 0)
-        self._body = self.rfile.read(length) if length else b""
-        self._status = 0
-        try:
-            self._dispatch(api, method, split.path + ("?" + split.query if split.query else ""))
-        finally:
-            is_write = method in WRITE_METHODS and not self._is_access_review()
-            api._record(
-                RequestRecord(
-                    method,
-                    split.path,
-                    self._query,
-                    self._status,
-                    self._user,
-                    self.headers.get("Accept", ""),
-                    self._verb,
-                ),
-                write=is_write,
-            )
-
-    def _is_access_review(self) -> bool:
-        return (
-            self._method == "POST"
-            and self._url_path.rstrip("/") == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
-        )
-
-    def _send(
-        self, code: int, body: bytes, content_type: str, headers: Mapping[str, str] | None = None
-    ) -> None:
-        self._status = code
-        self.send_response_only(code)
-        self.send_header("Date", self.date_time_string())
-        self.send_header("Audit-Id", str(uuid.uuid4()))
-        self.send_header("Cache-Control", "no-cache, private")
-        self.send_header("Content-Type", content_type)
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self._method != "HEAD":
-            self.wfile.write(body)
-
-    def _json(
-        self,
-        code: int,
-        document: Any,
-        content_type: str = "application/json",
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self._send(code, json.dumps(document, separators=(",", ":")).encode(), content_type, headers)
-
-    def _status_reply(
-        self,
-        code: int,
-        message: str,
-        reason: str | None = None,
-        details: Mapping[str, Any] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        extra = dict(headers or {})
-        if code == 403:
-            extra.setdefault("X-Content-Type-Options", "nosniff")
-        self._json(code, status_body(code, message, reason, details, metadata), headers=extra)
-
-    def _page_not_found(self) -> None:
-        """The mux's 404 for a group/path nobody serves (recordings 40, 41, 44)."""
-        self._send(
-            404, b"404 page not found\n", "text/plain; charset=utf-8", {"X-Content-Type-Options": "nosniff"}
-        )
-
-    # ------------------------------------------------------------------ dispatch
-    def _dispatch(self, api: KubeAPIServer, method: str, target: str) -> None:
-        info = self._parse_target(self._url_path)
-        self._verb = self._verb_of(method, info) if info is not None else method.lower()
-        fault = api._take_fault(method, target)
-        if fault is not None:
-            if fault.delay:
-                api._stopping.wait(fault.delay)
-            if fault.status is not None:
-                self._fault_reply(fault)
-                return
-        grant = self._authenticate(api)
-        if grant is None:
-            self._status_reply(401, "Unauthorized")
-            return
-        self._user = grant.user
-        if info is None:
-            self._non_resource(api, grant, method)
-            return
-        verb = self._verb
-        if not grant.allows(verb, info.group, _authz_resource(info), info.namespace) and not (
-            self._is_access_review() and grant is not ANONYMOUS
-        ):
-            self._forbidden(grant, verb, info)
-            return
-        if self._is_access_review():
-            self._access_review(grant)
-            return
-        if method in WRITE_METHODS or method not in ("GET", "HEAD"):
-            self._status_reply(
-                405,
-                f"the test API server is read-only: {method} {self._url_path} refused",
-                "MethodNotAllowed",
-                {},
-            )
-            return
-        self._resource(api, info)
-
-    def _fault_reply(self, fault: Fault) -> None:
-        code = fault.status or 500
-        headers = {}
-        if fault.retry_after is not None:
-            headers["Retry-After"] = str(
-                int(fault.retry_after) if float(fault.retry_after).is_integer() else fault.retry_after
-            )
-        if fault.body is not None:
-            self._send(code, fault.body.encode(), fault.content_type, headers)
-            return
-        details: dict[str, Any] = {}
-        if fault.retry_after is not None:
-            details["retryAfterSeconds"] = int(fault.retry_after)
-        if code == 500:
-            details["causes"] = [{"message": "injected fault"}]
-        self._status_reply(
-            code,
-            _FAULT_MESSAGES.get(code, f"injected fault {code}"),
-            details=details or None,
-            headers=headers,
-        )
-
-    def _authenticate(self, api: KubeAPIServer) -> Grant | None:
-        header = self.headers.get("Authorization")
-        if header is None:
-            return ANONYMOUS if api.allow_anonymous else None
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer":
-            return None
-        return api.tokens.get(token.strip())
-
-    @staticmethod
-    def _parse_target(path: str) -> _Target | None:
-        """RequestInfo of a resource path; None for discovery and other non-resource paths."""
-        parts = [p for p in path.split("/") if p]
-        if parts[:1] == ["api"] and len(parts) >= 3:
-            group, version, rest = "", parts[1], parts[2:]
-        elif parts[:1] == ["apis"] and len(parts) >= 4:
-            group, version, rest = parts[1], parts[2], parts[3:]
-        else:
-            return None
-        namespace = None
-        if rest[0] == "namespaces" and len(rest) > 1:
-            namespace = rest[1]
-            if len(rest) > 2 and rest[2] not in ("status", "finalize"):
-                rest = rest[2:]
-        resource = rest[0]
-        name = rest[1] if len(rest) > 1 else None
-        sub = "/".join(rest[2:]) if len(rest) > 2 else None
-        return _Target(group, version, namespace, resource, name, sub)
-
-    def _verb_of(self, method: str, info: _Target) -> str:
-        if method in ("GET", "HEAD"):
-            if info.name:
-                return "get"
-            return "watch" if self._query.get("watch") in ("1", "true") else "list"
-        if method == "DELETE":
-            return "delete" if info.name else "deletecollection"
-        return {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method, method.lower())
-
-    def _forbidden(self, grant: Grant, verb: str, info: _Target) -> None:
-        resource = _authz_resource(info)
-        details: dict[str, Any] = {}
-        if info.name and verb not in ("create",):
-            details["name"] = info.name
-        if info.group:
-            details["group"] = info.group
-        details["kind"] = info.resource
-        name = info.name if verb not in ("create", "list", "watch", "deletecollection") else None
-        message = forbidden_message(grant.user, verb, info.group, resource, info.namespace, name)
-        self._status_reply(403, message, details=details)
-
-    # ------------------------------------------------------------------ discovery
-    def _wants_aggregated(self) -> bool:
-        accept = self.headers.get("Accept", "")
-        return any(
-            "as=APIGroupDiscoveryList" in part
-            and "v=v2" in part.replace(" ", "").split(";")
-            and "g=apidiscovery.k8s.io" in part
-            for part in accept.split(",")
-        )
-
-    def _non_resource(self, api: KubeAPIServer, grant: Grant, method: str) -> None:
-        path = "/" + "/".join(p for p in self._url_path.split("/") if p)
-        if grant is ANONYMOUS and path not in ("/version", "/healthz", "/livez", "/readyz"):
-            self._status_reply(
-                403,
-                f'forbidden: User "system:anonymous" cannot {method.lower()} path "{self._url_path}"',
-                details={},
-            )
-            return
-        if method not in ("GET", "HEAD"):
-            self._status_reply(
-                405, f"the test API server is read-only: {method} {path} refused", "MethodNotAllowed", {}
-            )
-            return
-        parts = [p for p in path.split("/") if p]
-        if path == "/version":
-            self._json(200, self._version(api))
-        elif path in ("/healthz", "/livez", "/readyz"):
-            self._send(200, b"ok", "text/plain; charset=utf-8")
-        elif path == "/api":
-            if self._wants_aggregated():
-                self._aggregated(discovery.aggregated_discovery(api.catalog, legacy=True))
-            else:
-                self._json(200, discovery.api_versions(f"127.0.0.1:{api.port}"))
-        elif path == "/apis":
-            if self._wants_aggregated():
-                self._aggregated(discovery.aggregated_discovery(api.catalog, legacy=False))
-            else:
-                self._json(200, discovery.api_group_list(api.catalog))
-        elif parts == ["api", "v1"]:
-            self._json(200, discovery.api_resource_list(api.catalog, "", "v1"))
-        elif len(parts) == 2 and parts[0] == "apis" and api.catalog.versions(parts[1]):
-            group = discovery.api_group(api.catalog, parts[1])
-            self._json(200, {"kind": "APIGroup", "apiVersion": "v1", **group})
-        elif len(parts) == 3 and parts[0] == "apis" and parts[2] in api.catalog.versions(parts[1]):
-            self._json(200, discovery.api_resource_list(api.catalog, parts[1], parts[2]))
-        else:
-            self._page_not_found()
-
-    def _aggregated(self, document: dict[str, Any]) -> None:
-        body = json.dumps(document, separators=(",", ":")).encode()
-        etag = '"' + hashlib.sha512(body).hexdigest().upper() + '"'
-        self._send(200, body, AGGREGATED_CONTENT_TYPE, {"Etag": etag, "Vary": "Accept"})
-
-    def _version(self, api: KubeAPIServer) -> dict[str, str]:
-        match = re.match(r"v(\d+)\.(\d+)", api.git_version)
-        major, minor = (match.group(1), match.group(2)) if match else ("1", "36")
-        return {
-            "major": major,
-            "minor": minor,
-            "emulationMajor": major,
-            "emulationMinor": minor,
-            "minCompatibilityMajor": major,
-            "minCompatibilityMinor": str(max(int(minor) - 1, 0)),
-            "gitVersion": api.git_version,
-            "gitCommit": "0" * 40,
-            "gitTreeState": "clean",
-            "buildDate": "2026-01-01T00:00:00Z",
-            "goVersion": "go1.26.6",
-            "compiler": "gc",
-            "platform": "linux/amd64",
-        }
-
-    # ------------------------------------------------------------------ access reviews
-    def _access_review(self, grant: Grant) -> None:
-        try:
-            if self.headers.get("Content-Type", "").startswith("application/vnd.kubernetes.protobuf"):
-                review = {"spec": access_review_spec(self._body)}
-            else:
-                review = json.loads(self._body or b"{}")
-        except ValueError:
-            self._status_reply(
-                400,
-                "the body of the request was in an unknown format - accepted media types "
-                "include: application/json, application/yaml",
-                "BadRequest",
-                {},
-            )
-            return
-        spec = review.get("spec") if isinstance(review, dict) else None
-        if not isinstance(spec, dict):
-            self._status_reply(400, "SelfSubjectAccessReview needs a spec", "BadRequest", {})
-            return
-        attrs = spec.get("resourceAttributes")
-        if isinstance(attrs, dict):
-            resource = str(attrs.get("resource", ""))
-            if attrs.get("subresource"):
-                resource += "/" + str(attrs["subresource"])
-            allowed = grant.allows(
-                str(attrs.get("verb", "")),
-                str(attrs.get("group", "")),
-                resource,
-                attrs.get("namespace") or None,
-            )
-        else:
-            allowed = True  # non-resource URLs: discovery is open to every authenticated user
-        status: dict[str, Any] = {"allowed": allowed}
-        if allowed:
-            status["reason"] = f'RBAC: allowed by test API server grant to "{grant.user}"'
-        self._json(
-            201,
-            {
-                "kind": "SelfSubjectAccessReview",
-                "apiVersion": "authorization.k8s.io/v1",
-                "metadata": {"creationTimestamp": None},
-                "spec": spec,
-                "status": status,
-            },
-        )
-
-    # ------------------------------------------------------------------ resources
-    def _resource(self, api: KubeAPIServer, info: _Target) -> None:
-        served = api.catalog.versions(info.group)
-        if info.version not in served:
-            self._page_not_found()
-            return
-        rtype = api.catalog.by_path(info.group, info.version, info.resource)
-        if rtype is None or (info.namespace and not rtype.namespaced and info.resource != "namespaces"):
-            if api.catalog.is_custom_group(info.group):
-                self._page_not_found()
-            else:
-                self._status_reply(404, "the server could not find the requested resource", details={})
-            return
-        if self._verb == "watch":
-            self._status_reply(405, "the test API server does not serve watches", "MethodNotAllowed", {})
-            return
-        if info.name is None:
-            self._list(api, rtype, info)
-            return
-        if info.subresource not in (None, "status"):
-            self._status_reply(404, "the server could not find the requested resource", details={})
-            return
-        namespace = info.namespace if rtype.namespaced else None
-        obj = api.store.get(rtype, namespace, info.name)
-        if obj is None:
-            details = {
-                "name": info.name,
-                **({"group": rtype.group} if rtype.group else {}),
-                "kind": rtype.plural,
-            }
-            self._status_reply(404, f'{rtype.qualified} "{info.name}" not found', details=details)
-            return
-        if self._wants_table():
-            meta = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
-            self._json(200, table(rtype, [obj], meta, self._query.get("includeObject", "Metadata")))
-            return
-        self._json(200, obj)
-
-    def _wants_table(self) -> bool:
-        accept = self.headers.get("Accept", "")
-        return any("as=Table" in part and "g=meta.k8s.io" in part for part in accept.split(","))
-
-    def _list(self, api: KubeAPIServer, rtype: ResourceType, info: _Target) -> None:
-        query = self._query
-        try:
-            predicates = []
-            if query.get("labelSelector"):
-                predicates.append(label_selector(query["labelSelector"]))
-            if query.get("fieldSelector"):
-                predicates.append(field_selector(query["fieldSelector"], rtype.field_labels))
-        except SelectorError as error:
-            self._status_reply(400, str(error), "BadRequest", {})
-            return
-        limit_text = query.get("limit", "")
-        limit = int(limit_text) if limit_text.isdigit() and int(limit_text) > 0 else None
-        if (
-            query.get("resourceVersionMatch") == "Exact"
-            and query.get("resourceVersion", "").isdigit()
-            and int(query["resourceVersion"]) <= api.store.compacted
-        ):
-            self._status_reply(410, "The resourceVersion for the provided list is too old.", "Expired")
-            return
-        try:
-            page = api.store.list(
-                rtype,
-                info.namespace if rtype.namespaced else None,
-                limit=limit,
-                continue_token=query.get("continue") or None,
-                predicate=lambda obj: all(p(obj) for p in predicates),
-                selective=bool(predicates),
-            )
-        except ContinueError as error:
-            metadata = {"continue": error.fresh_token} if error.fresh_token else {}
-            self._status_reply(
-                error.code, error.message, "Expired" if error.code == 410 else "BadRequest", metadata=metadata
-            )
-            return
-        metadata: dict[str, Any] = {"resourceVersion": page.resource_version}
-        if page.continue_token:
-            metadata["continue"] = page.continue_token
-        if page.remaining is not None:
-            metadata["remainingItemCount"] = page.remaining
-        if self._wants_table():
-            self._json(200, table(rtype, page.items, metadata, query.get("includeObject", "Metadata")))
-            return
-        if rtype.custom:
-            # Custom resources are unstructured: the last page keeps an empty `continue`.
-            metadata.setdefault("continue", "")
-            document = {
-                "apiVersion": rtype.group_version,
-                "items": page.items,
-                "kind": rtype.list_kind,
-                "metadata": dict(sorted(metadata.items())),
-            }
-        else:
-            items = [{k: v for k, v in obj.items() if k not in ("apiVersion", "kind")} for obj in page.items]
-            document = {
-                "kind": rtype.list_kind,
-                "apiVersion": rtype.group_version,
-                "metadata": metadata,
-                "items": items,
-            }
-        self._json(200, document)
-
-
-def _authz_resource(info: _Target) -> str:
-    return f"{info.resource}/{info.subresource}" if info.subresource else info.resource

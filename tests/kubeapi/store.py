@@ -165,9 +165,6 @@ class ObjectStore:
             )
 
     # ------------------------------------------------------------------ reads
-    def all_objects(self) -> list[dict[str, Any]]:
-        return [copy.deepcopy(o) for objs in self._objects.values() for o in objs.values()]
-
     def get(self, rtype: ResourceType, namespace: str | None, name: str) -> dict[str, Any] | None:
         key = f"{namespace}/{name}" if rtype.namespaced else name
         obj = self._objects.get((rtype.group, rtype.plural), {}).get(key)

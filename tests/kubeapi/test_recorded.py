@@ -223,7 +223,7 @@ def test_aggregated_discovery_matches_for_every_resource_both_serve(
     assert compared >= 5
 
 
-@pytest.mark.parametrize("number", ["60", "62"])
+@pytest.mark.parametrize("number", ["60", "61", "62"])
 def test_writes_are_refused_and_recorded(number: str) -> None:
     with KubeAPIServer(objects(), TOKENS, crds=[GATEWAY_CRD]) as server:
         status, content_type, body = replay(server, load(number).name)
