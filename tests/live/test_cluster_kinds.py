@@ -57,3 +57,18 @@ def test_not_served_reasons() -> None:
     assert not_served_reason(WantedKind("apps.openshift.io", "DeploymentConfig")) == \
         "deploymentconfigs.apps.openshift.io is not served by this cluster"
     assert plural_of(WantedKind("example.com", "Policy")) == "policies"
+
+
+def test_probe_objects_are_never_listed_from_the_cluster() -> None:
+    """Live rules on DataPower/Kong probe objects select apiVersion
+    probes.upgrade-lint.io/*: the probes make those objects, no cluster serves
+    them, and listing them would report a "CRD ... not installed" that makes
+    the rules not evaluated."""
+    from types import SimpleNamespace
+
+    from checks.sources.live.model import PROBE_GROUP
+    selector = SimpleNamespace(api_version=f"{PROBE_GROUP}/*", kinds=("KongClusterStatus",),
+                               chart=None)
+    rule = SimpleNamespace(id="kong-data-plane-sync", product="kong", mode="live",
+                           applies_to=(selector,))
+    assert wanted_kinds([rule]) == []

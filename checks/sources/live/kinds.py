@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from checks.sources.live.model import WantedKind
+from checks.sources.live.model import PROBE_GROUP, WantedKind
 
 
 class SelectorLike(Protocol):
@@ -227,12 +227,14 @@ def _kinds_of_selector(api_version: str | None, kinds: Iterable[str]) -> Iterabl
             groups = [k.group for k in KNOWN_KINDS
                       if k.kind == kind and k.group not in _LEGACY_GROUPS]
         for group in groups:
-            yield WantedKind(group, kind)
+            if group != PROBE_GROUP:  # made by the probes, served by no cluster
+                yield WantedKind(group, kind)
 
 
 def wanted_kinds(rules: Sequence[RuleLike]) -> list[WantedKind]:
     """The kinds a live scan for these rules lists: each rule's selectors
-    (Helm-chart selectors and selectors without a kind are skipped; a kind
+    (Helm-chart selectors, selectors without a kind and the probes' own
+    kinds, ``PROBE_GROUP``, are skipped; a kind
     without a group is looked up in ``KNOWN_KINDS``, unknown ones skipped),
     plus what the API Connect live templates read when an API Connect rule
     is selected. Rules that only read manifests (``mode: static``) read
