@@ -135,42 +135,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _rbac_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    rbac = sub.add_parser("rbac", help="print the least-privilege role of a live scan",
-                          description="Print a ServiceAccount, a ClusterRole with get/list on "
-                                      "exactly the resources the selected rules read, and its "
-                                      "binding (a Role and RoleBinding per namespace with "
-                                      "--namespace), for `scan --cluster`.")
-    rbac.add_argument("--rules", metavar="ID,...",
-                      help="only what these rules read (comma-separated ids; default: all)")
-    rbac.add_argument("--namespace", action="append", default=[], metavar="NS",
-                      help="grant reads in this namespace only (repeatable)")
-    rbac.add_argument("--name", default="upgrade-lint",
-                      help="name of the ServiceAccount, role and binding (default upgrade-lint)")
-    rbac.add_argument("--sa-namespace", metavar="NS",
-                      help="namespace of the ServiceAccount (default: the first --namespace, "
-                           "else default)")
-    rbac.add_argument("--catalog", metavar="DIR", help="rule catalog directory")
-
-
-def rbac(ns: argparse.Namespace) -> int:
-    """``upgrade-lint rbac``: the role YAML on standard output."""
-    from checks.sources.live.rbac import role_yaml
-
-    catalog = load_catalog(Path(ns.catalog) if ns.catalog else None)
-    selected = list(catalog.rules)
-    if ns.rules:
-        ids = [i.strip() for i in ns.rules.split(",") if i.strip()]
-        unknown = [i for i in ids if catalog.get(i) is None]
-        if unknown or not ids:
-            print(f"upgrade-lint: unknown rule id(s) {', '.join(unknown) or repr(ns.rules)}; "
-                  "see 'upgrade-lint rules'", file=sys.stderr)
-            return EXIT_USAGE
-        selected = [r for r in catalog.rules if r.id in ids]
-    print(role_yaml(selected, ns.name, ns.namespace, ns.sa_namespace), end="")
-    return EXIT_OK
-
-
 #: Builtin pytest plugins a rule scan never uses. Each costs start-up time, and
 #: terminal/cacheprovider would also print or write files in the user's tree.
 UNUSED_PYTEST_PLUGINS = ("terminal", "cacheprovider", "doctest", "junitxml", "pastebin",
@@ -479,6 +443,43 @@ def _print_lines(lines: Iterable[str], out: TextIO) -> None:
     except BrokenPipeError:
         if out is sys.stdout:
             silence_stdout()  # later flushes (at exit) must not fail again
+
+
+def _rbac_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rbac = sub.add_parser("rbac", help="print the least-privilege role of a live scan",
+                          description="Print a ServiceAccount, a ClusterRole with get/list on "
+                                      "exactly the resources the selected rules read, and its "
+                                      "binding (a Role and RoleBinding per namespace with "
+                                      "--namespace), for `scan --cluster`.")
+    rbac.add_argument("--rules", metavar="ID,...",
+                      help="only what these rules read (comma-separated ids; default: all)")
+    rbac.add_argument("--namespace", action="append", default=[], metavar="NS",
+                      help="grant reads in this namespace only (repeatable)")
+    rbac.add_argument("--name", default="upgrade-lint",
+                      help="name of the ServiceAccount, role and binding (default upgrade-lint)")
+    rbac.add_argument("--sa-namespace", metavar="NS",
+                      help="namespace of the ServiceAccount (default: the first --namespace, "
+                           "else default)")
+    rbac.add_argument("--catalog", metavar="DIR", help="rule catalog directory")
+
+
+def rbac(ns: argparse.Namespace) -> int:
+    """``upgrade-lint rbac``: the role YAML on standard output."""
+    from checks.sources.live.rbac import role_yaml
+
+    catalog = load_catalog(Path(ns.catalog) if ns.catalog else None)
+    selected = list(catalog.rules)
+    if ns.rules:
+        ids = [i.strip() for i in ns.rules.split(",") if i.strip()]
+        unknown = [i for i in ids if catalog.get(i) is None]
+        if unknown or not ids:
+            print(f"upgrade-lint: unknown rule id(s) {', '.join(unknown) or repr(ns.rules)}; "
+                  "see 'upgrade-lint rules'", file=sys.stderr)
+            return EXIT_USAGE
+        selected = [r for r in catalog.rules if r.id in ids]
+    print(role_yaml(selected, ns.name, ns.namespace, ns.sa_namespace), end="")
+    return EXIT_OK
+
 
 
 if __name__ == "__main__":  # pragma: no cover
