@@ -178,22 +178,20 @@ class APIHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         self._body = self.rfile.read(length) if length else b""
         self._status = 0
+        accept = self.headers.get("Accept", "")
+        info = self._parse_target(split.path)
+        self._verb = self._verb_of(method, info) if info is not None else method.lower()
+        slot = api._arrived(
+            RequestRecord(method, split.path, self._query, 0, None, accept, self._verb),
+            write=method in WRITE_METHODS and not self._is_access_review(),
+        )
         try:
-            self._dispatch(api, method, split.path + ("?" + split.query if split.query else ""))
+            self._dispatch(api, method, split.path + ("?" + split.query if split.query else ""), info)
         finally:
-            is_write = method in WRITE_METHODS and not self._is_access_review()
-            api._record(
-                RequestRecord(
-                    method,
-                    split.path,
-                    self._query,
-                    self._status,
-                    self._user,
-                    self.headers.get("Accept", ""),
-                    self._verb,
-                ),
-                write=is_write,
+            record = RequestRecord(
+                method, split.path, self._query, self._status, self._user, accept, self._verb
             )
+            api._answered(slot, record)
 
     def _is_access_review(self) -> bool:
         return (
@@ -247,9 +245,7 @@ class APIHandler(BaseHTTPRequestHandler):
         )
 
     # ------------------------------------------------------------------ dispatch
-    def _dispatch(self, api: KubeAPIServer, method: str, target: str) -> None:
-        info = self._parse_target(self._url_path)
-        self._verb = self._verb_of(method, info) if info is not None else method.lower()
+    def _dispatch(self, api: KubeAPIServer, method: str, target: str, info: _Target | None) -> None:
         fault = api._take_fault(method, target)
         if fault is not None:
             if fault.delay:
@@ -316,6 +312,15 @@ class APIHandler(BaseHTTPRequestHandler):
         )
 
     def _authenticate(self, api: KubeAPIServer) -> Grant | None:
+        """x509 client certificate first, then the bearer token (the apiserver's union authenticator)."""
+        peer = self.request.getpeercert()
+        if peer:
+            subject = dict(pair for rdn in peer.get("subject", ()) for pair in rdn)
+            user = str(subject.get("commonName", ""))
+            groups = tuple(g for g in str(subject.get("organizationName", "")).split(",") if g)
+            if user:
+                rules = api.client_certs[user].rules if user in api.client_certs else frozenset()
+                return Grant(rules, user, groups)
         header = self.headers.get("Authorization")
         if header is None:
             return ANONYMOUS if api.allow_anonymous else None

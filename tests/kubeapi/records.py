@@ -42,3 +42,11 @@ class Fault:
         if self.times is not None and self.hits >= self.times:
             return False
         return (self.method is None or self.method == method) and bool(self.pattern.search(target))
+
+
+@dataclass
+class RequestSlot:
+    """A request's place in the log, filled in when the answer is sent."""
+
+    record: RequestRecord
+    write: bool

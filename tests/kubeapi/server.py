@@ -15,6 +15,7 @@ import base64
 import json
 import re
 import ssl
+import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Mapping
@@ -25,19 +26,34 @@ from typing import Any
 from tests.kubeapi.auth import Grant
 from tests.kubeapi.catalog import BUILTIN_TYPES, CRD, Catalog, ResourceType
 from tests.kubeapi.handler import APIHandler, APIHTTPServer
-from tests.kubeapi.records import Fault, RequestRecord
+from tests.kubeapi.records import Fault, RequestRecord, RequestSlot
 from tests.kubeapi.store import ObjectStore
 
 
 @cache
-def _certificates() -> tuple[bytes, bytes, bytes]:
-    """(CA PEM, server certificate chain PEM, server key PEM): one throwaway CA per test process."""
+def _authority() -> Any:
+    """One throwaway CA per test process (trustme.CA): signs the server's and the clients' certificates."""
     import trustme
 
-    authority = trustme.CA(organization_name="upgrade-lint test API server")
-    leaf = authority.issue_cert("127.0.0.1", "localhost")
+    return trustme.CA(organization_name="upgrade-lint test API server")
+
+
+@cache
+def _certificates() -> tuple[bytes, bytes, bytes]:
+    """(CA PEM, server certificate chain PEM, server key PEM)."""
+    leaf = _authority().issue_cert("127.0.0.1", "localhost")
     chain = b"".join(blob.bytes() for blob in leaf.cert_chain_pems)
-    return authority.cert_pem.bytes(), chain, leaf.private_key_pem.bytes()
+    return _authority().cert_pem.bytes(), chain, leaf.private_key_pem.bytes()
+
+
+@cache
+def client_certificate(user: str, groups: tuple[str, ...] = ()) -> tuple[bytes, bytes]:
+    """(certificate PEM, key PEM) of a client certificate for `user` (CN) in `groups` (O), as kubeadm
+    issues them; the test API server authenticates it as that user."""
+    leaf = _authority().issue_cert(
+        "client.kubeapi.invalid", common_name=user, organization_name=",".join(groups) or None
+    )
+    return leaf.cert_chain_pems[0].bytes(), leaf.private_key_pem.bytes()
 
 
 class KubeAPIServer:
@@ -49,6 +65,7 @@ class KubeAPIServer:
         tokens: Mapping[str, Grant] | None = None,
         crds: Iterable[ResourceType] = (),
         *,
+        client_certs: Mapping[str, Grant] | None = None,
         allow_anonymous: bool = False,
         synthesize_namespaces: bool = True,
         git_version: str = "v1.36.2",
@@ -61,6 +78,9 @@ class KubeAPIServer:
         for obj in object_list:
             self._imply_crd(obj)
         self.tokens: dict[str, Grant] = dict(tokens or {})
+        # Client-certificate users by common name; a valid certificate of another name is a user
+        # without permissions (as RBAC without bindings would treat it).
+        self.client_certs: dict[str, Grant] = dict(client_certs or {})
         self.allow_anonymous = allow_anonymous
         self.git_version = git_version
         self.store = ObjectStore(
@@ -70,8 +90,8 @@ class KubeAPIServer:
             resource_version=resource_version,
         )
         self._lock = threading.Lock()
-        self._requests: list[RequestRecord] = []
-        self._writes: list[RequestRecord] = []
+        # One slot per request in arrival order; the handler fills in the answer (status 0 until then).
+        self._slots: list[RequestSlot] = []
         self._faults: list[Fault] = []
         self._stopping = threading.Event()
         self._httpd: APIHTTPServer | None = None
@@ -157,6 +177,8 @@ class KubeAPIServer:
         (tmp / "tls.key").write_bytes(key)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(tmp / "tls.crt", tmp / "tls.key")
+        context.verify_mode = ssl.CERT_OPTIONAL  # client certificates authenticate, bearer tokens too
+        context.load_verify_locations(cadata=ca_pem.decode())
         self._stopping.clear()
         self._httpd = APIHTTPServer(("127.0.0.1", 0), APIHandler, self, context)
         self._thread = threading.Thread(
@@ -214,13 +236,40 @@ class KubeAPIServer:
         context: str = "kubeapi-test",
         namespace: str | None = None,
         embed_ca: bool = True,
+        client_cert: str | None = None,
+        exec_token: bool = False,
     ) -> dict[str, Any]:
         """One cluster, user and context named `context`; merge several dicts for several contexts.
 
-        `embed_ca=False` names the CA file (`certificate-authority`) instead of embedding it, the
-        other form kubeconfigs use. No token: a user without credentials.
+        The user holds `token`, or a client certificate for the user name `client_cert`, or with
+        `exec_token=True` an exec credential plugin (client.authentication.k8s.io/v1) that prints
+        `token`; no credentials at all when none is given. `embed_ca=False` names the CA file
+        (`certificate-authority`) instead of embedding it, the other form kubeconfigs use.
         """
-        user: dict[str, Any] = {"token": token} if token is not None else {}
+        user: dict[str, Any] = {}
+        if client_cert is not None:
+            cert, key = client_certificate(client_cert)
+            user = {
+                "client-certificate-data": base64.b64encode(cert).decode(),
+                "client-key-data": base64.b64encode(key).decode(),
+            }
+        elif token is not None and exec_token:
+            credential = {
+                "apiVersion": "client.authentication.k8s.io/v1",
+                "kind": "ExecCredential",
+                "status": {"token": token},
+            }
+            user = {
+                "exec": {
+                    "apiVersion": "client.authentication.k8s.io/v1",
+                    "command": sys.executable,
+                    "args": ["-c", f"print({json.dumps(json.dumps(credential))})"],
+                    "interactiveMode": "Never",
+                    "provideClusterInfo": False,
+                }
+            }
+        elif token is not None:
+            user = {"token": token}
         ctx: dict[str, Any] = {"cluster": context, "user": context}
         if namespace:
             ctx["namespace"] = namespace
@@ -247,10 +296,19 @@ class KubeAPIServer:
         context: str = "kubeapi-test",
         namespace: str | None = None,
         embed_ca: bool = True,
+        client_cert: str | None = None,
+        exec_token: bool = False,
     ) -> Path:
-        """A kubeconfig (server URL, CA, bearer token) for kubectl or kubernetes.config; JSON is YAML."""
+        """A kubeconfig for kubectl or kubernetes.config (see kubeconfig_dict); JSON is YAML."""
         target = Path(path)
-        document = self.kubeconfig_dict(token, context=context, namespace=namespace, embed_ca=embed_ca)
+        document = self.kubeconfig_dict(
+            token,
+            context=context,
+            namespace=namespace,
+            embed_ca=embed_ca,
+            client_cert=client_cert,
+            exec_token=exec_token,
+        )
         target.write_text(json.dumps(document, indent=2))
         return target
 
@@ -299,14 +357,15 @@ class KubeAPIServer:
 
     @property
     def requests(self) -> list[RequestRecord]:
+        """Every request in arrival order; one still waiting for its answer has status 0."""
         with self._lock:
-            return list(self._requests)
+            return [slot.record for slot in self._slots]
 
     @property
     def writes(self) -> list[RequestRecord]:
         """Requests that tried to change the cluster (every POST/PUT/PATCH/DELETE but access reviews)."""
         with self._lock:
-            return list(self._writes)
+            return [slot.record for slot in self._slots if slot.write]
 
     def lists(self, resource: str | None = None) -> list[RequestRecord]:
         """The LIST requests (every page counts), optionally of one resource (plural)."""
@@ -320,15 +379,18 @@ class KubeAPIServer:
 
     def reset_log(self) -> None:
         with self._lock:
-            self._requests.clear()
-            self._writes.clear()
+            self._slots = []
 
     # ------------------------------------------------------------------ used by the handler
-    def _record(self, record: RequestRecord, *, write: bool) -> None:
+    def _arrived(self, record: RequestRecord, *, write: bool) -> RequestSlot:
+        slot = RequestSlot(record, write)
         with self._lock:
-            self._requests.append(record)
-            if write:
-                self._writes.append(record)
+            self._slots.append(slot)
+        return slot
+
+    def _answered(self, slot: RequestSlot, record: RequestRecord) -> None:
+        with self._lock:
+            slot.record = record
 
     def _take_fault(self, method: str, target: str) -> Fault | None:
         with self._lock:

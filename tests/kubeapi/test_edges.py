@@ -101,16 +101,37 @@ def test_objects_of_undeclared_groups_imply_their_crds(server: KubeAPIServer) ->
     assert "namespace" not in listed["items"][0]["metadata"]
 
 
-@pytest.mark.parametrize("embed_ca", [True, False])
+@pytest.mark.parametrize(
+    ("credentials", "user"),
+    [
+        ({"token": "admin"}, "kubernetes-admin"),
+        ({"token": "admin", "embed_ca": False}, "kubernetes-admin"),
+        ({"token": "admin", "exec_token": True}, "kubernetes-admin"),
+        ({"client_cert": "cert-admin"}, "cert-admin"),
+    ],
+)
 def test_kubeconfig_loads_with_the_kubernetes_client(
-    server: KubeAPIServer, tmp_path: Path, embed_ca: bool
+    kube_api: Start, tmp_path: Path, credentials: dict[str, Any], user: str
 ) -> None:
-    path = server.write_kubeconfig(
-        tmp_path / "kubeconfig", token="admin", context="lab", namespace="apic", embed_ca=embed_ca
-    )
+    server = kube_api([POD], {"admin": Grant.admin()}, client_certs={"cert-admin": Grant.admin()})
+    path = server.write_kubeconfig(tmp_path / "kubeconfig", context="lab", namespace="apic", **credentials)
     api = client.CoreV1Api(config.new_client_from_config(config_file=str(path), context="lab"))
     assert [p.metadata.name for p in api.list_namespaced_pod("apic").items] == ["gw-0"]
     assert config.list_kube_config_contexts(str(path))[1]["context"]["namespace"] == "apic"
+    assert [r.user for r in server.requests] == [user]
+
+
+def test_a_client_certificate_without_a_grant_is_a_user_without_permissions(
+    kube_api: Start, tmp_path: Path
+) -> None:
+    server = kube_api([POD], {"admin": Grant.admin()})
+    path = server.write_kubeconfig(tmp_path / "kubeconfig", client_cert="stranger")
+    api = client.CoreV1Api(config.new_client_from_config(config_file=str(path)))
+    with pytest.raises(client.ApiException) as refused:
+        api.list_namespaced_pod("apic")
+    assert json.loads(refused.value.body)["message"].startswith(
+        'pods is forbidden: User "stranger" cannot list'
+    )
 
 
 def test_json_only_server_says_so_to_a_protobuf_only_client(server: KubeAPIServer) -> None:

@@ -6,7 +6,9 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,9 +49,9 @@ READER = Grant.read([("gateway.apiconnect.ibm.com", "gatewayclusters"), ("", "po
 
 
 def kubectl(
-    server: KubeAPIServer, tmp_path: Path, token: str, *args: str
+    server: KubeAPIServer, tmp_path: Path, token: str | None, *args: str, **kubeconfig: Any
 ) -> subprocess.CompletedProcess[str]:
-    config = server.write_kubeconfig(tmp_path / "kubeconfig", token=token)
+    config = server.write_kubeconfig(tmp_path / "kubeconfig", token=token, **kubeconfig)
     env = {**os.environ, "KUBECONFIG": str(config), "HOME": str(tmp_path)}
     return subprocess.run(
         [KUBECTL, "--cache-dir", str(tmp_path / "cache"), *args],
@@ -62,13 +64,13 @@ def kubectl(
 
 
 @pytest.fixture
-def server(kube_api: object) -> KubeAPIServer:
-    assert callable(kube_api)
-    started = kube_api(
-        GATEWAYS + PODS, {"reader": READER, "pods-only": Grant.read([("", "pods")], "x")}, crds=[GATEWAY]
+def server(kube_api: Callable[..., KubeAPIServer]) -> KubeAPIServer:
+    return kube_api(
+        GATEWAYS + PODS,
+        {"reader": READER, "pods-only": Grant.read([("", "pods")], "x")},
+        crds=[GATEWAY],
+        client_certs={"ops-admin": READER},
     )
-    assert isinstance(started, KubeAPIServer)
-    return started
 
 
 def test_chunked_list_across_namespaces_returns_every_object(server: KubeAPIServer, tmp_path: Path) -> None:
@@ -128,3 +130,18 @@ def test_a_refused_list_is_kubectls_forbidden_error(server: KubeAPIServer, tmp_p
         'secrets is forbidden: User "system:serviceaccount:upgrade-lint:scanner" cannot list resource '
         '"secrets" in API group "" in the namespace "x"'
     ) in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("token", "kubeconfig", "user"),
+    [
+        ("reader", {"exec_token": True}, "system:serviceaccount:upgrade-lint:scanner"),
+        (None, {"client_cert": "ops-admin"}, "ops-admin"),
+    ],
+)
+def test_exec_plugin_and_client_certificate_users(
+    server: KubeAPIServer, tmp_path: Path, token: str | None, kubeconfig: dict[str, Any], user: str
+) -> None:
+    done = kubectl(server, tmp_path, token, "get", "pods", "-n", "x", "-o", "name", **kubeconfig)
+    assert (done.returncode, done.stdout.split()) == (0, ["pod/gw-0", "pod/gw-1"]), done.stderr
+    assert {r.user for r in server.requests} == {user}

@@ -157,6 +157,7 @@ def test_slow_answer_trips_the_client_read_timeout(server: KubeAPIServer) -> Non
     server.inject(r"/pods", delay=1.0, times=1)
     with pytest.raises(urllib3.exceptions.ReadTimeoutError):
         no_retry_client(server).list_namespaced_pod("apic", _request_timeout=(2, 0.2))
+    assert [(r.path, r.status) for r in server.requests] == [("/api/v1/namespaces/apic/pods", 0)]
     assert len(core(server).list_namespaced_pod("apic").items) == 5
 
 
