@@ -135,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="show what a rule checks and how to fix it")
     explain.add_argument("rule_id", metavar="RULE-ID")
     explain.add_argument("--rules", metavar="DIR", help="rule catalog directory")
+    _rbac_parser(sub)
     return parser
 
 
@@ -444,6 +445,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.command == "scan":
             with _interruptible():
                 return scan(ns)
+        if ns.command == "rbac":
+            return rbac(ns)
         if ns.command == "rules" and ns.format == "digest":
             print(validate_fully(Path(ns.rules) if ns.rules else None).digest)
             return EXIT_OK
@@ -515,6 +518,43 @@ def _print_lines(lines: Iterable[str], out: TextIO) -> None:
     except BrokenPipeError:
         if out is sys.stdout:
             silence_stdout()  # later flushes (at exit) must not fail again
+
+
+def _rbac_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rbac = sub.add_parser("rbac", help="print the least-privilege role of a live scan",
+                          description="Print a ServiceAccount, a ClusterRole with get/list on "
+                                      "exactly the resources the selected rules read, and its "
+                                      "binding (a Role and RoleBinding per namespace with "
+                                      "--namespace), for `scan --cluster`.")
+    rbac.add_argument("--rules", metavar="ID,...",
+                      help="only what these rules read (comma-separated ids; default: all)")
+    rbac.add_argument("--namespace", action="append", default=[], metavar="NS",
+                      help="grant reads in this namespace only (repeatable)")
+    rbac.add_argument("--name", default="upgrade-lint",
+                      help="name of the ServiceAccount, role and binding (default upgrade-lint)")
+    rbac.add_argument("--sa-namespace", metavar="NS",
+                      help="namespace of the ServiceAccount (default: the first --namespace, "
+                           "else default)")
+    rbac.add_argument("--catalog", metavar="DIR", help="rule catalog directory")
+
+
+def rbac(ns: argparse.Namespace) -> int:
+    """``upgrade-lint rbac``: the role YAML on standard output."""
+    from checks.sources.live.rbac import role_yaml
+
+    catalog = load_catalog(Path(ns.catalog) if ns.catalog else None)
+    selected = list(catalog.rules)
+    if ns.rules:
+        ids = [i.strip() for i in ns.rules.split(",") if i.strip()]
+        unknown = [i for i in ids if catalog.get(i) is None]
+        if unknown or not ids:
+            print(f"upgrade-lint: unknown rule id(s) {', '.join(unknown) or repr(ns.rules)}; "
+                  "see 'upgrade-lint rules'", file=sys.stderr)
+            return EXIT_USAGE
+        selected = [r for r in catalog.rules if r.id in ids]
+    print(role_yaml(selected, ns.name, ns.namespace, ns.sa_namespace), end="")
+    return EXIT_OK
+
 
 
 if __name__ == "__main__":  # pragma: no cover
