@@ -23,6 +23,7 @@ Params = Mapping[str, Any]
 ObjectCheck = Callable[[Resource, Params, UpgradeContext], Iterable[Verdict]]
 SetCheck = Callable[[Sequence[Resource], Params, UpgradeContext], Iterable[Verdict]]
 Scope = Literal["object", "set"]
+AssumedTarget = Callable[[Params], "tuple[str, str] | None"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ class CheckTemplate:
     #: Reads the UpgradeContext (versions, backups). Templates that do not can
     #: be evaluated before the whole scan's context is known (``--jobs``).
     uses_context: bool = False
+    #: The (product, version) the template judges against when no target of
+    #: that product is given (the Kubernetes API removals: the newest release
+    #: in the rule's table), so that every report can say so.
+    assumes_target: AssumedTarget | None = None
 
     @property
     def summary(self) -> str:
@@ -45,7 +50,8 @@ _TEMPLATES: dict[str, CheckTemplate] = {}
 
 
 def _register(key: str, scope: Scope, schema: Mapping[str, Any],
-              func: Callable[..., Iterable[Verdict]], uses_context: bool = False) -> None:
+              func: Callable[..., Iterable[Verdict]], uses_context: bool = False,
+              assumes_target: AssumedTarget | None = None) -> None:
     known = _TEMPLATES.get(key)
     # A module imported again (pytester restores sys.modules between runs)
     # re-registers the same function; two different functions under one key
@@ -53,13 +59,15 @@ def _register(key: str, scope: Scope, schema: Mapping[str, Any],
     if known is not None and (known.func.__module__, known.func.__qualname__) != (
             func.__module__, func.__qualname__):
         raise RuntimeError(f"check template {key!r} registered twice")
-    _TEMPLATES[key] = CheckTemplate(key, scope, func, {"type": "object", **schema}, uses_context)
+    _TEMPLATES[key] = CheckTemplate(key, scope, func, {"type": "object", **schema}, uses_context,
+                                    assumes_target)
 
 
-def object_check(key: str, params_schema: Mapping[str, Any], *, uses_context: bool = False
+def object_check(key: str, params_schema: Mapping[str, Any], *, uses_context: bool = False,
+                 assumes_target: AssumedTarget | None = None
                  ) -> Callable[[ObjectCheck], ObjectCheck]:
     def decorate(func: ObjectCheck) -> ObjectCheck:
-        _register(key, "object", params_schema, func, uses_context)
+        _register(key, "object", params_schema, func, uses_context, assumes_target)
         return func
     return decorate
 

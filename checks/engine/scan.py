@@ -25,6 +25,7 @@ from checks.engine.existing import BaselineError, FindingKey, finding_keys, mark
 from checks.engine.installations import InstallationMap
 from checks.engine.live import LiveScope, LiveSourceError, read_live, superseded
 from checks.engine.redact import Scrubber
+from checks.engine.registry import get_template
 from checks.engine.upgrade_path import ContextOptions, ScanContext, build_contexts
 from checks.model import (
     InputError,
@@ -227,6 +228,7 @@ class PreparedScan:
             context, problems = build_contexts(resources, options, where)
             if problems:
                 raise ScanUsageError("; ".join(problems))
+            context.assumed_targets = assumed_targets(catalog, context)
             return context
 
         combined = self._from_workers(make_context, locator)
@@ -319,6 +321,19 @@ def _read_at(live: LiveRead, started_at: datetime) -> float:
         except ValueError:
             pass
     return started_at.timestamp()
+
+
+def assumed_targets(catalog: Catalog, context: ScanContext) -> dict[str, str]:
+    """Targets the rules assume for products given none (see
+    ``CheckTemplate.assumes_target``): the reports must say what was judged."""
+    out: dict[str, str] = {}
+    for rule in catalog.rules:
+        template = get_template(rule.check)
+        assumed = template.assumes_target(rule.params) if template and template.assumes_target \
+            else None
+        if assumed is not None and context.default.path(assumed[0]).target is None:
+            out.setdefault(*assumed)
+    return out
 
 
 def save_scan(result: ScanResult, path: Path) -> None:

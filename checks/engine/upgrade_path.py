@@ -167,6 +167,9 @@ class ScanContext:
     mapping: InstallationMap = field(default_factory=InstallationMap)
     #: Every ``--backup`` as given: ``PRODUCT`` or ``PRODUCT@INSTALLATION`` -> evidence.
     given_backups: dict[str, BackupEvidence] = field(default_factory=dict)
+    #: Product -> the target a rule assumes because none was given (the
+    #: newest Kubernetes release of the API removal table): shown in reports.
+    assumed_targets: dict[str, str] = field(default_factory=dict)
 
     def of(self, installation: str) -> UpgradeContext:
         found = self.installations.get(installation)
@@ -191,12 +194,15 @@ class ScanContext:
         report's summary); with several, each installation's is in
         ``installations``."""
         merged = dict(self.default.paths)
-        seen: dict[str, int] = {}
+        differ: set[str] = set()
+        seen: set[str] = set()
         for ctx in self.installations.values():
             for product, path in ctx.paths.items():
-                seen[product] = seen.get(product, 0) + 1
+                if product in seen and merged[product] != path:
+                    differ.add(product)  # several installations, several paths
+                seen.add(product)
                 merged[product] = path
-        return {p: path for p, path in merged.items() if seen.get(p, 0) <= 1}
+        return {p: path for p, path in merged.items() if p not in differ}
 
 
 def parse_assignment(text: str, option: str) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from checks.engine.parallel import EncodeResults
+from checks.engine.upgrade_path import ScanContext
 from checks.model import Result, Severity, gates
 from checks.reports.model import OUTCOME_ORDER, BackupRow, Report
 from checks.reports.output import write_file
@@ -113,7 +114,7 @@ def build(report: Report, with_results: bool = True) -> dict[str, Any]:
         "unevaluated_gating_rules": len({r.rule_id for r in report.unevaluated_gating()}),
         "installations": {name: {p: path.as_dict() for p, path in sorted(ctx.paths.items())}
                           for name, ctx in sorted(scan.context.installations.items())},
-        "targets": {p: path.as_dict() for p, path in sorted(scan.context.paths.items())},
+        "targets": targets(scan.context),
         "summary": {o.value: sum(counts[o].values()) for o in OUTCOME_ORDER},
         "backups": [backup_dict(row) for row in report.backups()],
         "live": live_dict(report),
@@ -227,6 +228,17 @@ def encoder_for(fail_on: Severity, require_evaluated: bool = False) -> EncodeRes
                 for rule_id, results in by_rule.items()}
 
     return encode
+
+
+def targets(context: ScanContext) -> dict[str, dict[str, str | None]]:
+    """The scan-wide versions; a target a rule assumed is marked as such."""
+    out = {p: path.as_dict() for p, path in context.paths.items()}
+    for product, version in context.assumed_targets.items():
+        out.setdefault(product, {
+            "from": None, "from_source": None, "to": version,
+            "to_source": f"assumed: the newest {product} release the rules know "
+                         f"(give --target {product}=X)"})
+    return dict(sorted(out.items()))
 
 
 def json_encoder(target: str | None, fail_on: str, require_evaluated: bool = False

@@ -83,6 +83,12 @@ def backup_lines(report: Report) -> list[str]:
 
 def summary_lines(report: Report) -> list[str]:
     lines = backup_lines(report) + [for_terminal(line) for line in report.live_lines()]
+    judged = {r.product for r in report.results
+              if r.outcome in (Outcome.PASSED, Outcome.FAILED, Outcome.WAIVED)}
+    lines.extend(f"{product} target assumed: {version}, the newest {product} release the rules "
+                 f"know (give --target {product}=X)"
+                 for product, version in sorted(report.scan.context.assumed_targets.items())
+                 if product in judged)
     for outcome, severities in report.count_by_outcome().items():
         total = sum(severities.values())
         if not total:

@@ -11,7 +11,7 @@ from checks.engine.redact import Scrubber
 from checks.engine.upgrade_path import PathCondition, ProductPath, ScanContext, UpgradeContext
 from checks.engine.versions import VersionRange, parse_version
 from checks.model import Origin, Outcome, Reference, Resource, Severity
-from tests.support import DEMO, of_rule, scan, write
+from tests.support import DEMO, FIXTURES, of_rule, scan, write
 
 GW = ("apiVersion: gateway.apiconnect.ibm.com/v1beta1\nkind: GatewayCluster\n"
       "metadata: {name: gw, namespace: apic}\nspec:\n  version: 10.0.8.0\n"
@@ -116,3 +116,23 @@ def test_credentials_never_reach_messages(tmp_path: Path) -> None:
     results = scan(f, currents={"3scale": "2.4.0"}, targets={"3scale": "2.5.0"}).results
     assert of_rule(results, "3scale-mysql-plaintext-credentials", Outcome.FAILED)
     assert all("s3cr3t" not in repr(r) for r in results)
+
+
+def test_the_kubernetes_target_a_rule_assumes_is_said_in_the_reports() -> None:
+    """RULES.md: without --target kubernetes the target is the newest release in
+    the removal table, "said in the report" -- not only in failing messages."""
+    from checks.reports.json_report import targets
+    from checks.reports.model import Report
+    from checks.reports.terminal import render
+
+    fixture = FIXTURES / "kubernetes" / "k8s-removed-api" / "dont-fire.yaml"
+    assumed = scan(fixture)
+    newest = assumed.context.assumed_targets["kubernetes"]
+    assert newest == "1.36"
+    assert targets(assumed.context)["kubernetes"]["to"] == newest
+    lines = render(Report.build(assumed, assumed.results, Severity.ERROR, [str(fixture)]))
+    assert (f"kubernetes target assumed: {newest}, the newest kubernetes release the rules know "
+            "(give --target kubernetes=X)") in lines
+    given = scan(fixture, targets={"kubernetes": "1.25"})
+    assert given.context.assumed_targets == {}
+    assert targets(given.context)["kubernetes"]["to_source"] == "--target"

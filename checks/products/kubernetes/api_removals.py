@@ -63,11 +63,17 @@ def _table(removals: Sequence[Entry]) -> Table:
     return by_key, newest
 
 
+def _newest_release(params: Params) -> tuple[str, str] | None:
+    """The target judged against without ``--target kubernetes``."""
+    newest = _table(params["removals"])[1]
+    return (KUBERNETES, str(newest)) if newest is not None else None
+
+
 @object_check("api-removed", {
     "required": ["removals"],
     "additionalProperties": False,
     "properties": {"removals": {"type": "array", "minItems": 1, "items": _ENTRY}},
-}, uses_context=True)
+}, uses_context=True, assumes_target=_newest_release)
 def api_removed(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
     """The object's apiVersion is removed (blocker) or deprecated (warning) at the target."""
     by_key, newest = _table(params["removals"])
