@@ -154,7 +154,7 @@ def test_urllib3_retries_429_with_retry_after_on_its_own(server: KubeAPIServer) 
 
 
 def test_slow_answer_trips_the_client_read_timeout(server: KubeAPIServer) -> None:
-    server.inject(r"/pods", delay=1.0, times=1)
+    server.inject(r"/pods", delay=5.0, times=1)  # the stop interrupts the wait
     with pytest.raises(urllib3.exceptions.ReadTimeoutError):
         no_retry_client(server).list_namespaced_pod("apic", _request_timeout=(2, 0.2))
     assert [(r.path, r.status) for r in server.requests] == [("/api/v1/namespaces/apic/pods", 0)]
