@@ -265,6 +265,11 @@ class APIHandler(BaseHTTPRequestHandler):
         if fault is not None:
             if fault.delay:
                 api._stopping.wait(fault.delay)
+            if fault.drop:
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.request.shutdown(socket.SHUT_RDWR)
+                return
             if fault.status is not None:
                 self._fault_reply(fault)
                 return

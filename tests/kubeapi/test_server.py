@@ -175,3 +175,12 @@ def test_writes_are_refused_and_recorded(server: KubeAPIServer) -> None:
     ]
     with pytest.raises(AssertionError):
         server.assert_read_only()
+
+
+def test_a_dropped_connection_gets_no_answer(server: KubeAPIServer) -> None:
+    fault = server.inject(r"/pods", drop=True, times=1)
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        no_retry_client(server).list_namespaced_pod("apic")
+    assert fault.hits == 1
+    assert [(r.path, r.status) for r in server.requests] == [("/api/v1/namespaces/apic/pods", 0)]
+    assert len(core(server).list_namespaced_pod("apic").items) == 5
