@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 from tests.kubeapi import catalog as discovery
 from tests.kubeapi.auth import ANONYMOUS, Grant, forbidden_message
 from tests.kubeapi.catalog import ResourceType
-from tests.kubeapi.protobuf import access_review_spec
+from tests.kubeapi.protobuf import review_spec
 from tests.kubeapi.records import Fault, RequestRecord
 from tests.kubeapi.selectors import SelectorError, field_selector, label_selector
 from tests.kubeapi.store import ContinueError
@@ -36,6 +36,23 @@ if TYPE_CHECKING:
 
 AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+ACCESS_REVIEW_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+RULES_REVIEW_PATH = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"
+REVIEW_PATHS = (ACCESS_REVIEW_PATH, RULES_REVIEW_PATH)
+# What the apiserver's system:discovery and system:public-info-viewer roles open to every user.
+DISCOVERY_URLS = [
+    "/api",
+    "/api/*",
+    "/apis",
+    "/apis/*",
+    "/healthz",
+    "/livez",
+    "/openapi",
+    "/openapi/*",
+    "/readyz",
+    "/version",
+    "/version/",
+]
 _REASONS = {
     400: "BadRequest",
     401: "Unauthorized",
@@ -194,10 +211,8 @@ class APIHandler(BaseHTTPRequestHandler):
             api._answered(slot, record)
 
     def _is_access_review(self) -> bool:
-        return (
-            self._method == "POST"
-            and self._url_path.rstrip("/") == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
-        )
+        """The only POSTs a read-only client sends: "may I?" questions (`kubectl auth can-i [--list]`)."""
+        return self._method == "POST" and self._url_path.rstrip("/") in REVIEW_PATHS
 
     def _send(
         self, code: int, body: bytes, content_type: str, headers: Mapping[str, str] | None = None
@@ -250,6 +265,11 @@ class APIHandler(BaseHTTPRequestHandler):
         if fault is not None:
             if fault.delay:
                 api._stopping.wait(fault.delay)
+            if fault.drop:
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.request.shutdown(socket.SHUT_RDWR)
+                return
             if fault.status is not None:
                 self._fault_reply(fault)
                 return
@@ -445,23 +465,27 @@ class APIHandler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ access reviews
     def _access_review(self, grant: Grant) -> None:
+        rules_review = self._url_path.rstrip("/") == RULES_REVIEW_PATH
         try:
             if self.headers.get("Content-Type", "").startswith("application/vnd.kubernetes.protobuf"):
-                review = {"spec": access_review_spec(self._body)}
+                spec = review_spec(self._body, rules=rules_review)
             else:
                 review = json.loads(self._body or b"{}")
+                spec = review.get("spec") if isinstance(review, dict) else None
         except ValueError:
             self._status_reply(
                 400,
                 "the body of the request was in an unknown format - accepted media types "
-                "include: application/json, application/yaml",
+                "include: application/json, application/yaml, application/vnd.kubernetes.protobuf",
                 "BadRequest",
                 {},
             )
             return
-        spec = review.get("spec") if isinstance(review, dict) else None
         if not isinstance(spec, dict):
-            self._status_reply(400, "SelfSubjectAccessReview needs a spec", "BadRequest", {})
+            self._status_reply(400, "a review needs a spec", "BadRequest", {})
+            return
+        if rules_review:
+            self._rules_review(grant, spec)
             return
         attrs = spec.get("resourceAttributes")
         if isinstance(attrs, dict):
@@ -489,6 +513,38 @@ class APIHandler(BaseHTTPRequestHandler):
                 "status": status,
             },
         )
+
+    def _rules_review(self, grant: Grant, spec: dict[str, Any]) -> None:
+        """SelfSubjectRulesReview: the grant's rules that hold in spec.namespace, verbs merged."""
+        namespace = str(spec.get("namespace") or "")
+        verbs: dict[tuple[str, str], set[str]] = {}
+        for rule in grant.rules:
+            if rule.namespace is None or rule.namespace == namespace:
+                verbs.setdefault((rule.group, rule.resource), set()).add(rule.verb)
+        resource_rules = [
+            {"verbs": sorted(v), "apiGroups": [group], "resources": [resource]}
+            for (group, resource), v in sorted(verbs.items())
+        ]
+        resource_rules.append(
+            {
+                "verbs": ["create"],
+                "apiGroups": ["authorization.k8s.io"],
+                "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+            }
+        )
+        status = {
+            "resourceRules": resource_rules,
+            "nonResourceRules": [{"verbs": ["get"], "nonResourceURLs": DISCOVERY_URLS}],
+            "incomplete": False,
+        }
+        document = {
+            "kind": "SelfSubjectRulesReview",
+            "apiVersion": "authorization.k8s.io/v1",
+            "metadata": {"creationTimestamp": None},
+            "spec": spec,
+            "status": status,
+        }
+        self._json(201, document)
 
     # ------------------------------------------------------------------ resources
     def _resource(self, api: KubeAPIServer, info: _Target) -> None:

@@ -3,7 +3,7 @@
 `kubectl auth can-i` sends its review as `application/vnd.kubernetes.protobuf` (the apiserver
 accepts it), so the test server has to read it: the `k8s\\0` magic, then a runtime.Unknown
 envelope whose field 2 holds the SelfSubjectAccessReview message (generated.proto of
-k8s.io/api/authorization/v1).
+k8s.io/api/authorization/v1); a SelfSubjectRulesReview's spec is just a namespace.
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ def _message(values: dict[int, list[bytes | int]], number: int) -> dict[int, lis
     return fields(value) if isinstance(value, bytes) else None
 
 
-def access_review_spec(body: bytes) -> dict[str, Any]:
-    """The `spec` of a protobuf SelfSubjectAccessReview, as the JSON form spells it."""
+def review_spec(body: bytes, *, rules: bool = False) -> dict[str, Any]:
+    """The `spec` of a protobuf SelfSubjectAccessReview (or SelfSubjectRulesReview), JSON-spelled."""
     if not body.startswith(MAGIC):
         raise ProtobufError("missing the k8s protobuf magic")
     envelope = fields(body[len(MAGIC) :])
@@ -74,6 +74,8 @@ def access_review_spec(body: bytes) -> dict[str, Any]:
     if not isinstance(raw, bytes):
         raise ProtobufError("no raw message")
     spec = _message(fields(raw), 2) or {}
+    if rules:
+        return {"namespace": _text(spec, 1)} if 1 in spec else {}
     result: dict[str, Any] = {}
     resource = _message(spec, 1)
     if resource is not None:

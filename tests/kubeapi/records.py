@@ -36,6 +36,7 @@ class Fault:
     method: str | None
     body: str | None = None
     content_type: str = "application/json"
+    drop: bool = False
     hits: int = 0
 
     def matches(self, method: str, target: str) -> bool:

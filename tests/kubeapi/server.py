@@ -336,13 +336,17 @@ class KubeAPIServer:
         method: str | None = "GET",
         body: str | None = None,
         content_type: str = "application/json",
+        drop: bool = False,
     ) -> Fault:
         """Answer the next `times` matching requests (None: all) with `status` after `delay` seconds.
 
         `status=None` with a delay makes a slow but otherwise normal answer. `body` replaces the
-        Status JSON (e.g. an HTML error page with content_type="text/html").
+        Status JSON (e.g. an HTML error page with content_type="text/html"). `drop=True` closes the
+        connection without any answer (a connection reset, as from a restarting apiserver or proxy).
         """
-        fault = Fault(re.compile(path_regex), status, times, retry_after, delay, method, body, content_type)
+        fault = Fault(
+            re.compile(path_regex), status, times, retry_after, delay, method, body, content_type, drop
+        )
         with self._lock:
             self._faults.append(fault)
         return fault

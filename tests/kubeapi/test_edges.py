@@ -293,3 +293,12 @@ def test_five_thousand_objects_page_in_ten_lists(kube_api: Start) -> None:
         if not token:
             break
     assert (seen, len(server.lists("configmaps"))) == (5000, 10)
+
+
+def test_an_injected_html_page_is_answered_as_given(server: KubeAPIServer) -> None:
+    """What a proxy in front of the apiserver sends when the apiserver is down."""
+    server.inject(
+        r"^/api/v1/pods", status=502, body="<html><h1>502 Bad Gateway</h1></html>", content_type="text/html"
+    )
+    assert raw(server, "/api/v1/pods") == (502, "text/html", "<html><h1>502 Bad Gateway</h1></html>")
+    assert raw(server, "/api/v1/pods")[0] == 200

@@ -154,7 +154,7 @@ def test_urllib3_retries_429_with_retry_after_on_its_own(server: KubeAPIServer) 
 
 
 def test_slow_answer_trips_the_client_read_timeout(server: KubeAPIServer) -> None:
-    server.inject(r"/pods", delay=1.0, times=1)
+    server.inject(r"/pods", delay=5.0, times=1)  # the stop interrupts the wait
     with pytest.raises(urllib3.exceptions.ReadTimeoutError):
         no_retry_client(server).list_namespaced_pod("apic", _request_timeout=(2, 0.2))
     assert [(r.path, r.status) for r in server.requests] == [("/api/v1/namespaces/apic/pods", 0)]
@@ -175,3 +175,12 @@ def test_writes_are_refused_and_recorded(server: KubeAPIServer) -> None:
     ]
     with pytest.raises(AssertionError):
         server.assert_read_only()
+
+
+def test_a_dropped_connection_gets_no_answer(server: KubeAPIServer) -> None:
+    fault = server.inject(r"/pods", drop=True, times=1)
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        no_retry_client(server).list_namespaced_pod("apic")
+    assert fault.hits == 1
+    assert [(r.path, r.status) for r in server.requests] == [("/api/v1/namespaces/apic/pods", 0)]
+    assert len(core(server).list_namespaced_pod("apic").items) == 5
