@@ -126,5 +126,7 @@ def test_workers_pre_encode_most_of_the_json_report(corpus: Path, tmp_path: Path
         monkeypatch.setattr("os.sendfile", refuse)
     one, none_pre_encoded = written(1)
     two, percent_pre_encoded = written(2)
-    assert none_pre_encoded == 0 and percent_pre_encoded >= 90
+    # The rest are the whole-scan rules' results, which the parent encodes (about a
+    # tenth with the benchmark corpus's mix of products).
+    assert none_pre_encoded == 0 and percent_pre_encoded >= 85
     assert two == one
