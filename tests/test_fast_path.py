@@ -125,3 +125,36 @@ def test_fast_and_careful_paths_agree_on_the_benchmark_corpus(tmp_path: Path) ->
         except fastyaml._Careful:
             careful.append(path.name)
     assert careful == []
+
+
+def test_the_shortcuts_of_plain_differs_agree_with_asking_both_readers() -> None:
+    """``plain_differs`` answers without asking rapidyaml for texts go-yaml reads
+    as themselves and for JSON numbers; over many shapes, the answer is the one
+    both readers give."""
+    import random
+
+    import ryml
+    from yaml.nodes import ScalarNode
+
+    from checks.sources.yaml11 import GoYamlV2Resolver
+
+    rng = random.Random(5)
+    pieces = ["0", "1", "9", "10", "007", ".", "-", "+", "e", "E", "e+", "e-", "_", "x", "a",
+              "nan", "inf", "Inf", ":", "T", "Z", "o"]
+    texts = {"".join(rng.choice(pieces) for _ in range(rng.randint(1, 5))) for _ in range(5000)}
+
+    def one_plain_scalar(text: str) -> bool:  # not "-" (a sequence), "a:" (a mapping), ...
+        tree = ryml.parse_in_arena(b"- " + text.encode())
+        child = tree.first_child(tree.root_id())
+        return (tree.num_children(tree.root_id()) == 1 and tree.has_val(child)
+                and tree.is_val_plain(child) and bytes(tree.val(child) or b"") == text.encode())
+
+    texts = {text for text in texts if one_plain_scalar(text)}
+    texts |= {"8080", "-0", "0.0", "1.0", "1e3", "12345678", "2026-03-01T10:00:00Z", "1.2.3",
+              "5f0c0001-2b1e", "-.inf", ".nan", "1_000", "010", "0x1F", "+1", "-1.5e-3"}
+    assert len(texts) > 1000
+    resolver = GoYamlV2Resolver()
+    for text in sorted(texts):
+        fastyaml._READINGS.clear()
+        tag = resolver.resolve(ScalarNode, text, (True, False))
+        assert fastyaml.plain_differs(text) == fastyaml._readings(text, tag), text

@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 
 from yaml.nodes import ScalarNode
 
+from checks import timings
 from checks.model import InputError
 from checks.sources.yaml11 import (
     Document,
@@ -78,6 +79,7 @@ _ANCHOR_OR_TAG = re.compile(r"(?:^|[\s\[{,])[&*!][^\s,\[\]{}]", re.M)
 _ANCHOR_FLAGS = 0 if ryml is None else (
     ryml.KEYANCH | ryml.VALANCH | ryml.KEYREF | ryml.VALREF | ryml.KEYTAG | ryml.VALTAG)
 _STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
 
 
 _intern = sys.intern
@@ -118,14 +120,37 @@ def _careful_plain(text: str, tag: str) -> Any:
         loader.dispose()
 
 
+#: A decimal number without exponent (``8080``, ``-1``, ``0.5``): rapidyaml's
+#: JSON writes such a plain scalar as it is, and go-yaml reads it as the same
+#: int or float (``tests/test_fast_path.py`` checks it over many shapes; with
+#: an exponent it does not hold: rapidyaml writes ``0e0`` as a string).
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+
+
 def plain_differs(text: str) -> _Readings:
     """Whether go-yaml v2 and the fast path read ``text``, written plain, as
     different values (and, as a key, as different JSON keys). Exact: both
-    readers are asked, once per distinct text."""
+    readers are asked, once per distinct text, unless go-yaml reads it as the
+    string itself (rapidyaml rewrites only texts go-yaml reads as floats:
+    ``nan`` -> ``.nan``) or it is a JSON number read alike as a value."""
     found = _READINGS.get(text)
     if found is not None:
         return found
     tag = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    if tag == _STR_TAG and text not in _RISKY_WORDS:
+        found = _Readings(False, False)
+    elif len(text) <= 18 and _JSON_NUMBER.fullmatch(text):
+        number = int(text) if tag == _INT_TAG else float(text)
+        found = _Readings(False, json_key(number) != text)  # a key 1.0: is "1"
+    else:
+        found = _readings(text, tag)
+    if len(_READINGS) >= _READINGS_MAX:
+        _READINGS.clear()
+    _READINGS[text] = found
+    return found
+
+
+def _readings(text: str, tag: str) -> _Readings:
     try:
         fast = _fast_plain(text)
     except Exception:  # rapidyaml or JSON refuse it: a file holding it plain goes careful
@@ -143,9 +168,6 @@ def plain_differs(text: str) -> _Readings:
                 found = _Readings(True, True)
             else:
                 found = _Readings(not _same(fast, careful), key != text)
-    if len(_READINGS) >= _READINGS_MAX:
-        _READINGS.clear()
-    _READINGS[text] = found
     return found
 
 
@@ -350,7 +372,9 @@ def _fast_documents(data: bytes, text: str, path: str) -> list[Document]:
         if line is None:
             raise _Careful("document line unknown")
         if index in need_nodes:
-            alone = document_alone(text, path, regions, index)
+            with timings.phase("parse careful"):
+                alone = document_alone(text, path, regions, index)
+            timings.count("parse careful", 1)
             if len(alone) != 1 or not isinstance(alone[0], Document) or alone[0].index != index:
                 raise _Careful("a Template or a List the careful path reads otherwise")
             documents.append(alone[0])
@@ -364,8 +388,22 @@ def load_documents(text: str, path: str, careful: bool = False
     """Documents of one file: fast path when it is provably equal, else careful."""
     if not careful and ryml is not None and not may_be_too_deep(text):
         try:
-            yield from _fast_documents(text.encode("utf-8"), text, path)
-            return
+            with timings.phase("parse fast"):
+                documents = _fast_documents(text.encode("utf-8"), text, path)
         except _Careful:
             pass
-    yield from iter_documents(text, path)
+        else:
+            timings.count("parse fast", sum(d.node is None for d in documents))
+            yield from documents
+            return
+    if not timings.ENABLED:
+        yield from iter_documents(text, path)
+        return
+    careful_documents = iter_documents(text, path)
+    while True:  # timed one document at a time: the phase must not span a yield
+        with timings.phase("parse careful"):
+            document = next(careful_documents, None)
+        if document is None:
+            return
+        timings.count("parse careful", isinstance(document, Document))
+        yield document
