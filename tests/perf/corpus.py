@@ -3,8 +3,9 @@
 ``python -m tests.perf.corpus --documents 10000 --out /tmp/corpus`` writes the
 same files for the same seed and size: what repositories of manifests and
 cluster exports hold (``GENERATORS``, with their weights; docs/performance.md
-says how the mix was chosen): Deployments (some exported from a cluster, with
-managed fields), StatefulSets with volumeClaimTemplates, CronJobs, Services,
+says how the mix was chosen): Deployments, StatefulSets with
+volumeClaimTemplates (some exported from a cluster: managed fields, the
+last-applied annotation, status), CronJobs, Services,
 ConfigMaps (some with embedded YAML, JSON and scripts), Secrets (opaque, image
 pull, TLS, large), CRDs with deep schemas, OpenShift DeploymentConfigs,
 ImageStreams and Templates, API Connect CRs, the Helm values of every
