@@ -174,8 +174,12 @@ def _readings(text: str, tag: str) -> _Readings:
 def _value_suspect(value: str) -> bool:
     """Could this string of the fast result come from a plain scalar that
     go-yaml reads differently? (The parse tree then says whether it did.)"""
-    return value in _RISKY_WORDS or (
-        value[:1] in _NUMERIC_START and plain_differs(value).value_differs)
+    return value in _RISKY_WORDS or (value[:1] in _NUMERIC_START and _numeric_suspect(value))
+
+
+def _numeric_suspect(value: str) -> bool:
+    found = _READINGS.get(value)
+    return (found if found is not None else plain_differs(value)).value_differs
 
 
 def _key_suspect(key: str) -> bool:
@@ -259,10 +263,13 @@ class _Checker:
             if not _RISKY_WORDS.isdisjoint(mapping):
                 self.suspect = True
             else:
+                # _value_suspect inlined: this loop sees every string of the scan.
                 for key, value in pairs:
-                    if (key[:1] in _NUMERIC_START and _key_suspect(key)) or (
-                            value.__class__ is str and value and _value_suspect(value)) or (
-                            value.__class__ is list and self._list_suspect(value)):
+                    kind = value.__class__
+                    if (kind is str and (value in _RISKY_WORDS or (
+                            value[:1] in _NUMERIC_START and _numeric_suspect(value)))) or (
+                            kind is list and self._list_suspect(value)) or (
+                            key[:1] in _NUMERIC_START and _key_suspect(key)):
                         self.suspect = True
                         break
         return mapping
