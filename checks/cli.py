@@ -36,7 +36,7 @@ from checks.reports.json_report import json_encoder
 from checks.reports.output import STDOUT, remove_partial, silence_stdout
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES, read_stdin
 from checks.sources.helm import CHARTS
-from checks.timings import mark
+from checks.timings import mark, print_summary
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 #: The shell's convention: 128 + the signal's number.
@@ -336,6 +336,7 @@ def scan(ns: argparse.Namespace) -> int:
         print("upgrade-lint: internal error: the scan produced no report", file=sys.stderr)
         return EXIT_INTERNAL
     mark("pytest: done")
+    print_summary()
     # A report on standard output keeps it to itself: the listing goes to stderr.
     report_on_stdout = STDOUT in (ns.json, ns.junit, ns.html)
     _print_lines(terminal.render(outcome.report), sys.stderr if report_on_stdout else sys.stdout)

@@ -32,8 +32,8 @@ def _fast_used(text: str, monkeypatch: pytest.MonkeyPatch) -> bool:
     used = []
     original = fastyaml._fast_documents
 
-    def spy(data: bytes, text: str) -> list[fastyaml.Document]:
-        documents = original(data, text)
+    def spy(data: bytes, text: str, path: str) -> list[fastyaml.Document]:
+        documents = original(data, text, path)
         used.append(True)
         return documents
 
@@ -50,6 +50,16 @@ def _fast_used(text: str, monkeypatch: pytest.MonkeyPatch) -> bool:
     "a: 1\nb: [x, 'y']\nc: \"off\"\n",  # quoted: a plain string in both readings
     "---\nkind: ConfigMap\ndata: {port: \"8080\", ratio: 1.5}\n---\n",
     '{"apiVersion": "v1", "kind": "Service"}\n',
+    # Words and shapes that once sent a file to the careful path, all ordinary text:
+    "kind: StatefulSet\nspec:\n  template: {}\n  volumeClaimTemplates:\n  - metadata: {name: d}\n",
+    "kind: ManagementCluster\nspec:\n  databaseVolumeClaimTemplate: {storageClassName: gp3}\n",
+    "kind: CronJob\nspec:\n  jobTemplate: {spec: {}}\n",
+    "kind: Secret\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: e30=\n",
+    "args: [sh, -c, 'make && make install']\nscript: |\n  a && b\n  ls *.yaml\n",
+    "hosts:\n- \"*.example.com\"\nnote: 'see &anchor and !tag'\n",
+    "data:\n  app.yaml: |\n    enabled: yes\n    kind: List\n    ratio: .5\n",
+    "ports: {\"8080\": web}\nversion: \"010\"\nhealth: \"nan\"\nkey: .hidden\n",
+    "8080: web\n9090: metrics\n",  # go-yaml's int key 8080 is the JSON key "8080"
 ])
 def test_ordinary_files_take_the_fast_path(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert _fast_used(text, monkeypatch)
@@ -58,8 +68,10 @@ def test_ordinary_files_take_the_fast_path(text: str, monkeypatch: pytest.Monkey
 @pytest.mark.parametrize("text", [
     "database: off\n", "flags: [on, no]\n", "- y\n", "mode: 010\n", "mask: 0x1F\n",
     "n: 1_000\n", "ratio: .inf\n", "plus: +1\n", "none: ~\n", "ok: True\n", "y: 1\n",
-    "base: &b {x: 1}\nuse: *b\n", "v: !Ref name\n", "kind: List\nitems: []\n",
+    "base: &b {x: 1}\nuse: *b\n", "v: !Ref name\n", "--- !custom\na: 1\n",
     "a: 1\na: 2\n", "a: [1\n",
+    # what rapidyaml's JSON rewrites (nan -> ".nan"), merge keys, keys go-yaml rewrites
+    "x: nan\n", "x: [1, -inf]\n", "base:\n  <<: {x: 1}\n  z: 2\n", "1.0: a\n", "010: a\n",
 ])
 def test_files_that_json_cannot_express_take_the_careful_path(
         text: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,3 +86,75 @@ def test_rapidyaml_diagnostics_are_silenced_and_stderr_restored(
     os.write(2, b"after the parse\n")
     assert [(e.path, e.line) for e in found if isinstance(e, InputError)] == [("broken.yaml", 2)]
     assert capfd.readouterr().err == "after the parse\n"
+
+
+@pytest.mark.parametrize("text", [
+    "apiVersion: template.openshift.io/v1\nkind: Template\nobjects:\n- {kind: Service}\n",
+    "apiVersion: v1\nkind: List\nitems:\n- kind: Service\n",
+    "apiVersion: v1\nkind: DeploymentList\nitems: []\n",
+])
+def test_a_template_or_list_is_read_alone_by_the_careful_path(
+        text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document whose items need node lines is read again alone, with nodes;
+    the other documents of its file (a ``helm template`` stream) stay fast."""
+    stream = f"kind: ConfigMap\ndata: {{a: b}}\n---\n{text}---\nkind: Service\n"
+    assert _fast_used(stream, monkeypatch)
+    documents = [d for d in load_documents(stream, "t.yaml")
+                 if isinstance(d, fastyaml.Document)]
+    assert [(d.index, d.line, d.node is not None) for d in documents] == [
+        (1, 1, False), (2, 4, True), (3, 4 + text.count("\n") + 1, False)]
+
+
+def test_fast_and_careful_paths_agree_on_the_benchmark_corpus(tmp_path: Path) -> None:
+    """The shapes of real repositories and cluster exports (tests/perf/corpus.py:
+    StatefulSets, CronJobs, pull and TLS Secrets, CRDs, embedded YAML, Templates,
+    Helm values, a ``helm template`` stream) give identical results both ways,
+    and almost every file of them takes the fast path."""
+    from tests.perf.corpus import GENERATORS, _helm_template, generate
+
+    generate(tmp_path / "repo", 900, seed=11)
+    population = [gen for gen, _ in GENERATORS]
+    import random
+    (tmp_path / "rendered.yaml").write_text(_helm_template(random.Random(3), 0, 300, population))
+    assert _results(tmp_path, careful=False) == _results(tmp_path, careful=True)
+    careful = []
+    for path in sorted(tmp_path.rglob("*.yaml")):
+        text = path.read_text()
+        try:
+            fastyaml._fast_documents(text.encode(), text, str(path))
+        except fastyaml._Careful:
+            careful.append(path.name)
+    assert careful == []
+
+
+def test_the_shortcuts_of_plain_differs_agree_with_asking_both_readers() -> None:
+    """``plain_differs`` answers without asking rapidyaml for texts go-yaml reads
+    as themselves and for JSON numbers; over many shapes, the answer is the one
+    both readers give."""
+    import random
+
+    import ryml
+    from yaml.nodes import ScalarNode
+
+    from checks.sources.yaml11 import GoYamlV2Resolver
+
+    rng = random.Random(5)
+    pieces = ["0", "1", "9", "10", "007", ".", "-", "+", "e", "E", "e+", "e-", "_", "x", "a",
+              "nan", "inf", "Inf", ":", "T", "Z", "o"]
+    texts = {"".join(rng.choice(pieces) for _ in range(rng.randint(1, 5))) for _ in range(5000)}
+
+    def one_plain_scalar(text: str) -> bool:  # not "-" (a sequence), "a:" (a mapping), ...
+        tree = ryml.parse_in_arena(b"- " + text.encode())
+        child = tree.first_child(tree.root_id())
+        return (tree.num_children(tree.root_id()) == 1 and tree.has_val(child)
+                and tree.is_val_plain(child) and bytes(tree.val(child) or b"") == text.encode())
+
+    texts = {text for text in texts if one_plain_scalar(text)}
+    texts |= {"8080", "-0", "0.0", "1.0", "1e3", "12345678", "2026-03-01T10:00:00Z", "1.2.3",
+              "5f0c0001-2b1e", "-.inf", ".nan", "1_000", "010", "0x1F", "+1", "-1.5e-3"}
+    assert len(texts) > 1000
+    resolver = GoYamlV2Resolver()
+    for text in sorted(texts):
+        fastyaml._READINGS.clear()
+        tag = resolver.resolve(ScalarNode, text, (True, False))
+        assert fastyaml.plain_differs(text) == fastyaml._readings(text, tag), text

@@ -36,11 +36,12 @@ import base64
 import binascii
 import contextlib
 import functools
+import hashlib
 import re
-import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeGuard
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
 
+from checks import timings
 from checks.engine.echo import cut, cut_message
 from checks.model import Resource
 
@@ -53,21 +54,10 @@ CREDENTIAL_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|_KEY$|^KEY$|APIKEY|A
                              re.IGNORECASE)
 #: Shorter values would mangle ordinary words in messages.
 MIN_SECRET_LENGTH = 4
-#: Longer values are found by plain search, not in the regex trie, whose
-#: nodes cost hundreds of bytes per character (a 12 MB Secret took 3.4 GB).
-LONG_VALUE = 256
 #: Product keys as users type them (``--backup kong=PATH``): never secret.
 _PRODUCT_WORDS = ("apiconnect", "api7", "kong", "3scale", "kubernetes")
 #: A token of text: what a value embedded in it is part of (see the docstring).
 _TOKEN = re.compile(r"\w+(?:[.-]\w+)*")
-#: A value starting (ending) with a word character is a whole token only where
-#: the text before (after) it does not continue the token. The left guard is
-#: checked after the value's first character (``[\s\S]`` is that character):
-#: a pattern that starts with literals lets the regex engine skip ahead to
-#: the next position where a value can begin, 20x faster than a lookbehind
-#: tried at every position.
-_NOT_AFTER_TOKEN = r"(?<!\w[\s\S])(?<!\w[.-][\s\S])"
-_NOT_BEFORE_TOKEN = r"(?!\w)(?![.-]\w)"
 _WORD_CHAR = re.compile(r"\w")
 #: ``scheme://user:password@``: the userinfo of any URL in a text. The
 #: password runs to the last ``@`` of the URL: pasted as it is, it may hold
@@ -203,7 +193,8 @@ def secret_values(resources: Iterable[Resource]) -> list[str]:
             found.extend(_secret_values(resource.body))
         else:
             found.extend(_container_env_values(resource.body))
-    passwords = [m.group("password") for value in found for m in _URL_USERINFO.finditer(value)]
+    passwords = [m.group("password") for value in found if "://" in value
+                 for m in _URL_USERINFO.finditer(value)]
     return found + passwords
 
 
@@ -307,77 +298,208 @@ def _encodings(value: str) -> Iterator[str]:
     URL-safe) and URL-encoded. Base64 without its ``=`` padding: the padding is
     not secret, and one form then covers padded and unpadded text."""
     yield value
-    raw = value.encode("utf-8")
+    raw = value.encode("utf-8", "surrogatepass")
     yield base64.b64encode(raw).decode("ascii").rstrip("=")
     yield base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-    yield _by_chunks(functools.partial(urllib.parse.quote, safe=""), value)
-    yield _by_chunks(urllib.parse.quote_plus, value)
+    yield url_quote(value)
+    yield url_quote(value, plus=True)
 
 
-def _by_chunks(encode: Callable[[str], str], value: str, size: int = 65536) -> str:
-    """``encode(value)`` for an encoding that works character by character, a
-    chunk at a time: ``urllib.parse.quote`` keeps a list entry (8 bytes) per
-    byte of what it encodes, 20 times the size of a long Secret value."""
-    if len(value) <= size:
-        return encode(value)
-    return "".join(encode(value[at:at + size]) for at in range(0, len(value), size))
+#: What ``urllib.parse.quote(value, safe="")`` escapes (it keeps the rest).
+_URL_UNSAFE = re.compile(r"[^A-Za-z0-9_.~-]")
+
+
+def _percent(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8", "surrogatepass"))
+
+
+def url_quote(value: str, plus: bool = False) -> str:
+    """``urllib.parse.quote(value, safe="")`` (``quote_plus`` with ``plus``) in C:
+    ``quote`` spends Python code on every byte, 3.8 s for the TLS certificates
+    and keystores of 10,000 documents. Base64 text has three characters to
+    escape: one ``str.replace`` each (``%`` first, as the others bring ``%``;
+    with ``plus``, the space last, as it brings ``+``)."""
+    unsafe = set(_URL_UNSAFE.findall(value))
+    if not unsafe:
+        return value
+    if not value.isascii():
+        quoted = re.sub(r"[^A-Za-z0-9_.~ -]+" if plus else r"[^A-Za-z0-9_.~-]+", _percent, value)
+        return quoted.replace(" ", "+") if plus else quoted
+    for char in sorted(unsafe, key=lambda char: (char != "%", char == " ")):
+        value = value.replace(char, "+" if plus and char == " " else f"%{ord(char):02X}")
+    return value
+
+
+class _Entry(NamedTuple):
+    """One value to replace: the value itself when short, else its digest
+    (a large Secret's encodings are not kept)."""
+
+    length: int
+    value: str | None
+    digest: bytes | None
+    right_guard: bool  # ends with a word character: must not be followed by one
+
+
+#: Entries are found by their first token (a value that starts with a word
+#: character), capped at this length, or by their first MIN_SECRET_LENGTH
+#: characters (a value that starts with punctuation, or one whose first token
+#: is followed only by a final ``.`` or ``-``, which the text's token may continue).
+_KEY_LENGTH = 128
+#: Longer values are kept as a digest.
+_SHORT = 64
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 class Scrubber:
-    """Replaces credential values that stand as whole tokens (module docstring)."""
+    """Replaces credential values that stand as whole tokens (module docstring).
+
+    Linear in the text it scrubs and independent of the number of secrets:
+    the text is split into tokens once, and each token is looked up in a hash
+    of the values (and their encodings) whose first token it is (a value can
+    stand as a whole token only where the text's token is its first token); a
+    value that starts with punctuation is looked up by its first characters
+    wherever one of those first characters occurs. Building it costs a hash
+    entry per value, so each ``--jobs`` worker receives it built.
+    """
 
     def __init__(self, secrets: Iterable[str], public: Iterable[str] = (),
                  then: Scrubber | None = None) -> None:
         """``then``: the scrubber whose work follows this one's (a finding's
         own field first, then the scan's credentials)."""
+        with timings.phase("redaction"):
+            self._build(secrets, public, then)
+
+    def _build(self, secrets: Iterable[str], public: Iterable[str],
+               then: Scrubber | None) -> None:
         self._then = then
+        self._by_token: dict[str, list[_Entry]] = {}  # by first token
+        self._by_start: dict[str, list[_Entry]] = {}  # at a token start, by first characters
+        self._by_head: dict[str, list[_Entry]] = {}  # anywhere, by first characters
+        self._heads: re.Pattern[str] | None = None
         shown = set(public)
         # Texts lose URL userinfo before their tokens are scrubbed, so a secret
         # that is a whole URL is looked for as it then reads too.
         secrets = [v for s in secrets for v in ((s, without_userinfo(s)) if "://" in s else (s,))]
-        values = {encoded for s in secrets for part in _literal_parts(s)
-                  if len(part) >= MIN_SECRET_LENGTH and part not in shown
-                  for encoded in _encodings(part)}
-        self._values = sorted(v for v in values if len(v) >= MIN_SECRET_LENGTH and v not in shown)
-        short = [v for v in self._values if len(v) <= LONG_VALUE]
-        #: Longest first: where two overlap, the longer is replaced (as the trie does).
-        self._long = sorted((v for v in self._values if len(v) > LONG_VALUE), key=len,
-                            reverse=True)
-        self._pattern = _alternation(short) if short else None
+        self._index(encoded for secret in secrets for part in _literal_parts(secret)
+                    if len(part) >= MIN_SECRET_LENGTH and part not in shown
+                    for encoded in _encodings(part)
+                    if len(encoded) >= MIN_SECRET_LENGTH and encoded not in shown)
+
+    def _index(self, values: Iterable[str]) -> None:
+        """Hash the values to replace, one at a time (a large Secret's encodings
+        are made, digested and dropped in turn)."""
+        seen: set[tuple[int, str | bytes]] = set()
+        for value in values:
+            short = len(value) <= _SHORT
+            digest = None if short else _digest(value)
+            identity = (len(value), value if digest is None else digest)
+            if identity in seen:
+                continue
+            seen.add(identity)
+            entry = _Entry(len(value), value if short else None, digest,
+                           bool(_WORD_CHAR.match(value[-1])))
+            first = _TOKEN.match(value)
+            if first is None:  # starts with punctuation: may start anywhere
+                self._by_head.setdefault(value[:MIN_SECRET_LENGTH], []).append(entry)
+            elif first.end() == len(value) - 1 and value[-1] in ".-":
+                self._by_start.setdefault(value[:MIN_SECRET_LENGTH], []).append(entry)
+            else:  # where it stands as a whole token, the text's token is its first token
+                self._by_token.setdefault(first.group()[:_KEY_LENGTH], []).append(entry)
+        # Longest first in each bucket: where two overlap, the longer is replaced.
+        for bucket in (*self._by_token.values(), *self._by_start.values(),
+                       *self._by_head.values()):
+            bucket.sort(key=lambda entry: entry.length, reverse=True)
+        if self._by_head:
+            firsts = sorted({head[0] for head in self._by_head})
+            self._heads = re.compile("|".join(map(re.escape, firsts)))
 
     @classmethod
     def from_resources(cls, resources: Iterable[Resource],
                        catalog: Catalog | None = None) -> Scrubber:
         resources = list(resources)
-        public = public_words(resources)
-        return cls(secret_values(resources),
-                   [*public, *(catalog_words(catalog) if catalog else _PRODUCT_WORDS)])
+        with timings.phase("redaction"):
+            public = public_words(resources)
+            return cls(secret_values(resources),
+                       [*public, *(catalog_words(catalog) if catalog else _PRODUCT_WORDS)])
 
     def text(self, value: str) -> str:
         """A message: scrubbed, then its long quoted values cut (``echo``)."""
-        return cut_message(self._scrubbed(value))
+        with timings.phase("redaction"):
+            return cut_message(self._scrubbed(value))
 
     def _scrubbed(self, value: str) -> str:
         # The userinfo of every URL first: scrubbing tokens first could break a
         # URL up (a credential's literal part ``postgres://u:``) and leave its
         # password, or a ``${X:-default}`` in it, unrecognisable as userinfo.
-        value = without_userinfo(value)
-        for long_value in self._long:
-            if long_value in value:
-                value = _replace_whole_tokens(value, long_value)
-        if self._pattern:
-            value = self._pattern.sub(REDACTED, value)
+        value = self._replaced(without_userinfo(value))
         return value if self._then is None else self._then._scrubbed(value)
+
+    def _replaced(self, text: str) -> str:
+        """Every indexed value that stands as a whole token, leftmost first."""
+        hits: list[tuple[int, int]] = []
+        if self._by_token or self._by_start:
+            by_token, by_start = self._by_token, self._by_start
+            for token in _TOKEN.finditer(text):
+                at = token.start()
+                bucket = by_token.get(token.group()[:_KEY_LENGTH])
+                end = 0 if bucket is None else _match(text, at, bucket)
+                if by_start:
+                    bucket = by_start.get(text[at:at + MIN_SECRET_LENGTH])
+                    end = max(end, 0 if bucket is None else _match(text, at, bucket))
+                if end:
+                    hits.append((at, end))
+        if self._heads is not None:
+            for head in self._heads.finditer(text):
+                at = head.start()
+                bucket = self._by_head.get(text[at:at + MIN_SECRET_LENGTH])
+                if bucket is not None:
+                    end = _match(text, at, bucket)
+                    if end:
+                        hits.append((at, end))
+        if not hits:
+            return text
+        hits.sort()
+        pieces, done = [], 0
+        for start, end in hits:
+            if start >= done:  # a value inside one already replaced is gone with it
+                pieces += [text[done:start], REDACTED]
+                done = end
+        pieces.append(text[done:])
+        return "".join(pieces)
 
     def value(self, value: Any) -> Any:
         """``observed`` or ``expected``: every string scrubbed, then cut (``echo``)."""
+        with timings.phase("redaction"):
+            return self._value(value)
+
+    def _value(self, value: Any) -> Any:
         if isinstance(value, str):
             return cut(self._scrubbed(value))
         if isinstance(value, Mapping):
-            return {k: self.value(v) for k, v in value.items()}
+            return {k: self._value(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
-            return [self.value(v) for v in value]
+            return [self._value(v) for v in value]
         return value
+
+
+def _match(text: str, at: int, bucket: list[_Entry]) -> int:
+    """End of the longest entry that stands at ``at`` as a whole token, or 0."""
+    for entry in bucket:
+        end = at + entry.length
+        if end > len(text):
+            continue
+        if entry.value is not None:
+            if not text.startswith(entry.value, at):
+                continue
+        elif _digest(text[at:end]) != entry.digest:
+            continue
+        if entry.right_guard and _continues_token(text, end, 1):
+            continue
+        return end
+    return 0
 
 
 def _continues_token(text: str, at: int, step: int) -> bool:
@@ -390,76 +512,3 @@ def _continues_token(text: str, at: int, step: int) -> bool:
         return True
     beyond = at + step
     return char in ".-" and 0 <= beyond < len(text) and bool(_WORD_CHAR.match(text[beyond]))
-
-
-def _replace_whole_tokens(text: str, value: str) -> str:
-    """``value`` replaced where it stands as a whole token, by plain search:
-    the regex of a value of megabytes would take hundreds of bytes per byte."""
-    left = bool(_WORD_CHAR.match(value[0]))
-    right = bool(_WORD_CHAR.match(value[-1]))
-    pieces, start, at = [], 0, text.find(value)
-    while at >= 0:
-        end = at + len(value)
-        if (not (left and _continues_token(text, at - 1, -1))
-                and not (right and _continues_token(text, end, 1))):
-            pieces += [text[start:at], REDACTED]
-            start = end
-            at = text.find(value, end)
-        else:
-            at = text.find(value, at + 1)
-    return "".join([*pieces, text[start:]]) if pieces else text
-
-
-def _guarded(value: str) -> str:
-    """A flat regex for one value, with its token guards."""
-    return (re.escape(value[0]) + _left_guard(value[0]) + re.escape(value[1:])
-            + _right_guard(value[-1]))
-
-
-def _left_guard(first: str) -> str:
-    return _NOT_AFTER_TOKEN if _WORD_CHAR.match(first) else ""
-
-
-def _right_guard(last: str) -> str:
-    return _NOT_BEFORE_TOKEN if _WORD_CHAR.match(last) else ""
-
-
-def _alternation(values: list[str]) -> re.Pattern[str]:
-    """One regex for every value, as a trie: ``pass(?:word|phrase)?``.
-
-    A flat ``a|b|c`` makes the regex engine try every value at every position
-    of every text: scrubbing grew with findings x secrets (25x the time for 5x
-    the documents). Factored by prefix, each position costs at most one branch
-    per distinct next character. Longer branches come before ending at a node,
-    so the longest value that stands as a whole token at a position wins.
-    """
-    trie: dict[str, Any] = {}
-    for value in values:
-        node = trie
-        for char in value:
-            node = node.setdefault(char, {})
-        node[""] = True  # a value ends here
-    try:
-        branches = [re.escape(char) + _left_guard(char) + _trie_regex(child, char, first=True)
-                    for char, child in sorted(trie.items())]
-        return re.compile("|".join(branches))
-    except (RecursionError, re.error):  # pathological nesting: the slow, sure way
-        return re.compile("|".join(_guarded(v) for v in sorted(values, key=len, reverse=True)))
-
-
-def _trie_regex(node: dict[str, Any], char: str, first: bool = False) -> str:
-    """The regex that matches ``char`` and then the trie below ``node`` (the
-    node ``char`` leads to); ``first``: the caller matched ``char`` already.
-    Where a value ends, the right guard of its last character, as the last
-    alternative: longer values are tried first."""
-    chain = [] if first else [char]
-    while len(node) == 1 and "" not in node:  # a run with no choice: a literal
-        (char, node), = node.items()
-        chain.append(char)
-    branches = [_trie_regex(child, next_char)
-                for next_char, child in sorted(node.items()) if next_char != ""]
-    if "" in node:
-        branches.append(_right_guard(char))  # end here (tried after the longer ones)
-    if len(branches) == 1:
-        return re.escape("".join(chain)) + branches[0]
-    return re.escape("".join(chain)) + "(?:" + "|".join(branches) + ")"

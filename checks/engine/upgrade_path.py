@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from checks import timings
 from checks.engine.installations import InstallationMap, group_by_installation, installation_of
 from checks.engine.versions import Version, VersionError, VersionRange, parse_version
 from checks.model import JsonPath, Resource
@@ -439,6 +440,13 @@ def build_contexts(resources: Sequence[Resource], options: ContextOptions,
     Returns the context and problems with versions given on the command line
     (which are usage errors).
     """
+    with timings.phase("context"):
+        return _build_contexts(resources, options, locate)
+
+
+def _build_contexts(resources: Sequence[Resource], options: ContextOptions,
+                    locate: Callable[[Resource, JsonPath], str]
+                    ) -> tuple[ScanContext, list[str]]:
     problems: list[str] = []
     cli_current = {p: v for p in PRODUCTS
                    if (v := _given(p, options.currents, "--from", problems)) is not None}

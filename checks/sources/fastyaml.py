@@ -8,16 +8,21 @@ decoder then builds the Python objects. No per-node Python code runs except
 
 JSON cannot express everything YAML 1.1 means, so a file is handed to the
 careful path (``yaml11.iter_documents``, PyYAML with go-yaml v2 semantics)
-whenever the fast result could differ from it:
+whenever the fast result could differ from it. That is decided by what the
+file holds, never by words that merely appear in it (``volumeClaimTemplates``,
+``.dockerconfigjson``, ``&&`` in a shell command are ordinary text):
 
-- plain scalars that go-yaml v2 resolves differently from rapidyaml's JSON
-  (``off``/``yes``/``y``, ``True``, ``~``, octal ``010``, ``0x1F``, ``1_000``,
-  ``.inf``, ``+1``): found as candidate strings by the hook, then confirmed
-  plain by a regex over that file's text only;
-- anchors, aliases, merge keys and tags (``&a``, ``*a``, ``!Ref``);
+- a plain (unquoted) scalar that go-yaml v2 reads differently from rapidyaml's
+  JSON (``off``/``yes``/``y``, ``True``, ``~``, octal ``010``, ``0x1F``,
+  ``1_000``, ``.inf``, ``nan``, ``+1``, a key ``1.0:``): the hook notes a
+  string that could have come from one, and only then are the plain scalars
+  of that file's parse tree compared, each distinct text once
+  (``plain_differs``);
+- anchors, aliases, merge keys and tags, as the parse tree marks them;
 - duplicate keys (the careful path reports them with their line);
-- files that mention ``List`` or ``Template`` (``kind: List``, OpenShift
-  Templates), whose items need node lines;
+- a document that is an OpenShift ``Template`` or a ``List`` (``kind: List``,
+  ``DeploymentList``), whose items need node lines: that document alone is
+  read again by the careful path (``yaml11.document_alone``);
 - anything rapidyaml rejects or emits as invalid JSON, and any disagreement
   on the number of documents.
 
@@ -33,10 +38,22 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
+from yaml.nodes import ScalarNode
+
+from checks import timings
 from checks.model import InputError
-from checks.sources.yaml11 import Document, document_regions, iter_documents, may_be_too_deep
+from checks.sources.yaml11 import (
+    Document,
+    GoYamlV2Resolver,
+    KubernetesLoader,
+    document_alone,
+    document_regions,
+    iter_documents,
+    json_key,
+    may_be_too_deep,
+)
 
 try:
     import ryml
@@ -48,30 +65,154 @@ _NONE = 2**64 - 1  # rapidyaml's NONE node id
 SPECIAL_WORDS = frozenset((
     "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "True", "TRUE", "False", "FALSE",
     "on", "On", "ON", "off", "Off", "OFF", "~", "Null", "NULL"))
+#: Plain words whose fast reading may differ from go-yaml's although go-yaml
+#: reads them as strings: rapidyaml's JSON turns ``nan``/``inf`` into ``.nan``/``.inf``
+#: (and ``<<`` is a merge key).
+_RISKY_WORDS = SPECIAL_WORDS | {
+    f"{sign}{word}" for sign in ("", "-", "+") for word in (
+        "nan", "NaN", "NAN", "inf", "Inf", "INF", "infinity", "Infinity", "INFINITY")} | {"<<"}
+#: go-yaml v2 tries numbers only for plain scalars starting with one of these
+#: (its resolve table); other texts are strings unless they are a listed word.
 _NUMERIC_START = frozenset("0123456789+-.")
-_SPECIAL_NUMBER = re.compile(
-    r"[-+]?0[0-9_]+|[-+]?0[xXoObB][0-9a-fA-F_]*|[-+]?[0-9]+_[0-9_]*|[-+]?\.[0-9a-zA-Z_][0-9a-zA-Z_.+-]*"
-    r"|\+[0-9.][0-9a-zA-Z_.+-]*|[-+]?[0-9]+\.(?:[eE][-+]?[0-9]+)?")
-_WORD = "|".join(sorted(SPECIAL_WORDS, key=len, reverse=True)).replace("~", r"~")
-_END = r"[ \t]*(?:$|#|,|\]|\}|:[ \t]|:$)"
-#: A special token in plain (unquoted) position: after ``: ``, ``- ``, ``[``, ``,``, ``{``
-#: or at the start of a line (keys).
-_PLAIN_SPECIAL = re.compile(
-    r"(?:[:-][ \t]+|[\[{,][ \t]*|^[ \t]*)(?:" + _WORD + "|" + _SPECIAL_NUMBER.pattern + ")" + _END,
-    re.M)
 _ANCHOR_OR_TAG = re.compile(r"(?:^|[\s\[{,])[&*!][^\s,\[\]{}]", re.M)
+#: Parse-tree node flags of anchors, aliases and tags.
+_ANCHOR_FLAGS = 0 if ryml is None else (
+    ryml.KEYANCH | ryml.VALANCH | ryml.KEYREF | ryml.VALREF | ryml.KEYTAG | ryml.VALTAG)
+_STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
 
 
 _intern = sys.intern
+_RESOLVER = GoYamlV2Resolver()
 
 
 class _Careful(Exception):
     """The fast path cannot vouch for this file."""
 
 
-def _is_special(value: str) -> bool:
-    return value in SPECIAL_WORDS or (
-        value[:1] in _NUMERIC_START and _SPECIAL_NUMBER.fullmatch(value) is not None)
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same type (``1`` is not ``1.0`` nor ``True``; NaN is NaN)."""
+    return a.__class__ is b.__class__ and (a == b or (a != a and b != b))
+
+
+class _Readings(NamedTuple):
+    value_differs: bool  # as a value
+    key_differs: bool  # as a mapping key (a JSON key is text)
+
+
+#: ``plain_differs`` per distinct text: a scan meets the same few thousand.
+_READINGS: dict[str, _Readings] = {}
+_READINGS_MAX = 200_000
+
+
+def _fast_plain(text: str) -> Any:
+    """How the fast path reads ``text`` written plain (rapidyaml, then JSON)."""
+    tree = ryml.parse_in_arena(b"- " + text.encode("utf-8"))
+    return json.loads(ryml.emit_json_malloc(tree, tree.root_id()),
+                      parse_int=_int64, parse_float=_float64)[0]
+
+
+def _careful_plain(text: str, tag: str) -> Any:
+    loader = KubernetesLoader("")
+    try:
+        return loader.construct_object(ScalarNode(tag, text))
+    finally:
+        loader.dispose()
+
+
+#: A decimal number without exponent (``8080``, ``-1``, ``0.5``): rapidyaml's
+#: JSON writes such a plain scalar as it is, and go-yaml reads it as the same
+#: int or float (``tests/test_fast_path.py`` checks it over many shapes; with
+#: an exponent it does not hold: rapidyaml writes ``0e0`` as a string).
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+
+
+def plain_differs(text: str) -> _Readings:
+    """Whether go-yaml v2 and the fast path read ``text``, written plain, as
+    different values (and, as a key, as different JSON keys). Exact: both
+    readers are asked, once per distinct text, unless go-yaml reads it as the
+    string itself (rapidyaml rewrites only texts go-yaml reads as floats:
+    ``nan`` -> ``.nan``) or it is a JSON number read alike as a value."""
+    found = _READINGS.get(text)
+    if found is not None:
+        return found
+    tag = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    if tag == _STR_TAG and text not in _RISKY_WORDS:
+        found = _Readings(False, False)
+    elif len(text) <= 18 and _JSON_NUMBER.fullmatch(text):
+        number = int(text) if tag == _INT_TAG else float(text)
+        found = _Readings(False, json_key(number) != text)  # a key 1.0: is "1"
+    else:
+        found = _readings(text, tag)
+    if len(_READINGS) >= _READINGS_MAX:
+        _READINGS.clear()
+    _READINGS[text] = found
+    return found
+
+
+def _readings(text: str, tag: str) -> _Readings:
+    try:
+        fast = _fast_plain(text)
+    except Exception:  # rapidyaml or JSON refuse it: a file holding it plain goes careful
+        found = _Readings(True, True)
+    else:
+        if tag == _STR_TAG:
+            found = _Readings(not _same(fast, text), fast.__class__ is str and fast != text)
+        elif fast.__class__ is str:
+            found = _Readings(True, True)
+        else:
+            try:
+                careful = _careful_plain(text, tag)
+                key = json_key(careful)
+            except Exception:  # go-yaml refuses the value: let the careful path say so
+                found = _Readings(True, True)
+            else:
+                found = _Readings(not _same(fast, careful), key != text)
+    return found
+
+
+def _value_suspect(value: str) -> bool:
+    """Could this string of the fast result come from a plain scalar that
+    go-yaml reads differently? (The parse tree then says whether it did.)"""
+    return value in _RISKY_WORDS or (value[:1] in _NUMERIC_START and _numeric_suspect(value))
+
+
+def _numeric_suspect(value: str) -> bool:
+    found = _READINGS.get(value)
+    return (found if found is not None else plain_differs(value)).value_differs
+
+
+def _key_suspect(key: str) -> bool:
+    return key in _RISKY_WORDS or (key[:1] in _NUMERIC_START and plain_differs(key).key_differs)
+
+
+def _plain_scalars_differ(tree: Any) -> bool:
+    """Does any plain scalar of the parse tree read differently in go-yaml?
+    (A walk over the nodes, only for files where the hook saw a suspect.)"""
+    for node in range(tree.size()):
+        if tree.has_val(node) and tree.is_val_plain(node):
+            value = tree.val(node)  # None: empty, null in both readings
+            if value is not None and _value_suspect(bytes(value).decode("utf-8", "replace")):
+                return True
+        if tree.has_key(node) and tree.is_key_plain(node):
+            key = tree.key(node)
+            if key is not None and _key_suspect(bytes(key).decode("utf-8", "replace")):
+                return True
+    return False
+
+
+def _anchors_or_tags(tree: Any) -> bool:
+    return any(tree.type_has_any(node, _ANCHOR_FLAGS) for node in range(tree.size()))
+
+
+def _needs_node_lines(value: Any) -> bool:
+    """A Template's objects and a List's items get their own lines, which only
+    the careful path's nodes have."""
+    if value.__class__ is not dict:
+        return False
+    kind = value.get("kind")
+    return kind.__class__ is str and (kind == "Template" or (kind.endswith("List")
+                                                             and "items" in value))
 
 
 def _int64(text: str) -> int:
@@ -119,20 +260,23 @@ class _Checker:
         if len(mapping) != len(pairs):
             raise _Careful("duplicate key")
         if not self.suspect:
-            if not SPECIAL_WORDS.isdisjoint(mapping):
+            if not _RISKY_WORDS.isdisjoint(mapping):
                 self.suspect = True
             else:
+                # _value_suspect inlined: this loop sees every string of the scan.
                 for key, value in pairs:
-                    if (key[:1] in _NUMERIC_START and _is_special(key)) or (
-                            value.__class__ is str and value and _is_special(value)) or (
-                            value.__class__ is list and self._list_suspect(value)):
+                    kind = value.__class__
+                    if (kind is str and (value in _RISKY_WORDS or (
+                            value[:1] in _NUMERIC_START and _numeric_suspect(value)))) or (
+                            kind is list and self._list_suspect(value)) or (
+                            key[:1] in _NUMERIC_START and _key_suspect(key)):
                         self.suspect = True
                         break
         return mapping
 
     def _list_suspect(self, items: list[Any]) -> bool:
         for item in items:
-            if item.__class__ is str and item and _is_special(item):
+            if item.__class__ is str and item and _value_suspect(item):
                 return True
             if item.__class__ is list and self._list_suspect(item):
                 return True
@@ -169,8 +313,8 @@ def _cpp_diagnostics_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def _rapidyaml_json(data: bytes) -> list[str]:
-    """Each document of ``data`` as JSON text, emitted by rapidyaml."""
+def _rapidyaml_json(data: bytes) -> tuple[Any, list[str]]:
+    """rapidyaml's parse tree of ``data`` and each document as JSON text."""
     with _cpp_diagnostics_silenced():
         try:
             tree = ryml.parse_in_arena(data)
@@ -186,21 +330,24 @@ def _rapidyaml_json(data: bytes) -> list[str]:
         elif tree.is_map(root) or tree.is_seq(root) or tree.has_val(root):
             ids.append(root)
         try:
-            return [ryml.emit_json_malloc(tree, node) for node in ids]
+            return tree, [ryml.emit_json_malloc(tree, node) for node in ids]
         except Exception as exc:
             raise _Careful("rapidyaml cannot emit it as JSON") from exc
 
 
-def _fast_documents(data: bytes, text: str) -> list[Document]:
+def _fast_documents(data: bytes, text: str, path: str) -> list[Document]:
     if not text.isascii() and ("\u2028" in text or "\u2029" in text or "\x85" in text):
         # YAML 1.1 line breaks (go-yaml and libyaml break lines there; rapidyaml does not)
         raise _Careful("Unicode line separators")
-    if ((("&" in text or "*" in text or "!" in text) and _ANCHOR_OR_TAG.search(text))
-            or "List" in text or "Template" in text):
-        raise _Careful("anchors, tags, Lists or Templates")
-    emitted = _rapidyaml_json(data)
+    tree, emitted = _rapidyaml_json(data)
+    # The regex (C speed) only rules them out; the tree's flags say whether
+    # the ``&&`` or ``*`` it found is an anchor or an alias, or text.
+    if (("&" in text or "*" in text or "!" in text) and _ANCHOR_OR_TAG.search(text)
+            and _anchors_or_tags(tree)):
+        raise _Careful("anchors, aliases or tags")
     checker = _Checker()
     values = []
+    need_nodes: set[int] = set()  # 1-based numbers of documents read carefully
     for json_text in emitted:
         if not json_text.isascii() and _has_surrogate(json_text):
             # rapidyaml turns a lone surrogate escape ("\\ud800") into bytes
@@ -214,12 +361,15 @@ def _fast_documents(data: bytes, text: str) -> list[Document]:
         # The hook sees mappings only: a document that is a list or a scalar is
         # checked here.
         if (value.__class__ is list and checker._list_suspect(value)) or (
-                value.__class__ is str and value and _is_special(value)):
+                value.__class__ is str and value and _value_suspect(value)):
             checker.suspect = True
         values.append(value)
-    if checker.suspect and _PLAIN_SPECIAL.search(text):
+        if _needs_node_lines(value):
+            need_nodes.add(len(values))
+    if checker.suspect and _plain_scalars_differ(tree):
         raise _Careful("YAML 1.1 scalars")
-    lines = [region.line for region in document_regions(text)]
+    regions = document_regions(text)
+    lines = [region.line for region in regions]
     if len(lines) != len(emitted):
         raise _Careful("document count differs")
     documents = []
@@ -228,6 +378,14 @@ def _fast_documents(data: bytes, text: str) -> list[Document]:
             continue
         if line is None:
             raise _Careful("document line unknown")
+        if index in need_nodes:
+            with timings.phase("parse careful"):
+                alone = document_alone(text, path, regions, index)
+            timings.count("parse careful", 1)
+            if len(alone) != 1 or not isinstance(alone[0], Document) or alone[0].index != index:
+                raise _Careful("a Template or a List the careful path reads otherwise")
+            documents.append(alone[0])
+            continue
         documents.append(Document(index, line, value, None))
     return documents
 
@@ -237,8 +395,22 @@ def load_documents(text: str, path: str, careful: bool = False
     """Documents of one file: fast path when it is provably equal, else careful."""
     if not careful and ryml is not None and not may_be_too_deep(text):
         try:
-            yield from _fast_documents(text.encode("utf-8"), text)
-            return
+            with timings.phase("parse fast"):
+                documents = _fast_documents(text.encode("utf-8"), text, path)
         except _Careful:
             pass
-    yield from iter_documents(text, path)
+        else:
+            timings.count("parse fast", sum(d.node is None for d in documents))
+            yield from documents
+            return
+    if not timings.ENABLED:
+        yield from iter_documents(text, path)
+        return
+    careful_documents = iter_documents(text, path)
+    while True:  # timed one document at a time: the phase must not span a yield
+        with timings.phase("parse careful"):
+            document = next(careful_documents, None)
+        if document is None:
+            return
+        timings.count("parse careful", isinstance(document, Document))
+        yield document

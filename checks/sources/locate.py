@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from checks import timings
 from checks.model import JsonPath, Origin, Resource
 from checks.sources.yaml11 import (
     KubernetesLoader,
@@ -98,6 +99,8 @@ class LineLocator:
     def __init__(self, read_text: TextProvider, cache_size: int = 64) -> None:
         self._read_text = read_text
         self._compose = lru_cache(maxsize=cache_size)(self._compose_file)
+        self._split = lru_cache(maxsize=8)(self._split_file)
+        self._alone = lru_cache(maxsize=cache_size)(self._node_alone)
 
     def _compose_file(self, path: str) -> list[Node | None] | None:
         """Every document's node tree; after a broken document (the loader read
@@ -114,11 +117,19 @@ class LineLocator:
                 for index in range(1, len(regions) + 1)]
 
     def line(self, origin: Origin, path: JsonPath) -> int:
-        nodes = self._compose(origin.path)
-        if not nodes or not (0 < origin.doc_index <= len(nodes)):
-            return origin.line
-        node = nodes[origin.doc_index - 1]
-        return origin.line if node is None else line_in_node(node, origin.prefix + path)
+        """One lookup (an installation's declaration): its document composed
+        alone, not its file (a ``helm template`` stream of thousands)."""
+        with timings.phase("lines"):
+            node = self._alone(origin.path, origin.doc_index)
+            return origin.line if node is None else line_in_node(node, origin.prefix + path)
+
+    def _split_file(self, path: str) -> tuple[str | None, list[Region]]:
+        text = self._read_text(path)
+        return text, document_regions(text) if text is not None else []
+
+    def _node_alone(self, path: str, doc_index: int) -> Node | None:
+        text, regions = self._split(path)
+        return self._document_node(path, text, regions, doc_index)
 
     def lines(self, requests: Sequence[tuple[Origin, JsonPath]]) -> list[int]:
         """Many lookups: each document with findings is composed once, alone.
@@ -127,6 +138,10 @@ class LineLocator:
         keeps line lookup proportional to findings. A document that does not
         compose on its own falls back to composing its file.
         """
+        with timings.phase("lines"):
+            return self._lines(requests)
+
+    def _lines(self, requests: Sequence[tuple[Origin, JsonPath]]) -> list[int]:
         by_doc: dict[tuple[str, int], list[int]] = {}
         for position, (origin, _) in enumerate(requests):
             by_doc.setdefault((origin.path, origin.doc_index), []).append(position)

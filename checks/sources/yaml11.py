@@ -530,6 +530,18 @@ def iter_documents(text: str, path: str) -> Iterator[Document | InputError]:
         yield from alone.documents()
 
 
+def document_alone(text: str, path: str, regions: list[Region], number: int
+                   ) -> list[Document | InputError]:
+    """Document ``number`` (1-based) of ``text``, read alone by this careful
+    path and placed in the file: what the fast path asks for one document
+    that needs node lines (a Template in a ``helm template`` stream), so the
+    thousands of ordinary documents around it stay on the fast path."""
+    region = regions[number - 1]
+    alone = _Stream(text[region.start:region.end], path, region.start_line - 1, number - 1,
+                    lambda: regions, alone=True)
+    return list(alone.documents())
+
+
 def shift_lines(root: Node, offset: int) -> Node:
     """Marks of a document composed alone, moved to their place in the file."""
     if offset:

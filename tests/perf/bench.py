@@ -1,7 +1,7 @@
 """Benchmark: upgrade-lint against a plain libyaml load of the same files.
 
     python -m tests.perf.bench --documents 1000 10000 [--jobs 2] [--repeat 3]
-                               [--compare checkov] [--markdown]
+                               [--compare checkov] [--pytest] [--markdown]
 
 For each size it generates the seeded corpus (tests/perf/corpus.py), then
 measures, each in a fresh process and in the same run:
@@ -12,7 +12,17 @@ measures, each in a fresh process and in the same run:
   is expected: the corpus plants violations);
 - with ``--jobs N``, the same scan with ``--jobs N``;
 - with ``--compare checkov``, ``checkov -d DIR --framework kubernetes`` when
-  checkov is installed.
+  checkov is installed;
+- with ``--pytest``, the same scan as ``pytest --upgrade-lint DIR --upgrade-json
+  FILE`` (in an empty directory), again without hypothesis's autoloaded
+  plugin where hypothesis is installed (a test dependency of this project,
+  0.8 s of start-up), and with ``--jobs N`` also under pytest-xdist (``-n N``).
+
+Then, per size, one more ``upgrade-lint scan`` with ``UPGRADE_LINT_TIMINGS=1``
+gives the CPU time of each phase (``checks/timings.py``): parsing on the fast
+and the careful path with their document counts, the upgrade context, line
+lookup, redaction, the rest of loading and of evaluation, the pytest items and
+the reports; the next regression shows in the phase it comes from.
 
 Wall time, CPU time (user+sys) and peak RSS come from ``os.wait4`` of each
 child; the median of ``--repeat`` runs is reported. Ratios are
@@ -25,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import importlib.util
 import itertools
 import os
 import shutil
@@ -58,9 +69,9 @@ class Run:
     code: int
 
 
-def measure(command: list[str]) -> Run:
+def measure(command: list[str], cwd: Path | None = None) -> Run:
     start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -108,6 +119,37 @@ def upgrade_lint(corpus: Path, out: Path, jobs: int | None) -> list[str]:
     return command + (["--jobs", str(jobs)] if jobs else [])
 
 
+def pytest_upgrade_lint(corpus: Path, out: Path, workers: int | None) -> list[str]:
+    """The plugin's run of the same scan (run in an empty directory: nothing
+    else to collect)."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+               "--upgrade-lint", str(corpus), "--upgrade-json", str(out)]
+    return command + (["-n", str(workers)] if workers else [])
+
+
+#: Phases in the order the summary table lists them.
+PHASES = ("start-up", "parse fast", "parse careful", "load (rest)", "context", "lines",
+          "redaction", "evaluate (rest)", "items", "reports", "total")
+
+
+def phases(corpus: Path, out: Path) -> dict[str, tuple[float, int | None]]:
+    """CPU seconds (and documents) of each phase of one ``upgrade-lint scan``."""
+    env = {**os.environ, "UPGRADE_LINT_TIMINGS": "1"}
+    done = subprocess.run(upgrade_lint(corpus, out, None), capture_output=True, text=True,
+                          env=env, check=False)
+    found: dict[str, tuple[float, int | None]] = {}
+    for line in done.stderr.splitlines():
+        if line.startswith("upgrade-lint phase "):
+            words = line.removeprefix("upgrade-lint phase ").rsplit(" ", 2)
+            if words[-1].replace(".", "", 1).isdigit() and "." not in words[-1]:
+                name, seconds, count = words
+                found[name] = (float(seconds), int(count))
+            else:
+                name, seconds = line.removeprefix("upgrade-lint phase ").rsplit(" ", 1)
+                found[name] = (float(seconds), None)
+    return found
+
+
 @dataclass(frozen=True)
 class Row:
     label: str
@@ -123,30 +165,39 @@ class Row:
 
 
 def bench(documents: int, repeat: int, jobs: int | None, compare: str | None,
-          workdir: Path) -> list[Row]:
+          workdir: Path, with_pytest: bool = False) -> list[Row]:
     corpus = workdir / f"corpus-{documents}"
     if corpus.exists():
         shutil.rmtree(corpus)
     files, size = generate(corpus, documents)
     out = workdir / "report.json"
-    base, scans, parallel, other = [], [], [], []
-    for _ in range(repeat):  # interleaved, so drift hits every tool alike
-        base.append(measure([sys.executable, "-c", BASELINE, str(corpus)]))
-        scans.append(measure(upgrade_lint(corpus, out, None)))
+    empty = workdir / "empty"
+    empty.mkdir(exist_ok=True)
+    commands: dict[str, tuple[list[str], Path | None]] = {
+        "libyaml load (baseline)": ([sys.executable, "-c", BASELINE, str(corpus)], None),
+        "upgrade-lint scan": (upgrade_lint(corpus, out, None), None)}
+    if jobs:
+        commands[f"upgrade-lint scan --jobs {jobs}"] = (upgrade_lint(corpus, out, jobs), None)
+    if with_pytest:
+        commands["pytest --upgrade-lint"] = (pytest_upgrade_lint(corpus, out, None), empty)
+        if importlib.util.find_spec("hypothesis") is not None:
+            # A test dependency of this project, not of upgrade-lint: its pytest
+            # plugin alone costs 0.8 s of start-up where it is installed.
+            commands["pytest --upgrade-lint -p no:hypothesispytest"] = (
+                [*pytest_upgrade_lint(corpus, out, None), "-p", "no:hypothesispytest"], empty)
         if jobs:
-            parallel.append(measure(upgrade_lint(corpus, out, jobs)))
-        if compare == "checkov" and shutil.which("checkov"):
-            other.append(measure(["checkov", "-d", str(corpus), "--framework", "kubernetes",
-                                  "--quiet", "--compact"]))
-    baseline = median(base)
-    rows = [Row("libyaml load (baseline)", documents, files, size, baseline, baseline),
-            Row("upgrade-lint scan", documents, files, size, median(scans), baseline)]
-    if parallel:
-        rows.append(Row(f"upgrade-lint scan --jobs {jobs}", documents, files, size,
-                        median(parallel), baseline))
-    if other:
-        rows.append(Row("checkov", documents, files, size, median(other), baseline))
-    return rows
+            commands[f"pytest --upgrade-lint -n {jobs}"] = (
+                pytest_upgrade_lint(corpus, out, jobs), empty)
+    if compare == "checkov" and shutil.which("checkov"):
+        commands["checkov"] = (["checkov", "-d", str(corpus), "--framework", "kubernetes",
+                                "--quiet", "--compact"], None)
+    runs: dict[str, list[Run]] = {label: [] for label in commands}
+    for _ in range(repeat):  # interleaved, so drift hits every tool alike
+        for label, (command, cwd) in commands.items():
+            runs[label].append(measure(command, cwd))
+    baseline = median(runs["libyaml load (baseline)"])
+    return [Row(label, documents, files, size, median(found), baseline)
+            for label, found in runs.items()]
 
 
 def table(rows: list[Row], markdown: bool) -> str:
@@ -170,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int)
     parser.add_argument("--compare", choices=["checkov"])
+    parser.add_argument("--pytest", action="store_true",
+                        help="also time pytest --upgrade-lint (and -n JOBS with --jobs)")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--workdir", type=Path)
     ns = parser.parse_args(argv)
@@ -177,11 +230,15 @@ def main(argv: list[str] | None = None) -> int:
     workdir = ns.workdir or Path(tempfile.mkdtemp(prefix="upgrade-lint-bench-"))
     rows: list[Row] = []
     capacity = [parallel_capacity(ns.jobs, ns.repeat)] if ns.jobs else []
+    spent: dict[int, dict[str, tuple[float, int | None]]] = {}
     for documents in ns.documents:
-        rows += bench(documents, ns.repeat, ns.jobs, ns.compare, workdir)
+        rows += bench(documents, ns.repeat, ns.jobs, ns.compare, workdir, ns.pytest)
+        spent[documents] = phases(workdir / f"corpus-{documents}", workdir / "report.json")
     if ns.jobs:
         capacity.append(parallel_capacity(ns.jobs, ns.repeat))
     print(table(rows, ns.markdown))
+    print()
+    print(phase_table(spent, ns.markdown))
     print()
     for line in summary(rows):
         print(line)
@@ -191,15 +248,51 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def phase_table(spent: dict[int, dict[str, tuple[float, int | None]]], markdown: bool) -> str:
+    """CPU seconds per phase (documents for the parse phases), one column a size."""
+    sizes = sorted(spent)
+    header = ["phase (CPU s)", *(f"{n} docs" for n in sizes)]
+
+    def cell(found: tuple[float, int | None] | None) -> str:
+        if found is None:
+            return "-"
+        seconds, count = found
+        return f"{seconds:.2f}" + (f" ({count:,} docs)" if count is not None else "")
+
+    lines = [[name, *(cell(spent[n].get(name)) for n in sizes)] for name in PHASES]
+    if markdown:
+        out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        return "\n".join(out + ["| " + " | ".join(line) + " |" for line in lines])
+    widths = [max(len(x) for x in col) for col in zip(header, *lines, strict=False)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True))
+                     for line in [header, *lines])
+
+
 def summary(rows: list[Row]) -> list[str]:
-    """The figures the targets are stated in: speed-up of --jobs, growth."""
+    """The figures the targets are stated in: speed-up of --jobs and of xdist,
+    the plugin against the command, memory, growth."""
     out = []
+    by_label = {(r.label, r.documents): r for r in rows}
     scans = {r.documents: r for r in rows if r.label == "upgrade-lint scan"}
     for row in rows:
         if row.label.startswith("upgrade-lint scan --jobs"):
             one = scans[row.documents].run.wall
             out.append(f"{row.label} at {row.documents} documents: {one / row.run.wall:.2f}x "
                        "faster than one process")
+        if row.label.startswith("pytest --upgrade-lint") and " -n " not in row.label:
+            out.append(f"{row.label} at {row.documents} documents: "
+                       f"{row.run.wall / scans[row.documents].run.wall:.2f}x the time of "
+                       "upgrade-lint scan")
+        if row.label.startswith("pytest --upgrade-lint -n"):
+            one = by_label[("pytest --upgrade-lint", row.documents)].run.wall
+            out.append(f"{row.label} at {row.documents} documents: {one / row.run.wall:.2f}x "
+                       "as fast as one pytest process")
+        if row.label == "checkov":
+            out.append(f"upgrade-lint scan at {row.documents} documents: "
+                       f"{row.run.wall / scans[row.documents].run.wall:.1f}x faster than checkov")
+    for n, row in sorted(scans.items()):
+        out.append(f"upgrade-lint scan at {n} documents: {row.ratio:.2f}x the libyaml load, "
+                   f"peak RSS {row.run.rss_mb:.0f} MB")
     sizes = sorted(scans)
     if len(sizes) > 1:
         first = scans[sizes[0]].run.wall / sizes[0]
