@@ -32,6 +32,7 @@ from checks.model import (
     Violation,
     format_json_path,
 )
+from checks.sources.live.kinds import is_not_served_reason
 
 #: Lines for many (resource, JSON path) pairs at once: the locator composes each
 #: file once for all of its findings instead of once per finding.
@@ -238,10 +239,12 @@ class Evaluator:
     def refused_pending(self, rule: Rule, any_matched: bool) -> list[_Pending]:
         """One not-evaluated outcome per read of the rule's kinds that did not
         happen (per namespace when the read was). A kind the cluster does not
-        serve has no objects: once the rule has objects to judge it adds nothing."""
+        serve has no objects: once the rule has objects to judge, or another of
+        its kinds was served, it adds nothing."""
         out, seen = [], set()
+        served = any_matched or self.live.reads_a_served_kind(rule)
         for item in self.live.refused_for(rule):
-            if any_matched and item.reason.endswith("is not installed"):
+            if served and is_not_served_reason(item.reason):
                 continue
             key = (item.namespace, item.reason)
             if key not in seen:

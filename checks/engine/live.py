@@ -25,6 +25,7 @@ from typing import Any
 
 from checks.engine.catalog import Catalog, Rule
 from checks.model import Resource
+from checks.sources.live.kinds import is_not_served_reason
 from checks.sources.live.model import LiveRead, Unavailable
 from checks.sources.live.origins import is_live_origin
 from checks.sources.live.snapshot import SnapshotError, read_snapshot, write_snapshot
@@ -122,6 +123,21 @@ class LiveScope:
     #: ids of the live objects a manifest stands for: ``both`` rules judge the
     #: manifest; ``live`` rules still judge the live object (what runs).
     superseded: set[int] = field(default_factory=set)
+
+    def reads_a_served_kind(self, rule: Rule) -> bool:
+        """Does the cluster serve at least one of the kinds ``rule`` reads? Then
+        the kinds it does not serve only mean that no such objects exist (an
+        OpenShift kind on Kubernetes, the optional APIConnectCluster beside a
+        ManagementCluster): they leave nothing unread."""
+        missing = [item for item in self.unavailable if is_not_served_reason(item.reason)]
+        for selector in rule.applies_to:
+            if selector.chart is not None:
+                continue
+            for kind in selector.kinds:
+                if not any(item.kind == kind and _group_matches(selector.api_version, item.group)
+                           for item in missing):
+                    return True
+        return False
 
     def refused_for(self, rule: Rule) -> list[Unavailable]:
         """The reads that did not happen of the kinds ``rule`` looks at."""

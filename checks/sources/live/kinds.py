@@ -206,6 +206,16 @@ def not_served_reason(wanted: WantedKind) -> str:
     return f"CRD {resource} is not installed"
 
 
+#: How ``not_served_reason`` ends: the kind does not exist on this cluster.
+NOT_SERVED_ENDINGS = ("is not installed", "is not served by this cluster")
+
+
+def is_not_served_reason(reason: str) -> bool:
+    """Does ``reason`` say the cluster has no such kind (rather than refusing
+    or failing to read it)? A kind that does not exist has no objects."""
+    return reason.endswith(NOT_SERVED_ENDINGS)
+
+
 def _groups_of_pattern(pattern: str, kind: str) -> list[str]:
     """Groups an apiVersion pattern (``management.apiconnect.ibm.com/*``,
     ``v1``, ``apps/v1``, ``*``) selects for ``kind``."""
