@@ -250,7 +250,8 @@ class PreparedScan:
             # The cluster is the current state: it says which versions run now,
             # and its objects no manifest stands for are checked as they run.
             options = replace(options, live_resources=live.resources,
-                              observed_at=_read_at(live, self.started_at))
+                              observed_at=_read_at(live, self.started_at),
+                              unread=tuple(live.unavailable))
             standing = superseded(manifests.resources, live.resources)
             context = make_context(scanned + [r for r in live.resources
                                               if id(r) not in standing])
