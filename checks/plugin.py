@@ -122,6 +122,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                    help="API7 dashboard (repeatable; token from API7_TOKEN)")
     live.addoption("--upgrade-ca-bundle", metavar="FILE",
                    help="CA certificates for the product APIs (TLS verification stays on)")
+    live.addoption("--upgrade-datapower-tls-server-name", metavar="NAME",
+                   help="the name the gateway pods' REST management certificate carries: "
+                        "verified instead of the pod IP (like kubectl's --tls-server-name)")
     # Set by `upgrade-lint scan`: collect nothing but the rule items.
     group.addoption("--upgrade-lint-only", action="store_true", help=argparse.SUPPRESS)
 
@@ -198,7 +201,8 @@ def live_options(config: pytest.Config) -> LiveOptions:
         snapshot=option("upgrade_snapshot"), datapower_secret=option("upgrade_datapower_secret"),
         kong_admin_urls=tuple(option("upgrade_kong_admin_url")),
         api7_dashboard_urls=tuple(option("upgrade_api7_dashboard_url")),
-        ca_bundle=option("upgrade_ca_bundle"))
+        ca_bundle=option("upgrade_ca_bundle"),
+        datapower_tls_server_name=option("upgrade_datapower_tls_server_name"))
 
 
 def _jobs(config: pytest.Config) -> str:

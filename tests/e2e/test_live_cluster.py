@@ -464,3 +464,28 @@ def test_the_printed_role_is_enough_and_less_is_reported(env: Env) -> None:
                    "namespaces (403)"}]
 
 
+
+def test_datapower_certificates_are_verified_against_the_tls_server_name(env: Env) -> None:
+    """Gateway pods are dialled by IP; their certificate names a service."""
+    gateways = env.gateways(3, primary_ordinal=1, cert=env.cert_for("gw.example"))
+    _, kubeconfig = env.kube(cluster_objects(gateways.ips))
+    by_ip = scan_cli(*live_args(kubeconfig, env, "-k", "apic-peering-primary-not-gw0",
+                                "--json", str(env.tmp / "ip.json")))
+    [peering] = of_rule(json.loads((env.tmp / "ip.json").read_text()),
+                        "apic-peering-primary-not-gw0")
+    assert peering["outcome"] == "not-evaluated", by_ip.stderr
+    assert f"): the server's certificate does not name {gateways.ips[0]}" in peering["message"]
+
+    named = scan_cli(*live_args(kubeconfig, env, "-k", "apic-peering-primary-not-gw0",
+                                "--datapower-tls-server-name", "gw.example",
+                                "--json", str(env.tmp / "named.json")))
+    assert named.returncode == 1, named.stderr
+    assert len(failed(json.loads((env.tmp / "named.json").read_text()),
+                      "apic-peering-primary-not-gw0")) == 4
+
+    bad = scan_cli(*live_args(kubeconfig, env, "--datapower-tls-server-name", "gw example"))
+    assert (bad.returncode, bad.stderr.strip().splitlines()) == (
+        2, ["ERROR: --datapower-tls-server-name expects a DNS name, got 'gw example'"])
+    without_cluster = scan_cli("fixtures/demo", "--datapower-tls-server-name", "gw.example")
+    assert without_cluster.stderr.strip().splitlines() == [
+        "ERROR: --datapower-tls-server-name needs --cluster"]

@@ -302,7 +302,7 @@ def test_the_plugin_takes_the_same_options(pytester: pytest.Pytester) -> None:
                    "--upgrade-connect-timeout", "--upgrade-read-timeout", "--upgrade-record",
                    "--upgrade-snapshot", "--upgrade-datapower-secret",
                    "--upgrade-kong-admin-url", "--upgrade-api7-dashboard-url",
-                   "--upgrade-ca-bundle"):
+                   "--upgrade-ca-bundle", "--upgrade-datapower-tls-server-name"):
         assert option in help_text, option
 
 

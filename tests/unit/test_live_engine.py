@@ -46,6 +46,7 @@ class ProbeOptions:
     kong_admin_urls: tuple[str, ...] = ()
     api7_dashboard_urls: tuple[str, ...] = ()
     ca_bundle: str | None = None
+    datapower_tls_server_name: str | None = None
 
 
 class ClusterConfigError(Exception):
