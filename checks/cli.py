@@ -548,7 +548,7 @@ def rbac(ns: argparse.Namespace) -> int:
     from checks.sources.live.rbac import role_yaml
 
     catalog = load_catalog(Path(ns.catalog) if ns.catalog else None)
-    selected = list(catalog.rules)
+    selected, ids = list(catalog.rules), []
     if ns.rules:
         ids = [i.strip() for i in ns.rules.split(",") if i.strip()]
         unknown = [i for i in ids if catalog.get(i) is None]
@@ -557,7 +557,7 @@ def rbac(ns: argparse.Namespace) -> int:
                   "see 'upgrade-lint rules'", file=sys.stderr)
             return EXIT_USAGE
         selected = [r for r in catalog.rules if r.id in ids]
-    print(role_yaml(selected, ns.name, ns.namespace, ns.sa_namespace), end="")
+    print(role_yaml(selected, ns.name, ns.namespace, ns.sa_namespace, ids), end="")
     return EXIT_OK
 
 

@@ -13,6 +13,7 @@ fixtures ``upgrade_scan``, ``upgrade_resources`` and ``upgrade_path``.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
@@ -202,7 +203,8 @@ def live_options(config: pytest.Config) -> LiveOptions:
         kong_admin_urls=tuple(option("upgrade_kong_admin_url")),
         api7_dashboard_urls=tuple(option("upgrade_api7_dashboard_url")),
         ca_bundle=option("upgrade_ca_bundle"),
-        datapower_tls_server_name=option("upgrade_datapower_tls_server_name"))
+        datapower_tls_server_name=option("upgrade_datapower_tls_server_name"),
+        named_rules=tuple(re.findall(r"[\w.:/+-]+", option("keyword") or "")))
 
 
 def _jobs(config: pytest.Config) -> str:

@@ -144,6 +144,8 @@ class LiveOptions:
     api7_dashboard_urls: Sequence[str] = ()
     ca_bundle: str | None = None
     datapower_tls_server_name: str | None = None
+    #: The words of ``-k``: rule ids among them are named explicitly.
+    named_rules: Sequence[str] = ()
 
     def request_fields(self) -> dict[str, Any]:
         """ScanRequest's ``cluster``, ``snapshot``, ``record`` and ``probes``."""
@@ -178,7 +180,8 @@ class LiveOptions:
         if self.datapower_secret and self.datapower_secret.count("/") != 1:
             raise ValueError(f"--datapower-secret expects NAMESPACE/NAME, got "
                              f"{self.datapower_secret!r}")
-        fields: dict[str, Any] = {"snapshot": self.snapshot, "record": self.record}
+        fields: dict[str, Any] = {"snapshot": self.snapshot, "record": self.record,
+                                  "named_rules": tuple(self.named_rules)}
         if self.cluster:
             timeouts = {key: _seconds(value, option) for key, option, value in (
                 ("connect_timeout", "--connect-timeout", self.connect_timeout),

@@ -489,3 +489,31 @@ def test_datapower_certificates_are_verified_against_the_tls_server_name(env: En
     without_cluster = scan_cli("fixtures/demo", "--datapower-tls-server-name", "gw.example")
     assert without_cluster.stderr.strip().splitlines() == [
         "ERROR: --datapower-tls-server-name needs --cluster"]
+
+
+def test_removed_apis_are_judged_on_what_other_rules_list(env: Env) -> None:
+    """k8s-removed-api lists nothing of its own on a live scan; it judges the
+    apiVersion live objects were last applied in. Named with -k, it lists its
+    kinds too."""
+    gateways = env.gateways(3, primary_ordinal=0)
+    applied = {"apiVersion": "apps/v1beta2", "kind": "StatefulSet",
+               "metadata": {"name": "gw", "namespace": "apic"}}
+    objects = cluster_objects(gateways.ips)
+    statefulset = next(o for o in objects if o["kind"] == "StatefulSet")
+    statefulset["metadata"]["annotations"] = {
+        "kubectl.kubernetes.io/last-applied-configuration": json.dumps(applied)}
+    _, kubeconfig = env.kube(objects)
+    proc = scan_cli(*live_args(kubeconfig, env, "--target", "kubernetes=1.29",
+                               "--json", str(env.tmp / "r.json")))
+    report = json.loads((env.tmp / "r.json").read_text())
+    [removed] = failed(report, "k8s-removed-api")
+    assert (removed["path"].split("?")[0], removed["observed"]) == (
+        f"cluster://{CONTEXT}/apic/StatefulSet/gw", "apps/v1beta2"), proc.stderr
+    assert not [u for u in report["live"]["unavailable"] if u["group"] == "storage.k8s.io"]
+
+    scan_cli(*live_args(kubeconfig, env, "-k", "k8s-removed-api", "--json",
+                        str(env.tmp / "k.json")))
+    named = json.loads((env.tmp / "k.json").read_text())
+    assert {"group": "storage.k8s.io", "kind": "StorageClass", "namespace": None,
+            "reason": "storageclasses.storage.k8s.io is not served by this cluster"} in \
+        named["live"]["unavailable"]

@@ -76,7 +76,7 @@ def read_cluster(options: ClusterOptions, wanted: Sequence[WantedKind]
     return LiveRead("cluster://prod", [_mgmt()], requests=3), Secrets()
 
 
-def wanted_kinds(rules: Sequence[Rule]) -> list[WantedKind]:
+def wanted_kinds(rules: Sequence[Rule], named: Sequence[str] = ()) -> list[WantedKind]:
     CALLS.append(("wanted_kinds", len(rules)))
     return [WantedKind("management.apiconnect.ibm.com", "ManagementCluster")]
 
