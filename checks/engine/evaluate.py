@@ -32,7 +32,7 @@ from checks.model import (
     Violation,
     format_json_path,
 )
-from checks.sources.live.kinds import is_not_served_reason
+from checks.sources.live.kinds import is_not_served_reason, platform_lacks
 
 #: Lines for many (resource, JSON path) pairs at once: the locator composes each
 #: file once for all of its findings instead of once per finding.
@@ -250,7 +250,11 @@ class Evaluator:
             if key not in seen:
                 seen.add(key)
                 where = f" (namespace {item.namespace})" if item.namespace else ""
-                out.append(_Pending(rule, Outcome.NOT_EVALUATED, f"{item.reason}{where}",
+                # A platform without the API group (OpenShift's on Kubernetes)
+                # cannot hold the objects: nothing was left unread.
+                outcome = (Outcome.NOT_APPLICABLE if platform_lacks(item.reason)
+                           else Outcome.NOT_EVALUATED)
+                out.append(_Pending(rule, outcome, f"{item.reason}{where}",
                                     installation=f"ns:{item.namespace}" if item.namespace
                                     else None))
         return out

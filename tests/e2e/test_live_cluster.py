@@ -13,6 +13,7 @@ import gzip
 import json
 import os
 import random
+import shlex
 import subprocess
 import sys
 import time
@@ -517,3 +518,59 @@ def test_removed_apis_are_judged_on_what_other_rules_list(env: Env) -> None:
     assert {"group": "storage.k8s.io", "kind": "StorageClass", "namespace": None,
             "reason": "storageclasses.storage.k8s.io is not served by this cluster"} in \
         named["live"]["unavailable"]
+
+
+def _readme_nightly_command() -> list[str]:
+    """The README's nightly-scan command, as a new user copies it."""
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("## Nightly readiness scan"):]
+    block = section[section.index("```sh\n") + 6:section.index("\n```", section.index("```sh"))]
+    lines = [line for line in block.replace("\\\n", " ").splitlines()
+             if line.startswith("upgrade-lint ")]
+    [command] = lines
+    return shlex.split(command)
+
+
+def test_the_readme_nightly_command_works_on_a_ready_cluster(env: Env) -> None:
+    """Host names adapted to the test doubles; the test CA given as the
+    private CA the README tells about. A cluster ready for the upgrade
+    passes, every gating rule evaluated; a stale backup fails it."""
+    argv = _readme_nightly_command()
+    gateways = env.gateways(3, primary_ordinal=0)
+    kong = env.kong()
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    objects = cluster_objects(gateways.ips, spec="10.0.8.8", reconciled="10.0.8.8-12",
+                              backup_stopped=now)
+    for item in objects:
+        if item["kind"] in ("ManagementCluster", "GatewayCluster"):
+            item["spec"]["license"]["license"] = "L-PXLC-N7T9RW"  # the 12.1.1 License ID
+        if item["kind"] == "GatewayCluster":
+            item["spec"]["version"] = "10.0.8.8"
+            item["status"]["versions"]["reconciled"] = "10.0.8.8"
+    objects.append({"apiVersion": "apps/v1", "kind": "Deployment",
+                    "metadata": {"name": "kong-cp", "namespace": "kong"},
+                    "spec": {"template": {"spec": {"containers": [{
+                        "name": "proxy", "image": "kong/kong-gateway:3.9.0.1",
+                        "env": [{"name": "KONG_ROLE", "value": "control_plane"},
+                                {"name": "KONG_DATABASE", "value": "postgres"}]}]}}}})
+    _, kubeconfig = env.kube(objects)
+    (env.tmp / "kong-dump.yaml").write_text(
+        '_format_version: "3.0"\nservices:\n- name: echo\n  url: http://echo.default.svc:80\n')
+    argv = [arg.replace("https://kong-cp.kong.svc:8001", kong.url) for arg in argv]
+    assert argv[:2] == ["upgrade-lint", "scan"]
+    variables = {"KUBECONFIG": str(kubeconfig), "KONG_ADMIN_TOKEN": KONG_TOKEN}
+    ready = scan_cli(*argv[2:], "--ca-bundle", str(env.ca_bundle), env_vars=variables,
+                     cwd=env.tmp)
+    assert ready.returncode == 0, ready.stdout[-3000:] + ready.stderr
+    report = json.loads((env.tmp / "nightly-report.json").read_text())
+    assert report["unevaluated_gating_rules"] == 0 and report["verdict"] == "pass"
+    assert (env.tmp / "nightly.json.gz").is_file()
+
+    stale = next(o for o in objects if o["kind"] == "Backup")
+    stale["status"]["stoppedAt"] = "2020-01-01T00:00:00Z"
+    env.kube(objects)
+    not_ready = scan_cli(*argv[2:], "--ca-bundle", str(env.ca_bundle), env_vars=variables,
+                         cwd=env.tmp)
+    assert not_ready.returncode == 1
+    assert failed(json.loads((env.tmp / "nightly-report.json").read_text()),
+                  "apic-backup-stale")

@@ -215,13 +215,23 @@ def not_served_reason(wanted: WantedKind) -> str:
 
 
 #: How ``not_served_reason`` ends: the kind does not exist on this cluster.
-NOT_SERVED_ENDINGS = ("is not installed", "is not served by this cluster")
+#: The second is a built-in or platform API group the cluster lacks (an
+#: OpenShift group on Kubernetes): unlike a CRD that is not installed, no
+#: installation of the product can be there.
+NOT_INSTALLED_ENDING = "is not installed"
+PLATFORM_LACKS_ENDING = "is not served by this cluster"
+NOT_SERVED_ENDINGS = (NOT_INSTALLED_ENDING, PLATFORM_LACKS_ENDING)
 
 
 def is_not_served_reason(reason: str) -> bool:
     """Does ``reason`` say the cluster has no such kind (rather than refusing
     or failing to read it)? A kind that does not exist has no objects."""
     return reason.endswith(NOT_SERVED_ENDINGS)
+
+
+def platform_lacks(reason: str) -> bool:
+    """Does ``reason`` say the cluster's platform has no such API group?"""
+    return reason.endswith(PLATFORM_LACKS_ENDING)
 
 
 def _groups_of_pattern(pattern: str, kind: str) -> list[str]:
