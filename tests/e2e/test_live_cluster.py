@@ -276,14 +276,16 @@ def _request_count(env: Env, extra_pods: int) -> tuple[int, int]:
     return len(server.requests), len(server.lists())
 
 
-def test_requests_grow_with_kinds_and_pages_not_objects(env: Env, ca: trustme.CA,
-                                                        tmp_path: Path) -> None:
+def test_requests_grow_with_kinds_and_pages_not_objects(env: Env) -> None:
     few = _request_count(env, extra_pods=10)
     env.stack.close()
     many = _request_count(env, extra_pods=300)
     assert few == many
     requests, lists = few
     assert lists < requests  # discovery and the one Secret GET of the DataPower credentials
+    env.stack.close()
+    # 503 pods are two pages of 500: one more LIST, nothing else.
+    assert _request_count(env, extra_pods=500) == (requests + 1, lists + 1)
 
 
 def test_record_then_replay_gives_identical_results(env: Env) -> None:
