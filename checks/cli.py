@@ -174,6 +174,9 @@ def _live_arguments(scan: argparse.ArgumentParser) -> None:
                       help="API7 dashboard (repeatable; token from API7_TOKEN)")
     live.add_argument("--ca-bundle", metavar="FILE",
                       help="CA certificates for the product APIs (verification stays on)")
+    live.add_argument("--datapower-tls-server-name", metavar="NAME",
+                      help="the name the gateway pods' REST management certificate carries: "
+                           "verified instead of the pod IP (like kubectl's --tls-server-name)")
 
 
 def _live_options(ns: argparse.Namespace) -> LiveOptions:
@@ -183,7 +186,8 @@ def _live_options(ns: argparse.Namespace) -> LiveOptions:
         connect_timeout=ns.connect_timeout, read_timeout=ns.read_timeout, record=ns.record,
         snapshot=ns.snapshot, datapower_secret=ns.datapower_secret,
         kong_admin_urls=tuple(ns.kong_admin_url),
-        api7_dashboard_urls=tuple(ns.api7_dashboard_url), ca_bundle=ns.ca_bundle)
+        api7_dashboard_urls=tuple(ns.api7_dashboard_url), ca_bundle=ns.ca_bundle,
+        datapower_tls_server_name=ns.datapower_tls_server_name)
 
 
 #: Builtin pytest plugins a rule scan never uses. Each costs start-up time, and
@@ -240,7 +244,8 @@ def _scan_args(ns: argparse.Namespace) -> list[str]:
                           ("--upgrade-read-timeout", ns.read_timeout),
                           ("--upgrade-record", ns.record), ("--upgrade-snapshot", ns.snapshot),
                           ("--upgrade-datapower-secret", ns.datapower_secret),
-                          ("--upgrade-ca-bundle", ns.ca_bundle)):
+                          ("--upgrade-ca-bundle", ns.ca_bundle),
+                          ("--upgrade-datapower-tls-server-name", ns.datapower_tls_server_name)):
         if value is not None:
             args.append(f"{option}={value}")
     args += ["--upgrade-max-backup-age", ns.max_backup_age, "--upgrade-jobs", ns.jobs]
@@ -544,7 +549,7 @@ def rbac(ns: argparse.Namespace) -> int:
     from checks.sources.live.rbac import role_yaml
 
     catalog = load_catalog(Path(ns.catalog) if ns.catalog else None)
-    selected = list(catalog.rules)
+    selected, ids = list(catalog.rules), []
     if ns.rules:
         ids = [i.strip() for i in ns.rules.split(",") if i.strip()]
         unknown = [i for i in ids if catalog.get(i) is None]
@@ -553,7 +558,7 @@ def rbac(ns: argparse.Namespace) -> int:
                   "see 'upgrade-lint rules'", file=sys.stderr)
             return EXIT_USAGE
         selected = [r for r in catalog.rules if r.id in ids]
-    print(role_yaml(selected, ns.name, ns.namespace, ns.sa_namespace), end="")
+    print(role_yaml(selected, ns.name, ns.namespace, ns.sa_namespace, ids), end="")
     return EXIT_OK
 
 

@@ -13,6 +13,7 @@ fixtures ``upgrade_scan``, ``upgrade_resources`` and ``upgrade_path``.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
@@ -122,6 +123,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                    help="API7 dashboard (repeatable; token from API7_TOKEN)")
     live.addoption("--upgrade-ca-bundle", metavar="FILE",
                    help="CA certificates for the product APIs (TLS verification stays on)")
+    live.addoption("--upgrade-datapower-tls-server-name", metavar="NAME",
+                   help="the name the gateway pods' REST management certificate carries: "
+                        "verified instead of the pod IP (like kubectl's --tls-server-name)")
     # Set by `upgrade-lint scan`: collect nothing but the rule items.
     group.addoption("--upgrade-lint-only", action="store_true", help=argparse.SUPPRESS)
 
@@ -198,7 +202,9 @@ def live_options(config: pytest.Config) -> LiveOptions:
         snapshot=option("upgrade_snapshot"), datapower_secret=option("upgrade_datapower_secret"),
         kong_admin_urls=tuple(option("upgrade_kong_admin_url")),
         api7_dashboard_urls=tuple(option("upgrade_api7_dashboard_url")),
-        ca_bundle=option("upgrade_ca_bundle"))
+        ca_bundle=option("upgrade_ca_bundle"),
+        datapower_tls_server_name=option("upgrade_datapower_tls_server_name"),
+        named_rules=tuple(re.findall(r"[\w.:/+-]+", option("keyword") or "")))
 
 
 def _jobs(config: pytest.Config) -> str:

@@ -32,6 +32,7 @@ from checks.model import (
     Violation,
     format_json_path,
 )
+from checks.sources.live.kinds import is_not_served_reason, platform_lacks
 
 #: Lines for many (resource, JSON path) pairs at once: the locator composes each
 #: file once for all of its findings instead of once per finding.
@@ -238,16 +239,22 @@ class Evaluator:
     def refused_pending(self, rule: Rule, any_matched: bool) -> list[_Pending]:
         """One not-evaluated outcome per read of the rule's kinds that did not
         happen (per namespace when the read was). A kind the cluster does not
-        serve has no objects: once the rule has objects to judge it adds nothing."""
+        serve has no objects: once the rule has objects to judge, or another of
+        its kinds was served, it adds nothing."""
         out, seen = [], set()
+        served = any_matched or self.live.reads_a_served_kind(rule)
         for item in self.live.refused_for(rule):
-            if any_matched and item.reason.endswith("is not installed"):
+            if served and is_not_served_reason(item.reason):
                 continue
             key = (item.namespace, item.reason)
             if key not in seen:
                 seen.add(key)
                 where = f" (namespace {item.namespace})" if item.namespace else ""
-                out.append(_Pending(rule, Outcome.NOT_EVALUATED, f"{item.reason}{where}",
+                # A platform without the API group (OpenShift's on Kubernetes)
+                # cannot hold the objects: nothing was left unread.
+                outcome = (Outcome.NOT_APPLICABLE if platform_lacks(item.reason)
+                           else Outcome.NOT_EVALUATED)
+                out.append(_Pending(rule, outcome, f"{item.reason}{where}",
                                     installation=f"ns:{item.namespace}" if item.namespace
                                     else None))
         return out

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from checks.model import Resource
+from checks.sources.live.model import PROBE_GROUP, is_api_path
 from checks.sources.live.origins import is_live_origin, source_of
 
 LABEL = "upgrade-lint.io/installation"
@@ -93,8 +94,11 @@ def _installation(resource: Resource, mapping: InstallationMap | None) -> str:
         return f"ns:{resource.namespace}"
     if is_live_origin(path):
         # A cluster-scoped live object (a probed product API without a
-        # namespace): the source it was read from, not a directory.
-        return source_of(path)
+        # namespace): the source it was read from, not a directory. A product
+        # API's object names its URL: the same installation when it is
+        # replayed from a snapshot (whose origins all start snapshot://FILE).
+        url = resource.body.get("url") if resource.group == PROBE_GROUP else None
+        return source_of(url if isinstance(url, str) and is_api_path(url) else path)
     if path in ("-", "<stdin>"):
         return STDIN_NAME
     # Normalised: `scan .` and `scan envs/` name the same directory alike.

@@ -19,15 +19,25 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checks.engine.catalog import Catalog, Rule
 from checks.model import Resource
+from checks.sources.live.kinds import is_not_served_reason
 from checks.sources.live.model import LiveRead, Unavailable
 from checks.sources.live.origins import is_live_origin
 from checks.sources.live.snapshot import SnapshotError, read_snapshot, write_snapshot
+
+if TYPE_CHECKING:  # imported for real only when a cluster is read (module docstring)
+    from checks.sources.live.kube import ClusterOptions, SecretReader
+    from checks.sources.live.model import WantedKind
+    from checks.sources.live.probes import ProbeOptions
+
+    ReadCluster = Callable[[ClusterOptions, Sequence[WantedKind]],
+                           tuple[LiveRead, SecretReader]]
+    RunProbes = Callable[[Sequence[Resource], ProbeOptions, SecretReader | None], LiveRead]
 
 
 class LiveSourceError(Exception):
@@ -36,7 +46,8 @@ class LiveSourceError(Exception):
 
 
 def _module(name: str) -> Any:
-    """A live-source module, imported when first needed (see module docstring)."""
+    """A live-source module, imported when first needed (see module docstring).
+    Untyped here; each caller binds what it uses to the real types."""
     try:
         return importlib.import_module(name)
     except ImportError as exc:
@@ -44,27 +55,32 @@ def _module(name: str) -> Any:
                               f"({exc.name or name} is missing)") from None
 
 
-def cluster_options(**options: Any) -> Any:
+def cluster_options(**options: Any) -> ClusterOptions:
     """A ``checks.sources.live.kube.ClusterOptions`` from the command line's values."""
-    return _module("checks.sources.live.kube").ClusterOptions(**options)
+    made: ClusterOptions = _module("checks.sources.live.kube").ClusterOptions(**options)
+    return made
 
 
-def probe_options(**options: Any) -> Any:
+def probe_options(**options: Any) -> ProbeOptions:
     """A ``checks.sources.live.probes.ProbeOptions`` from the command line's values."""
-    return _module("checks.sources.live.probes").ProbeOptions(**options)
+    made: ProbeOptions = _module("checks.sources.live.probes").ProbeOptions(**options)
+    return made
 
 
-def read_live(catalog: Catalog, cluster: Any = None, probes: Any = None,
-              snapshot: str | None = None, record: str | None = None) -> LiveRead | None:
+def read_live(catalog: Catalog, cluster: ClusterOptions | None = None,
+              probes: ProbeOptions | None = None,
+              snapshot: str | None = None, record: str | None = None,
+              named_rules: Sequence[str] = ()) -> LiveRead | None:
     """The live read of the scan (None without a live source), recorded to
-    ``record`` when asked."""
+    ``record`` when asked. ``named_rules``: rule ids the user named (``-k``),
+    which list their kinds even when they usually judge what others list."""
     if snapshot is not None:
         try:
             read: LiveRead | None = read_snapshot(snapshot)
         except SnapshotError as exc:
             raise LiveSourceError(str(exc)) from None
     elif cluster is not None:
-        read = _read_cluster(catalog, cluster, probes)
+        read = _read_cluster(catalog, cluster, probes, named_rules)
     else:
         read = None
     if read is not None and record is not None:
@@ -75,18 +91,22 @@ def read_live(catalog: Catalog, cluster: Any = None, probes: Any = None,
     return read
 
 
-def _read_cluster(catalog: Catalog, options: Any, probe_opts: Any) -> LiveRead:
+def _read_cluster(catalog: Catalog, options: ClusterOptions,
+                  probe_opts: ProbeOptions | None, named_rules: Sequence[str] = ()) -> LiveRead:
     kube = _module("checks.sources.live.kube")
+    read_cluster: ReadCluster = kube.read_cluster
+    wanted: list[WantedKind] = kube.wanted_kinds(catalog.rules, named_rules)
+    config_error: type[Exception] = kube.ClusterConfigError
     try:
-        read, secrets = kube.read_cluster(options, kube.wanted_kinds(catalog.rules))
-    except kube.ClusterConfigError as exc:
+        read, secrets = read_cluster(options, wanted)
+    except config_error as exc:
         raise LiveSourceError(" ".join(str(exc).split()) or "--cluster: no usable "
                               "cluster configuration") from None
     probes = _module("checks.sources.live.probes")
-    chosen = probe_opts if probe_opts is not None else probes.ProbeOptions()
-    found: LiveRead = read
-    found.extend(probes.run_probes(found.resources, chosen, secrets))
-    return found
+    run_probes: RunProbes = probes.run_probes
+    chosen = probe_opts if probe_opts is not None else probe_options()
+    read.extend(run_probes(read.resources, chosen, secrets))
+    return read
 
 
 def object_key(resource: Resource) -> tuple[str, str, str, str]:
@@ -122,6 +142,21 @@ class LiveScope:
     #: ids of the live objects a manifest stands for: ``both`` rules judge the
     #: manifest; ``live`` rules still judge the live object (what runs).
     superseded: set[int] = field(default_factory=set)
+
+    def reads_a_served_kind(self, rule: Rule) -> bool:
+        """Does the cluster serve at least one of the kinds ``rule`` reads? Then
+        the kinds it does not serve only mean that no such objects exist (an
+        OpenShift kind on Kubernetes, the optional APIConnectCluster beside a
+        ManagementCluster): they leave nothing unread."""
+        missing = [item for item in self.unavailable if is_not_served_reason(item.reason)]
+        for selector in rule.applies_to:
+            if selector.chart is not None:
+                continue
+            for kind in selector.kinds:
+                if not any(item.kind == kind and _group_matches(selector.api_version, item.group)
+                           for item in missing):
+                    return True
+        return False
 
     def refused_for(self, rule: Rule) -> list[Unavailable]:
         """The reads that did not happen of the kinds ``rule`` looks at."""

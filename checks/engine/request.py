@@ -8,6 +8,7 @@ same. Problems raise ``ValueError`` with the message users see.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +116,16 @@ def _seconds(text: object, option: str) -> float:
     return value
 
 
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def _is_host_name(name: str) -> bool:
+    """A DNS name a certificate can carry (``*.`` wildcards are the
+    certificate's business, not the name asked for)."""
+    labels = name.rstrip(".").split(".")
+    return 0 < len(name) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
+
+
 @dataclass(frozen=True)
 class LiveOptions:
     """The live-source options as given (``scan`` and the pytest plugin alike)."""
@@ -132,6 +143,9 @@ class LiveOptions:
     kong_admin_urls: Sequence[str] = ()
     api7_dashboard_urls: Sequence[str] = ()
     ca_bundle: str | None = None
+    datapower_tls_server_name: str | None = None
+    #: The words of ``-k``: rule ids among them are named explicitly.
+    named_rules: Sequence[str] = ()
 
     def request_fields(self) -> dict[str, Any]:
         """ScanRequest's ``cluster``, ``snapshot``, ``record`` and ``probes``."""
@@ -146,7 +160,8 @@ class LiveOptions:
                         "--datapower-secret": self.datapower_secret,
                         "--kong-admin-url": self.kong_admin_urls,
                         "--api7-dashboard-url": self.api7_dashboard_urls,
-                        "--ca-bundle": self.ca_bundle}
+                        "--ca-bundle": self.ca_bundle,
+                        "--datapower-tls-server-name": self.datapower_tls_server_name}
         given = [name for name, value in cluster_only.items() if value]
         if given and not self.cluster:
             raise ValueError(f"{given[0]} needs --cluster")
@@ -159,10 +174,14 @@ class LiveOptions:
             raise ValueError(f"--snapshot {self.snapshot}: no such file")
         if self.ca_bundle and not os.path.isfile(self.ca_bundle):
             raise ValueError(f"--ca-bundle {self.ca_bundle}: no such file")
+        name = self.datapower_tls_server_name
+        if name is not None and not _is_host_name(name):
+            raise ValueError(f"--datapower-tls-server-name expects a DNS name, got {name!r}")
         if self.datapower_secret and self.datapower_secret.count("/") != 1:
             raise ValueError(f"--datapower-secret expects NAMESPACE/NAME, got "
                              f"{self.datapower_secret!r}")
-        fields: dict[str, Any] = {"snapshot": self.snapshot, "record": self.record}
+        fields: dict[str, Any] = {"snapshot": self.snapshot, "record": self.record,
+                                  "named_rules": tuple(self.named_rules)}
         if self.cluster:
             timeouts = {key: _seconds(value, option) for key, option, value in (
                 ("connect_timeout", "--connect-timeout", self.connect_timeout),
@@ -176,7 +195,7 @@ class LiveOptions:
                     datapower_secret=self.datapower_secret,
                     kong_admin_urls=tuple(self.kong_admin_urls),
                     api7_dashboard_urls=tuple(self.api7_dashboard_urls),
-                    ca_bundle=self.ca_bundle)
+                    ca_bundle=self.ca_bundle, datapower_tls_server_name=name)
             except LiveSourceError as exc:
                 raise ValueError(str(exc)) from None
         return fields

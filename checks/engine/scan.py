@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from checks.engine import parallel
 from checks.engine.catalog import Catalog, load_catalog
@@ -54,6 +54,10 @@ from checks.sources.manifests import (
 )
 from checks.timings import mark
 
+if TYPE_CHECKING:  # the cluster reader needs `kubernetes`: not for manifest-only scans
+    from checks.sources.live.kube import ClusterOptions
+    from checks.sources.live.probes import ProbeOptions
+
 
 class ScanUsageError(Exception):
     """Bad options (version syntax, ...): exit code 2, no traceback."""
@@ -88,15 +92,18 @@ class ScanRequest:
     #: their own results with it while the parent runs the items. The engine
     #: never imports reporters.
     encode_results: parallel.EncodeResults | None = None
-    #: ``--cluster``: a ``checks.sources.live.kube.ClusterOptions`` (typed
-    #: loosely: the cluster reader is imported only when a cluster is read).
-    cluster: Any = None
+    #: ``--cluster``: what to read of which cluster (the cluster reader itself
+    #: is imported only when a cluster is read: ``checks.engine.live``).
+    cluster: ClusterOptions | None = None
     #: ``--snapshot FILE``: replay a recorded live read instead of a cluster.
     snapshot: str | None = None
     #: ``--record FILE``: save what the live source read (``.gz``: gzip'd).
     record: str | None = None
-    #: ``--datapower-secret`` etc.: a ``checks.sources.live.probes.ProbeOptions``.
-    probes: Any = None
+    #: ``--datapower-secret`` etc.: the product probes' options.
+    probes: ProbeOptions | None = None
+    #: Rule ids the user named in ``-k``: a live scan lists their kinds even
+    #: when they usually judge only what other rules list (k8s-removed-api).
+    named_rules: tuple[str, ...] = ()
 
     @property
     def live(self) -> bool:
@@ -252,7 +259,8 @@ class PreparedScan:
             # The cluster is the current state: it says which versions run now,
             # and its objects no manifest stands for are checked as they run.
             options = replace(options, live_resources=live.resources,
-                              observed_at=_read_at(live, self.started_at))
+                              observed_at=_read_at(live, self.started_at),
+                              unread=tuple(live.unavailable))
             standing = superseded(manifests.resources, live.resources)
             context = make_context(scanned + [r for r in live.resources
                                               if id(r) not in standing])
@@ -281,7 +289,7 @@ class PreparedScan:
             return None
         try:
             return read_live(self.catalog, request.cluster, request.probes, request.snapshot,
-                             request.record)
+                             request.record, request.named_rules)
         except LiveSourceError as exc:
             raise ScanUsageError(str(exc)) from None
 

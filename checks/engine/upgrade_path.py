@@ -18,6 +18,7 @@ from checks.engine.installations import InstallationMap, group_by_installation, 
 from checks.engine.versions import Version, VersionError, VersionRange, parse_version
 from checks.model import JsonPath, Resource
 from checks.sources.backups import BackupEvidence
+from checks.sources.live.model import Unavailable
 from checks.sources.live.origins import is_live_origin
 
 PRODUCTS = ("apiconnect", "api7", "kong", "3scale", "kubernetes")
@@ -104,6 +105,10 @@ class UpgradeContext:
     #: When the live objects were read (epoch seconds), to judge their ages
     #: (a snapshot's recording time, so a replay judges as the recording did).
     observed_at: float | None = None
+    #: The live reads that did not happen (a kind not served, a refused
+    #: list): a check that needs one of several kinds can tell "none exists"
+    #: from "none could be read".
+    unread: Sequence[Unavailable] = ()
 
     def path(self, product: str) -> ProductPath:
         return self.paths.get(product) or ProductPath(product)
@@ -310,6 +315,8 @@ class ContextOptions:
     live_resources: Sequence[Resource] = ()
     #: When the live objects were read (epoch seconds).
     observed_at: float | None = None
+    #: The live reads that did not happen.
+    unread: Sequence[Unavailable] = ()
 
 
 #: Per installation and product: (current, where it is read, a newer version
@@ -458,7 +465,8 @@ def _build_contexts(resources: Sequence[Resource], options: ContextOptions,
                               "--from" if p in cli_current else "",
                               "--target" if p in cli_target else "")
                for p in PRODUCTS if p in cli_current or p in cli_target},
-        max_backup_age_seconds=options.max_backup_age_seconds, observed_at=options.observed_at)
+        max_backup_age_seconds=options.max_backup_age_seconds, observed_at=options.observed_at,
+        unread=options.unread)
     ctx = ScanContext(default=default, mapping=options.mapping,
                       given_backups=dict(options.backups))
     at_base = _base_versions(options)
@@ -470,6 +478,6 @@ def _build_contexts(resources: Sequence[Resource], options: ContextOptions,
             paths=_installation_paths(groups.get(name, []), cli_current, cli_target, locate,
                                       at_base.get(name, {}), live.get(name)),
             max_backup_age_seconds=options.max_backup_age_seconds, installation=name,
-            observed_at=options.observed_at)
+            observed_at=options.observed_at, unread=options.unread)
     _share_backups(ctx, options.backups)
     return ctx, problems

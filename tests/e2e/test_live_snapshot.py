@@ -173,6 +173,10 @@ def test_unavailable_reads_make_their_rules_not_evaluated(tmp_path: Path) -> Non
     snap = write(tmp_path / "c.json", json.dumps(_snapshot([_mgmt()], unavailable=[
         {"group": "gateway.apiconnect.ibm.com", "kind": "GatewayCluster", "namespace": None,
          "reason": "CRD gatewayclusters.gateway.apiconnect.ibm.com is not installed"},
+        # The reader reports every wanted kind the cluster does not serve: a
+        # kind missing here was served (and the rule reading it evaluated).
+        {"group": "apiconnect.ibm.com", "kind": "APIConnectCluster", "namespace": None,
+         "reason": "CRD apiconnectclusters.apiconnect.ibm.com is not installed"},
         {"group": "postgresql.k8s.enterprisedb.io", "kind": "Backup", "namespace": "apic",
          "reason": "forbidden: list backups.postgresql.k8s.enterprisedb.io in namespace apic "
                    "(403)"},
@@ -180,9 +184,10 @@ def test_unavailable_reads_make_their_rules_not_evaluated(tmp_path: Path) -> Non
          "reason": "DataPower REST management interface of gwv6-0 unreachable: timed out"}])))
     result = scan(snapshot=str(snap), targets={"apiconnect": "10.0.8.0"})
     # Without any gateway object, the missing CRD is the reason, not "no gateway".
-    [replicas] = of_rule(result.results, "apic-gateway-replicas-below-ha")
-    assert (replicas.outcome, replicas.message) == (
-        Outcome.NOT_EVALUATED, "CRD gatewayclusters.gateway.apiconnect.ibm.com is not installed")
+    assert [(r.outcome, r.message) for r in of_rule(result.results,
+                                                    "apic-gateway-replicas-below-ha")] == [
+        (Outcome.NOT_EVALUATED, "CRD gatewayclusters.gateway.apiconnect.ibm.com is not installed"),
+        (Outcome.NOT_EVALUATED, "CRD apiconnectclusters.apiconnect.ibm.com is not installed")]
     # A rule that has objects to judge (the ManagementCluster was read): a kind
     # the cluster does not serve has no objects, and adds nothing.
     assert [r.outcome for r in of_rule(result.results, "apic-template-override")] == [
@@ -297,7 +302,7 @@ def test_the_plugin_takes_the_same_options(pytester: pytest.Pytester) -> None:
                    "--upgrade-connect-timeout", "--upgrade-read-timeout", "--upgrade-record",
                    "--upgrade-snapshot", "--upgrade-datapower-secret",
                    "--upgrade-kong-admin-url", "--upgrade-api7-dashboard-url",
-                   "--upgrade-ca-bundle"):
+                   "--upgrade-ca-bundle", "--upgrade-datapower-tls-server-name"):
         assert option in help_text, option
 
 

@@ -153,6 +153,44 @@ def test_a_certificate_that_does_not_name_the_pod_ip_is_refused(ca: trustme.CA, 
     assert peers[1]["error"].endswith("): the server's certificate does not name 127.0.0.2")
 
 
+def test_a_certificate_for_a_service_name_is_verified_with_the_tls_server_name(
+        ca: trustme.CA, ca_bundle: str, other_ca_bundle: str) -> None:
+    """The REST management certificate names gw.example, not the pod IPs: by
+    IP it fails with the name-mismatch reason; with
+    --datapower-tls-server-name gw.example the chain and that name are
+    verified while the pod IP is dialled. Verification stays on: a wrong name
+    or an untrusted CA still fails."""
+    service_cert = ca.issue_cert("gw.example")
+    entries = peering_entries(IPS[:2], primary=IPS[0])
+    with datapower_pods([route(entries)] * 2, service_cert) as servers:
+        port = servers[0].port
+        by_ip = run_probes(PODS[:2], options(port, ca_bundle=ca_bundle), admin_secret())
+        named = run_probes(PODS[:2], options(port, ca_bundle=ca_bundle,
+                                             datapower_tls_server_name="gw.example"),
+                           admin_secret())
+        wrong = run_probes(PODS[:1], options(port, ca_bundle=ca_bundle,
+                                             datapower_tls_server_name="other.example"),
+                           admin_secret())
+        untrusted = run_probes(PODS[:1], options(port, ca_bundle=other_ca_bundle,
+                                                 datapower_tls_server_name="gw.example"),
+                               admin_secret())
+        seen = [server.paths() for server in servers]
+    [refused] = by_ip.unavailable
+    assert refused.reason.startswith("the DataPower REST management interface of gateway "
+                                     "StatefulSet apic/gwv6 did not answer (gwv6-0: TLS "
+                                     "verification failed (")
+    assert "): the server's certificate does not name 127.0.0.1; gwv6-1: TLS" in refused.reason
+    assert named.unavailable == []
+    assert [peer["entries"] for peer in named.resources[0].body["peers"]] == [entries, entries]
+    assert seen == [[PEERING_PATH], [PEERING_PATH]]  # only the named probe got through
+    [mismatch] = wrong.unavailable
+    assert mismatch.reason.endswith("): the server's certificate does not name other.example)")
+    [unknown_ca] = untrusted.unavailable
+    assert "give the CA that signed the server's certificate with --ca-bundle" in unknown_ca.reason
+    for read in (by_ip, named, wrong, untrusted):
+        assert_no_credential(read)
+
+
 @pytest.mark.parametrize(("secrets", "option", "reason"), [
     (admin_secret(), None, "no credentials for the DataPower REST management interface: give the Secret "
      "holding them with --datapower-secret NAMESPACE/NAME (keys username and password)"),

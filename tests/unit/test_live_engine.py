@@ -46,6 +46,7 @@ class ProbeOptions:
     kong_admin_urls: tuple[str, ...] = ()
     api7_dashboard_urls: tuple[str, ...] = ()
     ca_bundle: str | None = None
+    datapower_tls_server_name: str | None = None
 
 
 class ClusterConfigError(Exception):
@@ -75,7 +76,7 @@ def read_cluster(options: ClusterOptions, wanted: Sequence[WantedKind]
     return LiveRead("cluster://prod", [_mgmt()], requests=3), Secrets()
 
 
-def wanted_kinds(rules: Sequence[Rule]) -> list[WantedKind]:
+def wanted_kinds(rules: Sequence[Rule], named: Sequence[str] = ()) -> list[WantedKind]:
     CALLS.append(("wanted_kinds", len(rules)))
     return [WantedKind("management.apiconnect.ibm.com", "ManagementCluster")]
 

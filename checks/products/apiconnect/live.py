@@ -24,6 +24,7 @@ from checks.model import NotEvaluated, Resource, Severity, Verdict, Violation
 from checks.objects import describe, first_present, is_missing, lookup, split_path
 from checks.products.apiconnect.declarations import RECONCILED, VERSION_FIELDS
 from checks.products.timestamps import describe_age, epoch_seconds
+from checks.sources.live.model import Unavailable
 
 
 @object_check("apic-reconciled", {
@@ -150,6 +151,11 @@ def backup_recent(resources: Sequence[Resource], params: Params,
             yield NotEvaluated(planned.reason, resource=subject)
             continue
         namespace = subject.namespace or ""
+        unread = _unread_backup_kinds(params["backups"], namespace, ctx.unread)
+        if len(unread) == len(params["backups"]):
+            yield NotEvaluated("no backup kind could be read from the cluster: "
+                               + "; ".join(unread), resource=subject)
+            continue
         backups = []
         for selector in params["backups"]:
             if selector.get("covers_namespaces"):
@@ -158,6 +164,22 @@ def backup_recent(resources: Sequence[Resource], params: Params,
             else:
                 backups += [r for r in here if _is(r, selector) and r.namespace == namespace]
         yield from _judge(subject, [_classify(b, params) for b in backups], limit, now)
+
+
+def _unread_backup_kinds(selectors: Sequence[Mapping[str, Any]], namespace: str,
+                         unread: Sequence[Unavailable]) -> list[str]:
+    """Why each backup kind that could not be read for ``namespace`` was not
+    (a CRD not installed, a refused list), one reason per kind. Only when no
+    backup kind could be read does "no completed backup" mean nothing."""
+    reasons = []
+    for selector in selectors:
+        for item in unread:
+            covers = (item.namespace is None or item.namespace == namespace
+                      or bool(selector.get("covers_namespaces")))
+            if (item.group, item.kind) == (selector["group"], selector["kind"]) and covers:
+                reasons.append(item.reason)
+                break
+    return reasons
 
 
 def _judge(subject: Resource, backups: Sequence[_Backup], limit: float,

@@ -12,17 +12,26 @@ cluster will run; each finding says which target was assumed.
 Entries of another ``software`` (cert-manager) are API versions that software
 removed: the Kubernetes version does not decide them, so they are always
 reported, in that software's words.
+
+A live object is judged by the apiVersion its manifest was last applied in
+(``kubectl.kubernetes.io/last-applied-configuration``), as pluto does for
+clusters: the API server answers in whatever version the client asks and
+converts what it stores, so the version an object is read in says nothing;
+the one the user's manifests apply is what breaks after the upgrade. A live
+object without that annotation has nothing to judge.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
 from checks.engine.versions import Version, parse_version
-from checks.model import NotEvaluated, Resource, Severity, Verdict, Violation
+from checks.model import JsonPath, NotEvaluated, Resource, Severity, Verdict, Violation
+from checks.sources.live.origins import is_live_origin
 
 KUBERNETES = "kubernetes"
 _RELEASE = {"type": "string", "pattern": r"^\d+\.\d+$"}
@@ -42,6 +51,8 @@ _ENTRY = {
 }
 
 Entry = Mapping[str, Any]
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+_LAST_APPLIED_PATH: JsonPath = ("metadata", "annotations", LAST_APPLIED)
 
 
 Table = tuple[dict[tuple[str, str], Entry], Version | None]
@@ -77,15 +88,23 @@ def _newest_release(params: Params) -> tuple[str, str] | None:
 def api_removed(resource: Resource, params: Params, ctx: UpgradeContext) -> Iterator[Verdict]:
     """The object's apiVersion is removed (blocker) or deprecated (warning) at the target."""
     by_key, newest = _table(params["removals"])
-    entry = by_key.get((resource.api_version, resource.kind))
+    api_version, applied = resource.api_version, ""
+    path: JsonPath = ("apiVersion",)
+    if is_live_origin(resource.origin.path):
+        last = _last_applied_api_version(resource)
+        if last is None:
+            return
+        api_version, path = last, _LAST_APPLIED_PATH
+        applied = f" (last applied in that version, {LAST_APPLIED})"
+    entry = by_key.get((api_version, resource.kind))
     if entry is None:
         return
-    what = f"{resource.api_version} {resource.kind}"
+    what = f"{api_version} {resource.kind}{applied}"
     software = entry.get("software", KUBERNETES)
     if software != KUBERNETES:
         yield Violation(f"{what} is a legacy {software} API version: {software} "
                         f"{entry['removed_in']} no longer serves it; use {entry['replacement']}",
-                        ("apiVersion",), observed=resource.api_version,
+                        path, observed=api_version,
                         expected=entry["replacement"])
         return
     given = ctx.path(KUBERNETES).target
@@ -93,7 +112,7 @@ def api_removed(resource: Resource, params: Params, ctx: UpgradeContext) -> Iter
     if target is None:  # a table of cert-manager entries only, and no --target
         yield NotEvaluated(f"{what} is removed in Kubernetes {entry['removed_in']}, but the "
                            "target Kubernetes version is unknown; give --target "
-                           "kubernetes=1.xx", ("apiVersion",))
+                           "kubernetes=1.xx", path)
         return
     said = (f"target {target}" if given else
             f"target: newest in the table, {newest} — give --target kubernetes=X")
@@ -101,11 +120,27 @@ def api_removed(resource: Resource, params: Params, ctx: UpgradeContext) -> Iter
     deprecated = parse_version(KUBERNETES, entry["deprecated_in"])
     if target >= removed:
         yield Violation(f"{what} is no longer served in Kubernetes {entry['removed_in']} "
-                        f"({said}); use {entry['replacement']}", ("apiVersion",),
-                        observed=resource.api_version, expected=entry["replacement"])
+                        f"({said}); use {entry['replacement']}", path,
+                        observed=api_version, expected=entry["replacement"])
     elif target >= deprecated:
         yield Violation(f"{what} is deprecated since Kubernetes {entry['deprecated_in']} and "
                         f"removed in {entry['removed_in']} ({said}); migrate to "
-                        f"{entry['replacement']} before that upgrade", ("apiVersion",),
-                        observed=resource.api_version, expected=entry["replacement"],
+                        f"{entry['replacement']} before that upgrade", path,
+                        observed=api_version, expected=entry["replacement"],
                         severity=Severity.WARNING)
+
+
+def _last_applied_api_version(resource: Resource) -> str | None:
+    """The apiVersion of the manifest ``kubectl apply`` last applied, when
+    the object carries one (a JSON document in an annotation)."""
+    metadata = resource.body.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
+    text = annotations.get(LAST_APPLIED) if isinstance(annotations, Mapping) else None
+    if not isinstance(text, str) or not text.strip():
+        return None
+    try:
+        applied = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    version = applied.get("apiVersion") if isinstance(applied, Mapping) else None
+    return version if isinstance(version, str) and version else None

@@ -171,6 +171,14 @@ _BUILTIN_GROUP_SUFFIXES = (".k8s.io", ".openshift.io")
 _BUILTIN_GROUPS = frozenset({"", "apps", "batch", "autoscaling", "policy"})
 
 
+#: Rules that judge the live objects other rules read and list no kind of
+#: their own: ``k8s-removed-api`` judges the apiVersion an object was last
+#: applied in, which listing ~45 more kinds would not make worth the
+#: requests (the API server answers in any version it is asked for).
+#: Rule ids are a contract (RULES.md), so naming them here is stable.
+JUDGES_LISTED_OBJECTS = frozenset({"k8s-removed-api"})
+
+
 def guess_plural(kind: str) -> str:
     """The resource name the API server derives from a kind when nothing
     declares it: lower case; "s" takes "es", "y" becomes "ies", else "s"."""
@@ -206,6 +214,26 @@ def not_served_reason(wanted: WantedKind) -> str:
     return f"CRD {resource} is not installed"
 
 
+#: How ``not_served_reason`` ends: the kind does not exist on this cluster.
+#: The second is a built-in or platform API group the cluster lacks (an
+#: OpenShift group on Kubernetes): unlike a CRD that is not installed, no
+#: installation of the product can be there.
+NOT_INSTALLED_ENDING = "is not installed"
+PLATFORM_LACKS_ENDING = "is not served by this cluster"
+NOT_SERVED_ENDINGS = (NOT_INSTALLED_ENDING, PLATFORM_LACKS_ENDING)
+
+
+def is_not_served_reason(reason: str) -> bool:
+    """Does ``reason`` say the cluster has no such kind (rather than refusing
+    or failing to read it)? A kind that does not exist has no objects."""
+    return reason.endswith(NOT_SERVED_ENDINGS)
+
+
+def platform_lacks(reason: str) -> bool:
+    """Does ``reason`` say the cluster's platform has no such API group?"""
+    return reason.endswith(PLATFORM_LACKS_ENDING)
+
+
 def _groups_of_pattern(pattern: str, kind: str) -> list[str]:
     """Groups an apiVersion pattern (``management.apiconnect.ibm.com/*``,
     ``v1``, ``apps/v1``, ``*``) selects for ``kind``."""
@@ -231,17 +259,21 @@ def _kinds_of_selector(api_version: str | None, kinds: Iterable[str]) -> Iterabl
                 yield WantedKind(group, kind)
 
 
-def wanted_kinds(rules: Sequence[RuleLike]) -> list[WantedKind]:
+def wanted_kinds(rules: Sequence[RuleLike], named: Iterable[str] = ()) -> list[WantedKind]:
     """The kinds a live scan for these rules lists: each rule's selectors
     (Helm-chart selectors, selectors without a kind and the probes' own
     kinds, ``PROBE_GROUP``, are skipped; a kind
     without a group is looked up in ``KNOWN_KINDS``, unknown ones skipped),
     plus what the API Connect live templates read when an API Connect rule
     is selected. Rules that only read manifests (``mode: static``) read
-    nothing from a cluster. Deduplicated, sorted."""
+    nothing from a cluster, nor do those of ``JUDGES_LISTED_OBJECTS`` unless
+    the user ``named`` them (``-k k8s-removed-api``, ``rbac --rules``).
+    Deduplicated, sorted."""
     wanted: set[WantedKind] = set()
+    named = frozenset(named)
     for rule in rules:
-        if rule.mode == "static":
+        if rule.mode == "static" or (rule.id in JUDGES_LISTED_OBJECTS
+                                     and rule.id not in named):
             continue
         if rule.product == LIVE_TEMPLATE_PRODUCT:
             wanted.update(LIVE_TEMPLATE_KINDS)

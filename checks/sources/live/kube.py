@@ -87,10 +87,14 @@ class SecretValues(Mapping[str, bytes]):
 
 
 class ClusterSecretReader:
-    """``SecretReader`` over the scan's own connection."""
+    """``SecretReader`` over the scan's own connection. Its GETs happen after
+    ``read_cluster`` returned (the probes ask for credentials): each one is
+    added to the requests of the scan's ``LiveRead`` as it is made, so the
+    reports count every request the cluster saw."""
 
-    def __init__(self, http: KubeHttp) -> None:
+    def __init__(self, http: KubeHttp, counted: LiveRead | None = None) -> None:
         self._http = http
+        self._counted = counted
 
     @property
     def requests(self) -> int:
@@ -98,7 +102,10 @@ class ClusterSecretReader:
 
     def read(self, namespace: str, name: str) -> Mapping[str, bytes] | Unavailable:
         path = f"/api/v1/namespaces/{quote(namespace, safe='')}/secrets/{quote(name, safe='')}"
+        before = self._http.requests
         answer = self._http.get(path)
+        if self._counted is not None:
+            self._counted.requests += self._http.requests - before
         if isinstance(answer, Failure):
             if answer.status == 404:
                 reason = f"Secret {namespace}/{name} not found (404)"
@@ -227,7 +234,7 @@ def read_cluster(options: ClusterOptions,
             if version.status is None:  # nothing answers: do not retry every request
                 reason = f"cluster unreachable: {refused_reason(version, 'get', '/version')}"
                 read.unavailable = [Unavailable(w.group, w.kind, None, reason) for w in kinds]
-                return read, ClusterSecretReader(http)
+                return read, ClusterSecretReader(http, read)
         elif isinstance(version, dict) and version.get("gitVersion"):
             read.server_version = str(version["gitVersion"])
         found = discover(http, kinds)
@@ -249,4 +256,4 @@ def read_cluster(options: ClusterOptions,
                                 for w in kinds if w not in done)
     finally:
         read.requests = http.requests
-    return read, ClusterSecretReader(http)
+    return read, ClusterSecretReader(http, read)

@@ -95,9 +95,11 @@ def role_documents(wanted: Sequence[WantedKind], name: str = "upgrade-lint",
 
 
 def role_yaml(rules: Sequence[RuleLike], name: str = "upgrade-lint",
-              namespaces: Sequence[str] = (), sa_namespace: str | None = None) -> str:
-    """The YAML ``upgrade-lint rbac`` prints."""
-    docs = role_documents(wanted_kinds(rules), name, namespaces, sa_namespace)
+              namespaces: Sequence[str] = (), sa_namespace: str | None = None,
+              named: Sequence[str] = ()) -> str:
+    """The YAML ``upgrade-lint rbac`` prints; ``named``: the rule ids given
+    with ``--rules`` (see ``wanted_kinds``)."""
+    docs = role_documents(wanted_kinds(rules, named), name, namespaces, sa_namespace)
     ids = ", ".join(r.id for r in rules if r.mode != "static") or "none"
     lines = ["Least-privilege access for `upgrade-lint scan --cluster`: get/list on what",
              *textwrap.wrap(f"these rules read: {ids}.", 76, break_on_hyphens=False),

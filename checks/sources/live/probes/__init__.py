@@ -45,6 +45,10 @@ class ProbeOptions:
     api7_dashboard_urls: tuple[str, ...] = ()
     ca_bundle: str | None = None            # private CA; verification is ON by default
     timeout: float = 10.0
+    #: The name the gateway pods' REST management certificate carries (it
+    #: seldom names the pod IP): verified instead of the IP, as kubectl's
+    #: --tls-server-name.
+    datapower_tls_server_name: str | None = None
 
 
 def run_probes(cluster: Sequence[Resource], options: ProbeOptions, secrets: SecretReader | None) -> LiveRead:
@@ -57,7 +61,8 @@ def run_probes(cluster: Sequence[Resource], options: ProbeOptions, secrets: Secr
     client = HttpClient(ca_bundle=options.ca_bundle, timeout=options.timeout)
     if pods:
         credentials = datapower.read_credentials(options.datapower_secret, secrets)
-        peering = datapower.probe_datapower(pods, client, options.datapower_port, credentials)
+        peering = datapower.probe_datapower(pods, client, options.datapower_port, credentials,
+                                            options.datapower_tls_server_name)
         read.resources += peering.resources
         read.unavailable += peering.unavailable
     for option in options.kong_admin_urls:

@@ -110,9 +110,12 @@ def read_credentials(secret_option: str | None,
 
 
 def probe_datapower(pods: Sequence[GatewayPod], client: HttpClient, port: int,
-                    credentials: tuple[str, str] | str) -> PeeringRead:
+                    credentials: tuple[str, str] | str,
+                    server_name: str | None = None) -> PeeringRead:
     """Ask every gateway pod for its peering status; one object per
-    StatefulSet. A StatefulSet none of whose pods answered is Unavailable."""
+    StatefulSet. A StatefulSet none of whose pods answered is Unavailable.
+    ``server_name``: the name the pods' REST management certificate carries
+    (``--datapower-tls-server-name``), verified instead of the pod IP."""
     read = PeeringRead([], [])
     groups: dict[tuple[str, str], list[GatewayPod]] = {}
     for pod in pods:
@@ -124,7 +127,7 @@ def probe_datapower(pods: Sequence[GatewayPod], client: HttpClient, port: int,
     headers = {"Authorization": basic_auth(*credentials)}
     for (namespace, stateful_set), members in sorted(groups.items()):
         members.sort(key=lambda pod: (pod.ordinal is None, pod.ordinal or 0, pod.name))
-        peers = [_ask(pod, client, port, headers) for pod in members]
+        peers = [_ask(pod, client, port, headers, server_name) for pod in members]
         if all("error" in peer for peer in peers):
             failures = "; ".join(f"{peer['pod']}: {peer['error']}" for peer in peers)
             read.unavailable.append(Unavailable(
@@ -135,11 +138,13 @@ def probe_datapower(pods: Sequence[GatewayPod], client: HttpClient, port: int,
     return read
 
 
-def _ask(pod: GatewayPod, client: HttpClient, port: int, headers: Mapping[str, str]) -> dict[str, Any]:
+def _ask(pod: GatewayPod, client: HttpClient, port: int, headers: Mapping[str, str],
+         server_name: str | None = None) -> dict[str, Any]:
     """One pod's peering entries, or the error that stands for them."""
     if pod.ip is None:
         return {"pod": pod.name, "error": "the pod has no IP address in its status"}
-    answer = client.get_json(Target("https", pod.ip, port, STATUS_PATH), headers=headers, what=WHAT)
+    target = Target("https", pod.ip, port, STATUS_PATH, server_name=server_name)
+    answer = client.get_json(target, headers=headers, what=WHAT)
     if isinstance(answer, Failure):
         return {"pod": pod.name, "error": answer.reason + (SELF_SIGNED_HINT if answer.tls else "")}
     if answer.status != 200:

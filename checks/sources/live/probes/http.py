@@ -49,6 +49,10 @@ class Target:
     path: str
     #: Userinfo of the URL, used as basic auth; never shown.
     userinfo: tuple[str, str] | None = None
+    #: The name the server's certificate must carry, when it is not ``host``
+    #: (a pod reached by IP whose certificate names a service): sent as SNI
+    #: and verified like kubectl's ``--tls-server-name``.
+    server_name: str | None = None
 
     @property
     def authority(self) -> str:
@@ -68,7 +72,8 @@ class Target:
     def at(self, path: str) -> Target:
         """The same server, another path (the base path kept as a prefix)."""
         base = self.path.split("?", 1)[0].rstrip("/")
-        return Target(self.scheme, self.host, self.port, base + path, self.userinfo)
+        return Target(self.scheme, self.host, self.port, base + path, self.userinfo,
+                      self.server_name)
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,8 @@ class HttpClient:
             if isinstance(followed, Failure) or followed.origin != target.origin:
                 where = followed.reason if isinstance(followed, Failure) else followed.origin
                 return Failure(f"redirected to another host ({where}): not followed")
-            target = Target(followed.scheme, followed.host, followed.port, followed.path, target.userinfo)
+            target = Target(followed.scheme, followed.host, followed.port, followed.path, target.userinfo,
+                            target.server_name)
         return Failure(f"more than {MAX_REDIRECTS} redirects: not followed")
 
     def _get_once(self, target: Target, headers: Mapping[str, str],
@@ -210,7 +216,7 @@ class HttpClient:
         except ssl.SSLCertVerificationError as exc:
             if exc.verify_code in _NAME_MISMATCH:
                 return Failure(f"TLS verification failed ({exc.verify_message}): the server's certificate "
-                               f"does not name {target.host}")
+                               f"does not name {target.server_name or target.host}")
             return Failure(f"TLS verification failed ({exc.verify_message}): give the CA that signed "
                            "the server's certificate with --ca-bundle", tls=True)
         except ssl.SSLError as exc:
@@ -230,6 +236,9 @@ class HttpClient:
             connection.close()
 
     def _connection(self, target: Target) -> http.client.HTTPConnection:
+        if target.scheme == "https" and target.server_name:
+            return _NamedHTTPSConnection(target.host, target.port, server_name=target.server_name,
+                                         timeout=self.timeout, context=self._context)
         if target.scheme == "https":
             return http.client.HTTPSConnection(target.host, target.port, timeout=self.timeout,
                                                context=self._context)
@@ -266,6 +275,22 @@ class HttpClient:
     def _limit(self) -> str:
         return f"{self.max_bytes // (1024 * 1024)} MiB" if self.max_bytes >= 1024 * 1024 \
             else f"{self.max_bytes} bytes"
+
+
+class _NamedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to ``host`` whose certificate is verified against ``server_name``
+    (sent as SNI): the chain against the same CAs, the name against the one
+    given instead of the address dialled. Verification stays on."""
+
+    def __init__(self, host: str, port: int, *, server_name: str, timeout: float,
+                 context: ssl.SSLContext | None) -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
+        self._server_name = server_name
+        self._verifying = context or ssl.create_default_context()
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)  # the TCP connection to host:port
+        self.sock = self._verifying.wrap_socket(self.sock, server_hostname=self._server_name)
 
 
 def _json_or_none(data: bytes) -> Any:
