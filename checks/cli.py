@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import TextIO
 
 from checks import __version__
-from checks.engine import parallel
+from checks.engine import live_options, parallel
 from checks.engine.catalog import Catalog, CatalogError, Rule, load_catalog, validate_fully
-from checks.engine.request import LiveOptions, build_request
+from checks.engine.live_options import add_live_options, read_live_options
+from checks.engine.request import build_request
 from checks.engine.scan import PreparedScan, prepare_scan
 from checks.handoff import RunOutcome
 from checks.model import Severity
@@ -52,12 +53,7 @@ EPILOG = """exit codes:
 """
 
 
-def _report_path(text: str) -> str:
-    """A report's file name: an empty one (an unset CI variable) must not
-    silently write no report."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("expects a file name, or - for standard output")
-    return text
+_report_path = live_options.nonempty_path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -124,7 +120,8 @@ def _parser() -> argparse.ArgumentParser:
                            "gitignore-style pattern, e.g. 'ci/*.yml' or '**/templates/**' "
                            "(repeatable; a .upgradelintignore file at the directory's root "
                            "adds more)")
-    _live_arguments(scan)
+    add_live_options(scan.add_argument_group(live_options.TITLE, live_options.DESCRIPTION)
+                     .add_argument)
 
     rules = sub.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=["table", "markdown", "json", "digest"],
@@ -137,57 +134,6 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--rules", metavar="DIR", help="rule catalog directory")
     _rbac_parser(sub)
     return parser
-
-
-def _live_arguments(scan: argparse.ArgumentParser) -> None:
-    """``scan``'s live-source options (the plugin's ``--upgrade-`` ones)."""
-    live = scan.add_argument_group(
-        "live cluster", "the cluster is the current state, manifests the planned one; "
-                        "every request is a read (get/list)")
-    live.add_argument("--cluster", action="store_true",
-                      help="read the cluster of the kubeconfig (the kinds the rules read; the "
-                           "least-privilege role: 'upgrade-lint rbac')")
-    live.add_argument("--kubeconfig", metavar="FILE",
-                      help="kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)")
-    live.add_argument("--context", metavar="NAME", help="kubeconfig context")
-    live.add_argument("--namespace", action="append", default=[], metavar="NS",
-                      help="read only this namespace (repeatable; default: all)")
-    live.add_argument("--exclude-namespace", action="append", default=[], metavar="NS",
-                      help="leave out this namespace (repeatable)")
-    live.add_argument("--connect-timeout", metavar="SECONDS",
-                      help="connect timeout for the cluster (default 10)")
-    live.add_argument("--read-timeout", metavar="SECONDS",
-                      help="read timeout for the cluster (default 60)")
-    live.add_argument("--record", metavar="FILE", type=_report_path,
-                      help="save what was read as a snapshot (.gz: gzip'd; Secrets are "
-                           "recorded as key names only)")
-    live.add_argument("--snapshot", metavar="FILE", type=_report_path,
-                      help="replay a recorded snapshot instead of reading a cluster "
-                           "(findings point to snapshot://FILE/...)")
-    live.add_argument("--datapower-secret", metavar="NS/NAME",
-                      help="Secret with keys username/password for the DataPower REST "
-                           "management interface (gateway peering status)")
-    live.add_argument("--kong-admin-url", action="append", default=[], metavar="URL",
-                      help="Kong control-plane Admin API (repeatable; token from the "
-                           "KONG_ADMIN_TOKEN environment variable)")
-    live.add_argument("--api7-dashboard-url", action="append", default=[], metavar="URL",
-                      help="API7 dashboard (repeatable; token from API7_TOKEN)")
-    live.add_argument("--ca-bundle", metavar="FILE",
-                      help="CA certificates for the product APIs (verification stays on)")
-    live.add_argument("--datapower-tls-server-name", metavar="NAME",
-                      help="the name the gateway pods' REST management certificate carries: "
-                           "verified instead of the pod IP (like kubectl's --tls-server-name)")
-
-
-def _live_options(ns: argparse.Namespace) -> LiveOptions:
-    return LiveOptions(
-        cluster=ns.cluster, kubeconfig=ns.kubeconfig, context=ns.context,
-        namespaces=tuple(ns.namespace), exclude_namespaces=tuple(ns.exclude_namespace),
-        connect_timeout=ns.connect_timeout, read_timeout=ns.read_timeout, record=ns.record,
-        snapshot=ns.snapshot, datapower_secret=ns.datapower_secret,
-        kong_admin_urls=tuple(ns.kong_admin_url),
-        api7_dashboard_urls=tuple(ns.api7_dashboard_url), ca_bundle=ns.ca_bundle,
-        datapower_tls_server_name=ns.datapower_tls_server_name)
 
 
 #: Builtin pytest plugins a rule scan never uses. Each costs start-up time, and
@@ -267,7 +213,7 @@ def _prepare(ns: argparse.Namespace, stdin_data: bytes | None) -> PreparedScan |
             installations=ns.installation, base=ns.base, baseline=ns.baseline,
             gate_all=ns.gate_all, exclude=ns.exclude,
             encode_results=json_encoder(ns.json, ns.fail_on, ns.require_evaluated),
-            live=_live_options(ns))
+            live=read_live_options(lambda name: getattr(ns, name)))
     except ValueError:
         return None
     if request.jobs < 2 or stdin_data is not None or request.live:

@@ -24,6 +24,8 @@ import pytest
 
 from checks.engine.catalog import CatalogError, load_catalog
 from checks.engine.items import ItemSpec, group_items
+from checks.engine.live_options import DESCRIPTION as LIVE_DESCRIPTION
+from checks.engine.live_options import add_live_options, read_live_options
 from checks.engine.request import LiveOptions, build_request
 from checks.engine.scan import ScanRequest, ScanResult, ScanUsageError, load_scan, run_scan
 from checks.engine.upgrade_path import ScanContext
@@ -94,38 +96,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--upgrade-exclude", action="append", default=[], metavar="GLOB",
                     help="leave out files below a scanned directory matching this "
                          "gitignore-style pattern (repeatable; .upgradelintignore adds more)")
-    live = parser.getgroup("upgrade-lint live", "upgrade-lint: a live cluster as the current "
-                                                "state (the scan then runs in one process)")
-    live.addoption("--upgrade-cluster", action="store_true",
-                   help="read the current state from the cluster of the kubeconfig (read-only "
-                        "LISTs of the kinds the rules read; see 'upgrade-lint rbac')")
-    live.addoption("--upgrade-kubeconfig", metavar="FILE",
-                   help="kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)")
-    live.addoption("--upgrade-context", metavar="NAME", help="kubeconfig context")
-    live.addoption("--upgrade-namespace", action="append", default=[], metavar="NS",
-                   help="read only this namespace (repeatable; default: all)")
-    live.addoption("--upgrade-exclude-namespace", action="append", default=[], metavar="NS",
-                   help="leave out this namespace (repeatable)")
-    live.addoption("--upgrade-connect-timeout", metavar="SECONDS",
-                   help="cluster connect timeout (default 10)")
-    live.addoption("--upgrade-read-timeout", metavar="SECONDS",
-                   help="cluster read timeout (default 60)")
-    live.addoption("--upgrade-record", metavar="FILE",
-                   help="save what was read as a snapshot (.gz: gzip'd; Secrets as key names)")
-    live.addoption("--upgrade-snapshot", metavar="FILE",
-                   help="replay a recorded snapshot instead of reading a cluster")
-    live.addoption("--upgrade-datapower-secret", metavar="NS/NAME",
-                   help="Secret with keys username/password for the DataPower REST "
-                        "management interface (gateway peering status)")
-    live.addoption("--upgrade-kong-admin-url", action="append", default=[], metavar="URL",
-                   help="Kong control-plane Admin API (repeatable; token from KONG_ADMIN_TOKEN)")
-    live.addoption("--upgrade-api7-dashboard-url", action="append", default=[], metavar="URL",
-                   help="API7 dashboard (repeatable; token from API7_TOKEN)")
-    live.addoption("--upgrade-ca-bundle", metavar="FILE",
-                   help="CA certificates for the product APIs (TLS verification stays on)")
-    live.addoption("--upgrade-datapower-tls-server-name", metavar="NAME",
-                   help="the name the gateway pods' REST management certificate carries: "
-                        "verified instead of the pod IP (like kubectl's --tls-server-name)")
+    add_live_options(parser.getgroup("upgrade-lint live", "upgrade-lint: "
+                                     + LIVE_DESCRIPTION).addoption, prefix="upgrade-")
     # Set by `upgrade-lint scan`: collect nothing but the rule items.
     group.addoption("--upgrade-lint-only", action="store_true", help=argparse.SUPPRESS)
 
@@ -192,19 +164,8 @@ def _request_from_options(config: pytest.Config, paths: Sequence[str]) -> ScanRe
 
 def live_options(config: pytest.Config) -> LiveOptions:
     """The ``--upgrade-cluster`` family of options."""
-    option = config.getoption
-    return LiveOptions(
-        cluster=bool(option("upgrade_cluster")), kubeconfig=option("upgrade_kubeconfig"),
-        context=option("upgrade_context"), namespaces=tuple(option("upgrade_namespace")),
-        exclude_namespaces=tuple(option("upgrade_exclude_namespace")),
-        connect_timeout=option("upgrade_connect_timeout"),
-        read_timeout=option("upgrade_read_timeout"), record=option("upgrade_record"),
-        snapshot=option("upgrade_snapshot"), datapower_secret=option("upgrade_datapower_secret"),
-        kong_admin_urls=tuple(option("upgrade_kong_admin_url")),
-        api7_dashboard_urls=tuple(option("upgrade_api7_dashboard_url")),
-        ca_bundle=option("upgrade_ca_bundle"),
-        datapower_tls_server_name=option("upgrade_datapower_tls_server_name"),
-        named_rules=tuple(re.findall(r"[\w.:/+-]+", option("keyword") or "")))
+    return read_live_options(config.getoption, prefix="upgrade-", named_rules=tuple(
+        re.findall(r"[\w.:/+-]+", config.getoption("keyword") or "")))
 
 
 def _jobs(config: pytest.Config) -> str:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.model import Origin, Resource
-from checks.sources.live.model import PROBE_API_VERSION, PROBE_GROUP, Unavailable
+from checks.sources.live.model import PROBE_GROUP, Unavailable
 from checks.sources.live.probes.http import Failure, HttpClient, Target, status_reason, token_sent
-from checks.sources.live.probes.kong_admin import ProbeResult, utc_now
+from checks.sources.live.probes.kong_admin import ProbeResult, api_status, utc_now
 
 KIND = "API7DashboardStatus"
 TOKEN_ENV = "API7_TOKEN"
@@ -53,17 +52,8 @@ def probe_api7(target: Target, namespace: str | None, client: HttpClient, token:
     instances = _instances(target, client, headers, credentials)
     if isinstance(instances, str):
         return unavailable(instances)
-    body = {
-        "apiVersion": PROBE_API_VERSION,
-        "kind": KIND,
-        "metadata": {"name": target.authority, "namespace": namespace},
-        "url": target.shown,
-        "version": version,
-        "gateways": instances,
-        "probedAt": probed_at,
-    }
-    result.resource = Resource(PROBE_API_VERSION, KIND, target.authority, body,
-                               Origin(path=target.shown, line=0), namespace)
+    result.resource = api_status(KIND, target, namespace, {
+        "version": version, "gateways": instances, "probedAt": probed_at})
     return result
 
 

@@ -68,18 +68,20 @@ def probe_kong(target: Target, namespace: str | None, client: HttpClient, token:
     data_planes = _data_planes(target, client, headers, credentials, node)
     if isinstance(data_planes, str):
         return unavailable(data_planes)
-    body = {
-        "apiVersion": PROBE_API_VERSION,
-        "kind": KIND,
-        "metadata": {"name": target.authority, "namespace": namespace},
-        "url": target.shown,
-        "node": node,
-        "dataPlanes": data_planes,
-        "probedAt": probed_at,
-    }
-    result.resource = Resource(PROBE_API_VERSION, KIND, target.authority, body,
-                               Origin(path=target.shown, line=0), namespace)
+    result.resource = api_status(KIND, target, namespace, {
+        "node": node, "dataPlanes": data_planes, "probedAt": probed_at})
     return result
+
+
+def api_status(kind: str, target: Target, namespace: str | None,
+               fields: dict[str, Any]) -> Resource:
+    """The probe object of one product API (Kong Admin API, API7 dashboard):
+    named by the API's host and port, located at its URL (no userinfo)."""
+    body = {"apiVersion": PROBE_API_VERSION, "kind": kind,
+            "metadata": {"name": target.authority, "namespace": namespace},
+            "url": target.shown, **fields}
+    return Resource(PROBE_API_VERSION, kind, target.authority, body,
+                    Origin(path=target.shown, line=0), namespace)
 
 
 def _node(root: dict[str, Any]) -> dict[str, Any]:
