@@ -206,13 +206,21 @@ class APIHandler(BaseHTTPRequestHandler):
             RequestRecord(method, split.path, self._query, 0, None, accept, self._verb),
             write=method in WRITE_METHODS and not self._is_access_review(),
         )
+        self._logged = False
+
+        def log_answer() -> None:
+            """Log the answer before its bytes leave: a client that has its answer
+            must find it in the log (with Nagle off, it can be back first)."""
+            if not self._logged:
+                self._logged = True
+                api._answered(slot, RequestRecord(
+                    method, split.path, self._query, self._status, self._user, accept, self._verb))
+
+        self._log_answer = log_answer
         try:
             self._dispatch(api, method, split.path + ("?" + split.query if split.query else ""), info)
         finally:
-            record = RequestRecord(
-                method, split.path, self._query, self._status, self._user, accept, self._verb
-            )
-            api._answered(slot, record)
+            log_answer()  # no answer sent (a dropped connection): logged as it ended
 
     def _is_access_review(self) -> bool:
         """The only POSTs a read-only client sends: "may I?" questions (`kubectl auth can-i [--list]`)."""
@@ -230,6 +238,7 @@ class APIHandler(BaseHTTPRequestHandler):
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
+        self._log_answer()
         self.end_headers()
         if self._method != "HEAD":
             self.wfile.write(body)
