@@ -287,14 +287,21 @@ def test_xdist_workers_stop_waiting_when_the_controllers_scan_fails(
         pytester: pytest.Pytester) -> None:
     """Workers wait for the controller's scan: a scan that fails must release
     them at once (no wait for xdist's shutdown timeout) and be reported once."""
-    rules = pytester.path / "rules"
-    write(rules / "kong" / "bad.yaml", "id: bad\nseverity: fatal\n")
-    result = pytester.runpytest_subprocess("--upgrade-lint", "demo", "--upgrade-rules",
-                                           str(rules), "-n", "2", "-p", "no:cacheprovider",
+    pytester.makeconftest('''
+        from pathlib import Path
+
+        def pytest_sessionfinish(session):
+            workerid = getattr(session.config, "workerinput", {}).get("workerid")
+            if workerid:  # reached only by a worker that stopped waiting (not killed)
+                Path(f"ended-{workerid}").write_text("")
+    ''')
+    write(pytester.path / "old.json", "not a report\n")  # the scan reads it, the workers do not
+    result = pytester.runpytest_subprocess("--upgrade-lint", "demo", "--upgrade-baseline",
+                                           "old.json", "-n", "2", "-p", "no:cacheprovider",
                                            timeout=60)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: rule catalog is invalid:"])
-    assert result.duration < 8, result.duration  # xdist's shutdown timeout is 10 s
+    result.stderr.fnmatch_lines(["ERROR: --baseline old.json: not an upgrade-lint JSON report*"])
+    assert sorted(p.name for p in pytester.path.glob("ended-gw*")) == ["ended-gw0", "ended-gw1"]
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
