@@ -18,6 +18,7 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ from checks.engine.items import ItemSpec, group_items
 from checks.engine.live_options import DESCRIPTION as LIVE_DESCRIPTION
 from checks.engine.live_options import add_live_options, read_live_options
 from checks.engine.request import LiveOptions, build_request
-from checks.engine.scan import ScanRequest, ScanResult, ScanUsageError, load_scan, run_scan
+from checks.engine.scan import ScanRequest, ScanResult, ScanUsageError, run_scan
 from checks.engine.upgrade_path import ScanContext
 from checks.handoff import RunOutcome
 from checks.model import Outcome, Resource, Result, Severity
@@ -40,7 +41,7 @@ from checks.rule_items import RuleItem, ScanCollector, run_lean
 from checks.sources.files import DEFAULT_MAX_FILE_BYTES
 from checks.sources.helm import CHARTS
 from checks.timings import mark
-from checks.xdist_share import SharedScan, distributing, shared_scan_path
+from checks.xdist_share import SharedScan, distributing, shared_scan_path, wait_for_scan
 
 PRODUCT_MARKERS = {
     "apiconnect": "IBM API Connect / DataPower rules",
@@ -117,6 +118,7 @@ def pytest_configure(config: pytest.Config) -> None:
     session = UpgradeLintSession(config, request)
     config.pluginmanager.register(session, SESSION_PLUGIN)
     if distributing(config):
+        session.deferred = True
         config.pluginmanager.register(SharedScan(session), "upgrade-lint-xdist")
 
 
@@ -197,6 +199,8 @@ class UpgradeLintSession:
         self.rule_items = 0
         #: True on an xdist worker that loaded the controller's scan (see xdist_share).
         self.shared = False
+        #: True on the xdist controller: the scan runs after the workers start.
+        self.deferred = False
         self._with_objects: ScanResult | None = None
         #: The session ends in a usage error: no reports (they would claim a pass).
         self.usage_error = False
@@ -206,12 +210,19 @@ class UpgradeLintSession:
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         mark("pytest: session start")
+        if not self.deferred:  # the xdist controller scans once its workers start
+            self.run_scan()
+
+    def run_scan(self) -> None:
+        """The scan (or, on an xdist worker, the controller's results)."""
         outcome = _run_outcome(self.config)
         shared = shared_scan_path(self.config)
         try:
             if shared is not None:
-                self.scan = load_scan(shared, load_catalog(self.request.rules_dir))
-                self.shared = True
+                self.scan = self._shared_scan(shared)
+                self.shared = self.scan is not None
+                if self.scan is None:  # the controller's scan failed: it reports why
+                    return
             elif outcome is not None and outcome.prepared is not None:
                 self.scan = outcome.prepared.finish()
             else:
@@ -229,6 +240,15 @@ class UpgradeLintSession:
             outcome.crash = exc
             return
         mark("scan: done")
+
+    def _shared_scan(self, path: Path) -> ScanResult | None:
+        """On an xdist worker: the catalog, read while the controller scans, and
+        the controller's results; None when its scan fails (it says why)."""
+        try:
+            catalog = load_catalog(self.request.rules_dir)
+        except CatalogError:
+            return None  # the controller's scan stops on it, and reports it
+        return wait_for_scan(path, catalog)
 
     def pytest_ignore_collect(self) -> bool | None:
         """In ``upgrade-lint scan`` mode nothing but the rule items is collected."""
@@ -377,7 +397,9 @@ class UpgradeLintSession:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.scan is None or self.usage_error:
+        """The summary, where the reports are written: not on an xdist worker,
+        whose terminal nobody reads (building it there cost 0.1 s a worker)."""
+        if self.scan is None or self.usage_error or hasattr(self.config, "workerinput"):
             return
         terminalreporter.section("upgrade-lint")
         report = self.report()

@@ -9,27 +9,42 @@ results and make the same items from them. The controller writes the reports:
 it has the results, and learns from the workers' collection which items
 ``-k``/``-m`` kept.
 
+The controller scans only once xdist has started its workers (in its
+``pytest_collection``, which comes after xdist's ``pytest_sessionstart``):
+their interpreters and pytest start, and they load the rule catalog, while
+the scan runs, instead of after it. A worker then waits for the scan's file,
+which appears whole (written aside, then renamed), or for the mark of a
+failed scan (the controller reports the failure; the worker collects no rule
+item).
+
 Registered by the plugin only when xdist distributes the session; every hook
 here is optional, so nothing changes where xdist is not installed.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from checks.engine.scan import save_scan
+from checks.engine.catalog import Catalog
+from checks.engine.scan import ScanResult, load_scan, save_scan
 
 if TYPE_CHECKING:
     from checks.plugin import UpgradeLintSession
 
 #: ``workerinput`` key of the saved scan's path.
 WORKERINPUT_KEY = "upgrade_lint_scan"
+#: Next to the scan's file: the controller's scan failed, there will be none.
+FAILED_SUFFIX = ".failed"
+#: How often a waiting worker looks for the scan's file (seconds).
+POLL_SECONDS = 0.005
 
 
 def distributing(config: pytest.Config) -> bool:
@@ -40,36 +55,74 @@ def distributing(config: pytest.Config) -> bool:
 
 
 def shared_scan_path(config: pytest.Config) -> Path | None:
-    """On an xdist worker: where the controller saved the scan."""
+    """On an xdist worker: where the controller saves the scan."""
     workerinput: dict[str, Any] = getattr(config, "workerinput", {})
     path = workerinput.get(WORKERINPUT_KEY)
     return Path(path) if path else None
 
 
+def wait_for_scan(path: Path, catalog: Catalog) -> ScanResult | None:
+    """On an xdist worker: the controller's scan once it is saved; None when
+    the controller's scan failed, or the controller is gone."""
+    failed = path.with_name(path.name + FAILED_SUFFIX)
+    parent = os.getppid()
+    while not path.exists():
+        if failed.exists() or os.getppid() != parent:
+            return None
+        time.sleep(POLL_SECONDS)
+    return load_scan(path, catalog)
+
+
 class SharedScan:
-    """The controller's side: save the scan, pass its path, learn the selection."""
+    """The controller's side: scan while the workers start, save the scan,
+    pass its path, learn the selection."""
 
     def __init__(self, session: UpgradeLintSession) -> None:
         self.session = session
-        self.directory: str | None = None
-
-    def pytest_sessionstart(self) -> None:
-        """After the scan (the session plugin's hook runs first), before xdist
-        starts its workers (its hook runs last)."""
-        if self.session.scan is None:
-            return
         self.directory = tempfile.mkdtemp(prefix="upgrade-lint-")
-        save_scan(self.session.scan, Path(self.directory) / "scan.pickle")
+        self.path = Path(self.directory) / "scan.pickle"
+        self.nodes = 0
+        self.published = False
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        if self.directory is not None:
-            node.workerinput[WORKERINPUT_KEY] = str(Path(self.directory) / "scan.pickle")
+        """Called as xdist starts each worker, before the scan."""
+        node.workerinput[WORKERINPUT_KEY] = str(self.path)
+        self.nodes += 1
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self) -> None:
+        """The controller's scan, after xdist's ``pytest_sessionstart`` started
+        the workers, before its ``pytest_collection`` (which collects nothing
+        here); with ``--collect-only`` xdist starts no worker and the
+        controller collects the items itself after this."""
+        try:
+            self.session.run_scan()
+        finally:
+            self.publish()
+
+    def publish(self) -> None:
+        """The scan's file for the workers, or the mark that there is none."""
+        if self.published or not self.nodes:
+            return
+        self.published = True
+        scan = self.session.scan
+        if scan is None:
+            Path(str(self.path) + FAILED_SUFFIX).touch()
+            return
+        part = self.path.with_name(self.path.name + ".part")
+        save_scan(scan, part)
+        os.replace(part, self.path)  # a worker never sees half a file
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        """A session that ends before its scan (an error in another plugin)
+        must not leave the workers waiting while xdist shuts them down."""
+        self.publish()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: Sequence[str]) -> None:
         self.session.select_by_node_ids(ids)
 
     def pytest_unconfigure(self) -> None:
-        if self.directory is not None:
-            shutil.rmtree(self.directory, ignore_errors=True)
+        shutil.rmtree(self.directory, ignore_errors=True)

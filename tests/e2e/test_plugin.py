@@ -266,6 +266,45 @@ def test_xdist_workers_share_the_controllers_scan(pytester: pytest.Pytester,
     assert sorted(p.read_text() for p in pytester.path.glob("worker-gw*")) == ["True", "True"]
 
 
+def test_xdist_workers_start_before_the_controllers_scan(pytester: pytest.Pytester) -> None:
+    """The workers' start-up (interpreter, pytest, rule catalog) runs while
+    the controller scans, not after: each is configured before the scan is
+    done, and still loads it."""
+    pytester.makeconftest('''
+        from pathlib import Path
+
+        def pytest_configure_node(node):
+            plugin = node.config.pluginmanager.get_plugin("upgrade-lint-session")
+            Path(f"node-{node.gateway.id}").write_text(str(plugin.scan is None))
+    ''')
+    result = pytester.runpytest_subprocess("--upgrade-lint", "demo", "-n", "2",
+                                           "-p", "no:cacheprovider")
+    assert (result.parseoutcomes()["failed"], result.parseoutcomes()["passed"]) == (8, 29)
+    assert sorted(p.read_text() for p in pytester.path.glob("node-gw*")) == ["True", "True"]
+
+
+def test_xdist_workers_stop_waiting_when_the_controllers_scan_fails(
+        pytester: pytest.Pytester) -> None:
+    """Workers wait for the controller's scan: a scan that fails must release
+    them at once (no wait for xdist's shutdown timeout) and be reported once."""
+    pytester.makeconftest('''
+        from pathlib import Path
+
+        def pytest_sessionfinish(session):
+            workerid = getattr(session.config, "workerinput", {}).get("workerid")
+            if workerid:  # reached only by a worker that stopped waiting (not killed)
+                Path(f"ended-{workerid}").write_text("")
+    ''')
+    write(pytester.path / "old.json", "not a report\n")  # the scan reads it, the workers do not
+    result = pytester.runpytest_subprocess("--upgrade-lint", "demo", "--upgrade-baseline",
+                                           "old.json", "-n", "2", "-p", "no:cacheprovider",
+                                           timeout=60)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --baseline old.json: not an upgrade-lint JSON report*"])
+    assert sorted(p.name for p in pytester.path.glob("ended-gw*")) == ["ended-gw0", "ended-gw1"]
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
 def test_xdist_worker_reads_the_objects_when_a_test_asks(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_own='''
         def test_gateways(upgrade_resources, upgrade_scan):

@@ -14,9 +14,12 @@ measures, each in a fresh process and in the same run:
 - with ``--compare checkov``, ``checkov -d DIR --framework kubernetes`` when
   checkov is installed;
 - with ``--pytest``, the same scan as ``pytest --upgrade-lint DIR --upgrade-json
-  FILE`` (in an empty directory), again without hypothesis's autoloaded
-  plugin where hypothesis is installed (a test dependency of this project,
-  0.8 s of start-up), and with ``--jobs N`` also under pytest-xdist (``-n N``).
+  FILE`` (in an empty directory), as a user's environment runs it: without
+  hypothesis's pytest plugin (``-p no:hypothesispytest``; hypothesis is a test
+  dependency of this project, not of upgrade-lint, and its autoloaded plugin
+  costs 0.8 s of start-up where it is installed), and with ``--jobs N`` also
+  under pytest-xdist (``-n N``); where hypothesis is installed, once more with
+  its plugin autoloaded, as this project's development environment runs it.
 
 Then, per size, one more ``upgrade-lint scan`` with ``UPGRADE_LINT_TIMINGS=1``
 gives the CPU time of each phase (``checks/timings.py``): parsing on the fast
@@ -27,8 +30,11 @@ the reports; the next regression shows in the phase it comes from.
 Wall time, CPU time (user+sys) and peak RSS come from ``os.wait4`` of each
 child; the median of ``--repeat`` runs is reported. Ratios are
 upgrade-lint / baseline wall time from the same run. The ``checks`` package is
-byte-compiled first, as ``pip install`` leaves it (where
-``PYTHONDONTWRITEBYTECODE`` is set, every run would otherwise compile it).
+byte-compiled first, as ``pip install`` leaves it, and the commands run without
+``PYTHONDONTWRITEBYTECODE``, after one untimed pytest run: pytest rewrites the
+asserts of a plugin's modules on import and caches the result next to them,
+unless bytecode writing is off (then every pytest process, and each xdist
+worker, rewrites the whole package again: 0.4 s of CPU each here).
 """
 
 from __future__ import annotations
@@ -69,9 +75,15 @@ class Run:
     code: int
 
 
+#: The commands' environment: bytecode and pytest's rewritten modules cached,
+#: as a user's installation has them (see the module docstring).
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
 def measure(command: list[str], cwd: Path | None = None) -> Run:
     start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd,
+                            env=ENV)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -119,12 +131,26 @@ def upgrade_lint(corpus: Path, out: Path, jobs: int | None) -> list[str]:
     return command + (["--jobs", str(jobs)] if jobs else [])
 
 
-def pytest_upgrade_lint(corpus: Path, out: Path, workers: int | None) -> list[str]:
+#: Where hypothesis is installed (this project's tests use it), pytest
+#: autoloads its plugin; a user's environment does not have it.
+NO_HYPOTHESIS = ["-p", "no:hypothesispytest"]
+
+
+def pytest_upgrade_lint(corpus: Path, out: Path, workers: int | None,
+                        autoload_hypothesis: bool = False) -> list[str]:
     """The plugin's run of the same scan (run in an empty directory: nothing
     else to collect)."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                "--upgrade-lint", str(corpus), "--upgrade-json", str(out)]
-    return command + (["-n", str(workers)] if workers else [])
+    return (command + ([] if autoload_hypothesis else NO_HYPOTHESIS)
+            + (["-n", str(workers)] if workers else []))
+
+
+def warm_pytest(workdir: Path) -> None:
+    """One untimed pytest run, so pytest's rewritten modules are cached."""
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                    "--upgrade-lint", str(workdir), "--co"], cwd=workdir, env=ENV,
+                   capture_output=True, check=False)
 
 
 #: Phases in the order the summary table lists them.
@@ -134,9 +160,8 @@ PHASES = ("start-up", "parse fast", "parse careful", "load (rest)", "context", "
 
 def phases(corpus: Path, out: Path) -> dict[str, tuple[float, int | None]]:
     """CPU seconds (and documents) of each phase of one ``upgrade-lint scan``."""
-    env = {**os.environ, "UPGRADE_LINT_TIMINGS": "1"}
     done = subprocess.run(upgrade_lint(corpus, out, None), capture_output=True, text=True,
-                          env=env, check=False)
+                          env={**ENV, "UPGRADE_LINT_TIMINGS": "1"}, check=False)
     found: dict[str, tuple[float, int | None]] = {}
     for line in done.stderr.splitlines():
         if line.startswith("upgrade-lint phase "):
@@ -179,15 +204,16 @@ def bench(documents: int, repeat: int, jobs: int | None, compare: str | None,
     if jobs:
         commands[f"upgrade-lint scan --jobs {jobs}"] = (upgrade_lint(corpus, out, jobs), None)
     if with_pytest:
+        warm_pytest(empty)
         commands["pytest --upgrade-lint"] = (pytest_upgrade_lint(corpus, out, None), empty)
-        if importlib.util.find_spec("hypothesis") is not None:
-            # A test dependency of this project, not of upgrade-lint: its pytest
-            # plugin alone costs 0.8 s of start-up where it is installed.
-            commands["pytest --upgrade-lint -p no:hypothesispytest"] = (
-                [*pytest_upgrade_lint(corpus, out, None), "-p", "no:hypothesispytest"], empty)
         if jobs:
             commands[f"pytest --upgrade-lint -n {jobs}"] = (
                 pytest_upgrade_lint(corpus, out, jobs), empty)
+        if importlib.util.find_spec("hypothesis") is not None:
+            # A test dependency of this project, not of upgrade-lint: its pytest
+            # plugin alone costs 0.8 s of start-up where it is installed.
+            commands["pytest --upgrade-lint (hypothesis plugin autoloaded)"] = (
+                pytest_upgrade_lint(corpus, out, None, autoload_hypothesis=True), empty)
     if compare == "checkov" and shutil.which("checkov"):
         commands["checkov"] = (["checkov", "-d", str(corpus), "--framework", "kubernetes",
                                 "--quiet", "--compact"], None)
