@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.sources.live.model import PROBE_GROUP, Unavailable
-from checks.sources.live.probes.http import Failure, HttpClient, Target, status_reason, token_sent
-from checks.sources.live.probes.kong_admin import ProbeResult, api_status, utc_now
+from checks.sources.live.probes.http import Failure, HttpClient, Target, status_reason
+from checks.sources.live.probes.kong_admin import ApiProbe, ProbeResult, api_status, utc_now
 
 KIND = "API7DashboardStatus"
 TOKEN_ENV = "API7_TOKEN"
@@ -30,15 +29,9 @@ MAX_PAGES = 100
 
 def probe_api7(target: Target, namespace: str | None, client: HttpClient, token: str | None) -> ProbeResult:
     """One dashboard: its version and its gateway instances."""
-    result = ProbeResult()
-    headers = {TOKEN_HEADER: token} if token else {}
-    if token and target.scheme == "http":
-        result.notes.append(f"API7 dashboard {target.shown} is plain HTTP: {TOKEN_ENV} was sent unencrypted")
-    credentials = token_sent(TOKEN_ENV, token)
-
-    def unavailable(reason: str) -> ProbeResult:
-        result.unavailable = Unavailable(PROBE_GROUP, KIND, namespace, f"{WHAT} {target.shown}: {reason}")
-        return result
+    probe = ApiProbe.start(KIND, WHAT, target, namespace, token, TOKEN_ENV, TOKEN_HEADER)
+    result, headers, credentials, unavailable = (probe.result, probe.headers, probe.credentials,
+                                                 probe.unavailable)
 
     answer = client.get_json(target.at(VERSION_PATH), headers=headers, what=WHAT)
     if isinstance(answer, Failure):

@@ -44,17 +44,41 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@dataclass
+class ApiProbe:
+    """The bookkeeping every product API probe shares: the token header (and a
+    note when it goes out unencrypted), what to call the credentials in a
+    refusal, and the one way the probe gives up."""
+
+    kind: str
+    what: str
+    target: Target
+    namespace: str | None
+    headers: dict[str, str]
+    credentials: str
+    result: ProbeResult
+
+    @classmethod
+    def start(cls, kind: str, what: str, target: Target, namespace: str | None,
+              token: str | None, token_env: str, token_header: str) -> ApiProbe:
+        result = ProbeResult()
+        if token and target.scheme == "http":
+            result.notes.append(f"{what.removeprefix('the ')} {target.shown} is plain HTTP: "
+                                f"{token_env} was sent unencrypted")
+        return cls(kind, what, target, namespace, {token_header: token} if token else {},
+                   token_sent(token_env, token), result)
+
+    def unavailable(self, reason: str) -> ProbeResult:
+        self.result.unavailable = Unavailable(PROBE_GROUP, self.kind, self.namespace,
+                                              f"{self.what} {self.target.shown}: {reason}")
+        return self.result
+
+
 def probe_kong(target: Target, namespace: str | None, client: HttpClient, token: str | None) -> ProbeResult:
     """One control plane: its node facts and all its data planes."""
-    result = ProbeResult()
-    headers = {TOKEN_HEADER: token} if token else {}
-    if token and target.scheme == "http":
-        result.notes.append(f"Kong Admin API {target.shown} is plain HTTP: {TOKEN_ENV} was sent unencrypted")
-    credentials = token_sent(TOKEN_ENV, token)
-
-    def unavailable(reason: str) -> ProbeResult:
-        result.unavailable = Unavailable(PROBE_GROUP, KIND, namespace, f"{WHAT} {target.shown}: {reason}")
-        return result
+    probe = ApiProbe.start(KIND, WHAT, target, namespace, token, TOKEN_ENV, TOKEN_HEADER)
+    result, headers, credentials, unavailable = (probe.result, probe.headers, probe.credentials,
+                                                 probe.unavailable)
 
     root = client.get_json(target.at("/"), headers=headers, what=WHAT)
     if isinstance(root, Failure):
