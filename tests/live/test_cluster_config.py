@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import urllib3
 import yaml
 
 from checks.sources.live.kube import ClusterConfigError, ClusterOptions, SecretValues, connect
@@ -140,3 +141,35 @@ def test_origin_uris() -> None:
     assert origin_uri("prod", "apic", "GatewayCluster", "gw", "42") == \
         "cluster://prod/apic/GatewayCluster/gw?resourceVersion=42"
     assert origin_uri("prod", None, "Namespace", "apic", None) == "cluster://prod/Namespace/apic"
+
+
+@pytest.mark.parametrize(("environment", "proxy"), [  # proxy: the one requests go through
+    ({"HTTPS_PROXY": "http://proxy.corp:3128"}, "http://proxy.corp:3128"),
+    ({"https_proxy": "http://proxy.corp:3128", "NO_PROXY": "127.0.0.1,.svc"}, None),
+    ({"https_proxy": "http://proxy.corp:3128", "no_proxy": "*"}, None),
+    ({"HTTP_PROXY": "http://proxy.corp:3128"}, None),  # for http:// servers only
+    ({}, None),
+])
+def test_proxy_from_the_environment_as_kubectl_honours_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, environment: dict[str, str],
+        proxy: str | None) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY",
+                 "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    path = kubeconfig(tmp_path / "config", {"lab": TOKEN}, "lab")
+    client, _ = connect(ClusterOptions(kubeconfig=str(path)))
+    pool = client.rest_client.pool_manager
+    assert (str(pool.proxy) if isinstance(pool, urllib3.ProxyManager) else None) == proxy
+
+
+def test_the_kubeconfigs_proxy_url_comes_first(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://env-proxy:3128")
+    path = kubeconfig(tmp_path / "config", {"lab": TOKEN}, "lab")
+    doc = yaml.safe_load(path.read_text())
+    doc["clusters"][0]["cluster"]["proxy-url"] = "http://kubeconfig-proxy:8080"
+    path.write_text(yaml.safe_dump(doc))
+    client, _ = connect(ClusterOptions(kubeconfig=str(path)))
+    assert str(client.rest_client.pool_manager.proxy) == "http://kubeconfig-proxy:8080"
