@@ -32,7 +32,14 @@ from checks.model import (
     Violation,
     format_json_path,
 )
-from checks.sources.live.kinds import is_not_served_reason, platform_lacks
+from checks.sources.live.kinds import (
+    NOT_INSTALLED_ENDING,
+    absent_vendor_domains,
+    is_not_served_reason,
+    platform_lacks,
+    vendor_domain,
+    wanted_kinds,
+)
 
 #: Lines for many (resource, JSON path) pairs at once: the locator composes each
 #: file once for all of its findings instead of once per finding.
@@ -149,6 +156,17 @@ class Evaluator:
         self.scrub = scrubber
         #: Redaction by field: one scrubber per distinct credential value.
         self.by_field: dict[tuple[str, ...], Scrubber] = {}
+        #: Vendor domains with no CRD installed in the cluster (computed once).
+        self._absent: set[str] | None = None
+
+    def absent_domains(self) -> set[str]:
+        """Vendor domains of the catalog's kinds none of whose CRDs the cluster
+        has (see ``kinds.absent_vendor_domains``)."""
+        if self._absent is None:
+            self._absent = absent_vendor_domains(
+                wanted_kinds(self.catalog.rules), self.live.unavailable,
+                self.live.present_groups) if self.live.unavailable else set()
+        return self._absent
 
     def rule_level(self, rule: Rule, any_matched: bool) -> _Pending | None:
         """The one result of a rule that does not look at objects, or None."""
@@ -250,11 +268,17 @@ class Evaluator:
             if key not in seen:
                 seen.add(key)
                 where = f" (namespace {item.namespace})" if item.namespace else ""
-                # A platform without the API group (OpenShift's on Kubernetes)
-                # cannot hold the objects: nothing was left unread.
-                outcome = (Outcome.NOT_APPLICABLE if platform_lacks(item.reason)
+                # A platform without the API group (OpenShift's on Kubernetes),
+                # or a cluster without any CRD of the product's vendor (no API
+                # Connect installed), cannot hold the objects: nothing was left
+                # unread.
+                absent = (item.reason.endswith(NOT_INSTALLED_ENDING)
+                          and vendor_domain(item.group) in self.absent_domains())
+                outcome = (Outcome.NOT_APPLICABLE if platform_lacks(item.reason) or absent
                            else Outcome.NOT_EVALUATED)
-                out.append(_Pending(rule, outcome, f"{item.reason}{where}",
+                reason = (f"no {vendor_domain(item.group)} CRD is installed in this cluster "
+                          f"({item.reason})" if absent else item.reason)
+                out.append(_Pending(rule, outcome, f"{reason}{where}",
                                     installation=f"ns:{item.namespace}" if item.namespace
                                     else None))
         return out

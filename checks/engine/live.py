@@ -142,6 +142,8 @@ class LiveScope:
     #: ids of the live objects a manifest stands for: ``both`` rules judge the
     #: manifest; ``live`` rules still judge the live object (what runs).
     superseded: set[int] = field(default_factory=set)
+    #: API groups of the live objects read (a product with objects is installed).
+    present_groups: set[str] = field(default_factory=set)
 
     def reads_a_served_kind(self, rule: Rule) -> bool:
         """Does the cluster serve at least one of the kinds ``rule`` reads? Then

@@ -269,7 +269,8 @@ class PreparedScan:
             context = make_context(scanned)
 
         scrubber = Scrubber.from_resources(scanned, catalog)
-        scope = LiveScope(live is not None, list(live.unavailable) if live else [], standing)
+        scope = LiveScope(live is not None, list(live.unavailable) if live else [], standing,
+                          {r.group for r in live.resources} if live else set())
         evaluator = Evaluator(catalog, context, locator.resource_lines, scrubber, scope)
         unread = self._errors(self.discovery_errors + manifests.errors,
                               len(scanned), manifests.skipped)

@@ -323,3 +323,34 @@ def test_a_live_rule_ignores_manifests_when_the_cluster_is_read(tmp_path: Path) 
                        "apic-management-upgrade-incomplete")
     assert (result.outcome, result.message) == (
         Outcome.NOT_APPLICABLE, "no ManagementCluster, APIConnectCluster in the live source")
+
+
+def test_a_product_with_no_crd_installed_does_not_apply(tmp_path: Path) -> None:
+    """A Kong-only cluster has no API Connect CRD at all: API Connect is not
+    installed there, so its rules are not applicable -- not "not evaluated",
+    which would fail a --require-evaluated nightly scan for a product that is
+    not in the cluster. One API Connect CRD installed, and the others stay
+    missing CRDs (the test above)."""
+    from checks.engine.catalog import load_catalog
+    from checks.sources.live.kinds import wanted_kinds
+
+    missing = [{"group": k.group, "kind": k.kind, "namespace": None,
+                "reason": f"CRD {k.kind.lower()}s.{k.group} is not installed"}
+               for k in wanted_kinds(load_catalog().rules) if k.group.endswith("ibm.com")]
+    kong = {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "kong", "namespace": "kong", "resourceVersion": "5"},
+            "spec": {"template": {"spec": {"containers": [
+                {"name": "proxy", "image": "kong/kong-gateway:3.10.0.1"}]}}}}
+    snap = write(tmp_path / "kong-only.json", json.dumps(_snapshot([kong], missing)))
+    results = scan(snapshot=str(snap)).results
+    apic = [r for r in results if r.product == "apiconnect"]
+    assert apic and not [r for r in apic if r.outcome is Outcome.NOT_EVALUATED]
+    assert ("no ibm.com CRD is installed in this cluster (CRD gatewayclusters."
+            "gateway.apiconnect.ibm.com is not installed)") in {
+        r.message for r in of_rule(results, "apic-template-override")}
+    # With one API Connect CRD installed (a ManagementCluster was read), the
+    # gateway's missing CRD leaves the gateway rules unevaluated again.
+    snap = write(tmp_path / "apic.json", json.dumps(_snapshot([kong, _mgmt()], missing)))
+    assert [r.outcome for r in of_rule(scan(snapshot=str(snap)).results,
+                                       "apic-gateway-replicas-below-ha")] == [
+        Outcome.NOT_EVALUATED] * 2

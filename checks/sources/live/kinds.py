@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from checks.sources.live.model import PROBE_GROUP, WantedKind
+from checks.sources.live.model import PROBE_GROUP, Unavailable, WantedKind
 
 
 class SelectorLike(Protocol):
@@ -227,6 +227,31 @@ def is_not_served_reason(reason: str) -> bool:
     """Does ``reason`` say the cluster has no such kind (rather than refusing
     or failing to read it)? A kind that does not exist has no objects."""
     return reason.endswith(NOT_SERVED_ENDINGS)
+
+
+def vendor_domain(group: str) -> str:
+    """The domain a CRD group belongs to: ``management.apiconnect.ibm.com`` ->
+    ``ibm.com``. A product installs its CRDs under its vendor's domain."""
+    return ".".join(group.split(".")[-2:])
+
+
+def absent_vendor_domains(wanted: Sequence[WantedKind], unavailable: Iterable[Unavailable],
+                          present_groups: Iterable[str]) -> set[str]:
+    """Vendor domains none of whose wanted CRDs is installed: the product is not
+    installed in this cluster (a Kong-only cluster has no API Connect CRD), so
+    its rules do not apply, rather than being unevaluated. One CRD of the
+    domain installed, or one object of it read, and the others stay missing
+    CRDs (not evaluated)."""
+    missing = {(u.group, u.kind) for u in unavailable
+               if u.group and u.reason.endswith(NOT_INSTALLED_ENDING)}
+    present = {vendor_domain(g) for g in present_groups if g}
+    found: dict[str, bool] = {}
+    for kind in wanted:
+        if kind.group and kind.group != PROBE_GROUP:
+            domain = vendor_domain(kind.group)
+            found[domain] = found.get(domain, True) and (kind.group, kind.kind) in missing
+    return {domain for domain, all_missing in found.items()
+            if all_missing and domain not in present}
 
 
 def platform_lacks(reason: str) -> bool:
