@@ -9,9 +9,11 @@ lines. The parent combines what needs the whole scan:
 1. each worker reports its input errors, counts, the declarations of target
    versions, the credential values to redact, how many objects each rule
    matched, and the objects that whole-scan (set) rules need;
-2. the parent builds the upgrade context and the redaction set from all of
-   them, decides the rule-level outcomes (no objects, live, path condition),
-   and sends the context back;
+2. the parent builds the upgrade context from all of them, decides the
+   rule-level outcomes (no objects, live, path condition), and sends the
+   context back; then it builds the redaction set from every share's
+   credentials and sends it too (the workers evaluate meanwhile: outcomes
+   need no redaction, only the results made from them do);
 3. each worker evaluates the remaining object rules; meanwhile the parent
    evaluates the set rules and asks each worker for the lines of their
    findings in its files (the worker looks them up in the same batch as its
@@ -148,15 +150,18 @@ def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
                                                          gated=False)
                  for rule in catalog.rules if _context_free(rule, set_rules)
                  and matched[rule.id]}
-        ctx, scrubber, object_rules = conn.recv()
+        ctx, object_rules = conn.recv()
         locator = manifests.locator
         assert locator is not None
-        evaluator = Evaluator(catalog, ctx, locator.resource_lines, scrubber)
+        # The scrubber follows (the parent builds it meanwhile): pending
+        # outcomes need none, results do.
+        evaluator = Evaluator(catalog, ctx, locator.resource_lines, Scrubber([]))
         # The installations' own outcomes (not applicable, ...) come from the
         # parent, once each; workers report only their objects.
         pending = [p for rule in catalog.rules if rule.id in object_rules
                    for p in (evaluator.drop_gated(rule, early[rule.id]) if rule.id in early
                              else evaluator.object_pending(rule, matched[rule.id], gates=False))]
+        evaluator.scrub = conn.recv()
         by_rule, their_lines = _located(pending, evaluator, locator, matched, conn.recv())
         conn.send(({rule_id: pack_results(results) for rule_id, results in by_rule.items()},
                    their_lines))
@@ -423,17 +428,21 @@ def _combine(pipes: list[Connection], catalog: Catalog,
         out.objects += part.objects
         out.declarations += part.declarations
     ctx = out.context = make_context(out.declarations)
-    secrets = sorted({s for part in parts for s in part.secrets})
-    public = {w for part in parts for w in part.public} | catalog_words(catalog)
-    scrubber = Scrubber(secrets, public)
-    evaluator = Evaluator(catalog, ctx, locator.resource_lines, scrubber)
+    evaluator = Evaluator(catalog, ctx, locator.resource_lines, Scrubber([]))
     levels = {rule.id: evaluator.rule_level(rule, any(p.matched[rule.id] for p in parts))
               for rule in catalog.rules}
     set_rules = {rule_id for rule_id in parts[0].set_resources} if parts else set()
     object_rules = {rule_id for rule_id, level in levels.items()
                     if level is None and rule_id not in set_rules}
     for conn in pipes:
-        _send(conn, (ctx, scrubber, object_rules))
+        _send(conn, (ctx, object_rules))
+    # The workers evaluate their objects meanwhile: messages are scrubbed only
+    # when their results are made, after the scrubber arrives.
+    secrets = sorted({s for part in parts for s in part.secrets})
+    public = {w for part in parts for w in part.public} | catalog_words(catalog)
+    evaluator.scrub = scrubber = Scrubber(secrets, public)
+    for conn in pipes:
+        _send(conn, scrubber)
     # While the workers evaluate object rules, the parent does the set rules;
     # their lines are looked up by the workers that read the files.
     own: dict[str, list[Result]] = {}
