@@ -15,7 +15,11 @@ from dataclasses import dataclass, replace
 from checks.engine.catalog import Catalog, Rule
 from checks.engine.dedup import OnePerField
 from checks.engine.echo import cut_message
-from checks.engine.installations import group_by_installation, installation_of
+from checks.engine.installations import (
+    group_by_installation,
+    installation_of,
+    namespace_installation,
+)
 from checks.engine.live import LiveScope, is_live
 from checks.engine.redact import Scrubber, credential_at
 from checks.engine.registry import get_template
@@ -279,7 +283,7 @@ class Evaluator:
                 reason = (f"no {vendor_domain(item.group)} CRD is installed in this cluster "
                           f"({item.reason})" if absent else item.reason)
                 out.append(_Pending(rule, outcome, f"{reason}{where}",
-                                    installation=f"ns:{item.namespace}" if item.namespace
+                                    installation=namespace_installation(item.namespace) if item.namespace
                                     else None))
         return out
 

@@ -81,6 +81,11 @@ def installation_of(resource: Resource, mapping: InstallationMap | None = None) 
     return name
 
 
+def namespace_installation(namespace: str) -> str:
+    """The installation a namespace makes (when nothing stronger names one)."""
+    return f"ns:{namespace}"
+
+
 def _installation(resource: Resource, mapping: InstallationMap | None) -> str:
     declared = _declared_name(resource)
     if declared:
@@ -91,7 +96,7 @@ def _installation(resource: Resource, mapping: InstallationMap | None) -> str:
         if mapped:
             return mapped
     if resource.namespace:
-        return f"ns:{resource.namespace}"
+        return namespace_installation(resource.namespace)
     if is_live_origin(path):
         # A cluster-scoped live object (a probed product API without a
         # namespace): the source it was read from, not a directory. A product
