@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from checks.engine import parallel
-from checks.engine.parallel import split
+from checks.engine.parallel import chunked
 from checks.sources.files import InputFile
 from tests.perf.corpus import generate
 from tests.support import FIXTURES, scan
@@ -46,15 +46,56 @@ def test_parallel_scan_of_the_fixtures_with_options(options: dict[str, object]) 
     assert _all(FIXTURES, 2, **options) == _all(FIXTURES, 1, **options)
 
 
-def test_shares_are_contiguous_and_balanced(tmp_path: Path) -> None:
+def test_chunks_are_runs_of_consecutive_files_and_a_large_file_is_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "CHUNKS_PER_JOB", 8)
     files = []
-    for i, size in enumerate([10, 10, 10, 10, 1000, 10]):
-        path = tmp_path / f"f{i}.yaml"
+    sizes = [10] * 20 + [1000] + [10] * 5
+    for i, size in enumerate(sizes):
+        path = tmp_path / f"f{i:02}.yaml"
         path.write_text("x" * size)
         files.append(InputFile(str(path), path))
-    shares = split(files, 2)
-    assert [f for share in shares for f in share] == files
-    assert len(shares) == 2 and files[4] in shares[1]
+    chunks = chunked(files, 2)
+    target = sum(sizes) / (2 * parallel.CHUNKS_PER_JOB)
+    assert [f for chunk in chunks for f in chunk.files] == files
+    assert parallel.Chunk([files[20]], 1000) in chunks
+    assert all(chunk.size <= target or len(chunk.files) == 1 for chunk in chunks)
+    assert [chunk.size for chunk in chunks] == [70, 70, 60, 1000, 50]
+
+
+def test_chunks_are_handed_out_biggest_first_and_each_once() -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    assert list(parallel._Handout(context, [2, 0, 1]).taken()) == [2, 0, 1]
+    handout = parallel._Handout(context, range(2000))
+    queue = context.SimpleQueue()
+    takers = [context.Process(target=lambda: queue.put(list(handout.taken())))
+              for _ in range(3)]
+    for taker in takers:
+        taker.start()
+    taken = [queue.get() for _ in takers]
+    for taker in takers:
+        taker.join()
+    assert sorted(n for one in taken for n in one) == list(range(2000))
+    assert all(one == sorted(one) for one in taken)
+
+
+def test_a_worker_that_takes_no_chunk_changes_nothing(corpus: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other workers took every chunk before it started (it was forked last)."""
+    import multiprocessing
+
+    real = parallel._worker
+
+    def late(conn: object, worker: int, chunks: object, handout: object,
+             *rest: object) -> None:
+        if worker == 1:
+            handout = parallel._Handout(multiprocessing.get_context("fork"), [])
+        real(conn, worker, chunks, handout, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "_worker", late)  # forked workers run it
+    assert _all(corpus, 3) == _all(corpus, 1)
 
 
 @pytest.mark.parametrize("options", [[], ["--fail-on", "blocker"], ["-k", "apic-"]])

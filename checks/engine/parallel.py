@@ -1,28 +1,35 @@
 """``--jobs N``: the scan shared out across worker processes by the engine.
 
 pytest-xdist would make every worker collect (and so parse) everything; here
-the files are split into N contiguous shares of about equal size, and each
-worker process (forked, so the catalog is already loaded) does the expensive
-parts for its share only: parse, match rules, evaluate object rules, find
-lines. The parent combines what needs the whole scan:
+the files are cut into chunks (runs of consecutive files, about an eighth of
+a worker's bytes each; a larger file is a chunk of its own), and each worker
+process (forked, so the catalog is already loaded) takes the next chunk
+nobody has taken until none is left, biggest first. Shares of equal bytes
+were not shares of equal work: a ``helm template`` stream of 2,000
+documents, a core another job slows down, left one worker idle for a
+quarter of the scan. Each worker does the expensive parts for its chunks
+only: parse, match rules, evaluate object rules, find lines, index the
+credential values it found. The parent combines what needs the whole scan:
 
-1. each worker reports its input errors, counts, the declarations of target
-   versions, the credential values to redact, how many objects each rule
-   matched, and the objects that whole-scan (set) rules need;
+1. each worker reports, per chunk, its input errors, counts, the
+   declarations of target versions, how many objects each rule matched and
+   the objects that whole-scan (set) rules need; and, for all its chunks, its
+   credential values indexed (``redact.Credentials``) and its public words;
 2. the parent builds the upgrade context from all of them, decides the
    rule-level outcomes (no objects, live, path condition), and sends the
-   context back; then it builds the redaction set from every share's
-   credentials and sends it too (the workers evaluate meanwhile: outcomes
-   need no redaction, only the results made from them do);
-3. each worker evaluates the remaining object rules; meanwhile the parent
-   evaluates the set rules and asks each worker for the lines of their
-   findings in its files (the worker looks them up in the same batch as its
-   own, so no document is composed twice);
-4. each worker returns its Results and those lines, and the parent assembles
-   everything in catalog order, which is exactly the order a single process
-   produces.
+   context back (the workers evaluate the rules that need no context
+   meanwhile);
+3. each worker evaluates the remaining object rules and looks up the lines of
+   their findings; meanwhile the parent merges the credentials into one
+   scrubber, evaluates the set rules, and sends each worker the scrubber
+   and the lines it asks for (those of set findings in the worker's files);
+4. each worker returns its Results (scrubbed) and those lines, and the
+   parent assembles everything in catalog order and, within a rule, in chunk
+   order: exactly the order a single process produces.
 
-Results are identical to ``--jobs 1`` (tests/test_parallel.py).
+Results are identical to ``--jobs 1`` (tests/test_parallel.py). A document
+is never split between chunks, so what is decided per document (one finding
+per field, ``dedup``) is decided as in one process.
 
 A worker that dies (killed, out of memory) closes its pipe: the parent sees
 it at its next exchange, at once, kills the other workers and raises
@@ -36,18 +43,26 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from checks.engine.catalog import Catalog, Rule
 from checks.engine.evaluate import Evaluator, ResourceIndex, line_requests
 from checks.engine.installations import InstallationMap, installation_of
-from checks.engine.redact import Scrubber, catalog_words, public_words, secret_values
+from checks.engine.redact import (
+    Credentials,
+    Scrubber,
+    catalog_words,
+    public_words,
+    secret_values,
+)
 from checks.engine.registry import get_template
 from checks.engine.upgrade_path import ScanContext, declaring_resources
 from checks.model import (
@@ -61,14 +76,16 @@ from checks.model import (
 )
 from checks.sources.files import InputFile
 from checks.sources.locate import LineLocator
-from checks.sources.manifests import ScanInputs, load_files
+from checks.sources.manifests import ManifestSet, ScanInputs, load_files, locator_for
 from checks.timings import mark
 
 
 @dataclass
 class Share:
-    """What one worker found in phase 1."""
+    """What one worker found in one chunk (phase 1)."""
 
+    chunk: int
+    worker: int
     errors: list[InputError]
     files: int
     documents: int
@@ -76,17 +93,27 @@ class Share:
     matched: dict[str, int]
     set_resources: dict[str, list[Resource]]
     declarations: list[Resource]
-    secrets: list[str]
     #: The installations each rule's objects belong to.
     installations: dict[str, list[str]]
     skipped: list[Skipped]
-    #: Words reports show anyway (``redact.public_words``): never scrubbed.
+
+
+@dataclass
+class Found:
+    """A worker's phase 1: its chunks' shares, and for all of them together
+    its credential values, indexed, and the words reports show anyway
+    (``redact.public_words``: never scrubbed)."""
+
+    shares: list[Share]
+    credentials: Credentials
     public: list[str]
 
 
 #: Encodes each rule's results as one piece of a streamed report
 #: (``ScanRequest.encode_results``): rule id -> results -> rule id -> text.
 EncodeResults = Callable[[Mapping[str, Sequence[Result]]], dict[str, str]]
+#: A run of results a worker encoded: (chunk, rule id).
+PieceKey = tuple[int, str]
 
 
 @dataclass
@@ -99,96 +126,150 @@ class Combined:
     results: list[Result] = field(default_factory=list)
     declarations: list[Resource] = field(default_factory=list)
     context: ScanContext = field(default_factory=ScanContext)
-    #: Runs of results as (start, count, worker, rule id), for PreEncoded.
-    segments: list[tuple[int, int, int, str]] = field(default_factory=list)
+    #: Runs of results as (start, count, worker, piece), for PreEncoded.
+    segments: list[tuple[int, int, int, PieceKey]] = field(default_factory=list)
     pre_encoded: PreEncoded | None = None
 
 
-def split(files: Sequence[InputFile], jobs: int) -> list[list[InputFile]]:
-    """Contiguous shares of about equal bytes (contiguous keeps result order)."""
+#: Chunks per worker: enough that the last one taken is a small part of the
+#: scan, few enough that a chunk's bookkeeping (a message entry, a report
+#: piece per rule) stays negligible.
+CHUNKS_PER_JOB = 16
+
+
+class Chunk(NamedTuple):
+    files: list[InputFile]
+    size: int
+
+
+def chunked(files: Sequence[InputFile], jobs: int) -> list[Chunk]:
+    """Runs of consecutive files of about ``1 / (jobs * CHUNKS_PER_JOB)`` of the
+    bytes each (consecutive keeps result order); a larger file is a chunk."""
     sizes = []
     for item in files:
         try:  # os.stat on the str: a third of Path.stat's cost, 3,500 times
             sizes.append(os.stat(item.display).st_size if item.fs_path else 0)
         except OSError:
             sizes.append(0)
-    total = sum(sizes) or 1
-    shares: list[list[InputFile]] = [[] for _ in range(jobs)]
-    running = 0
+    target = sum(sizes) / (jobs * CHUNKS_PER_JOB)
+    chunks: list[Chunk] = []
     for item, size in zip(files, sizes, strict=True):
-        # A file goes to the share its middle byte falls in.
-        shares[min(jobs - 1, (running + size // 2) * jobs // total)].append(item)
-        running += size
-    return [share for share in shares if share]
+        if not chunks or (chunks[-1].files and chunks[-1].size + size > target):
+            chunks.append(Chunk([], 0))
+        chunks[-1].files.append(item)
+        chunks[-1] = chunks[-1]._replace(size=chunks[-1].size + size)
+    return chunks
 
 
-def _worker(conn: Connection, files: list[InputFile], inputs: ScanInputs,
-            catalog: Catalog, mapping: InstallationMap, encode: EncodeResults | None,
-            encoded: IO[bytes] | None) -> None:
-    """One share, through the exchanges the module docstring lists."""
+class _Handout:
+    """Chunks handed out biggest first (the longest jobs started first finish
+    together), each to the first worker free to take it: a counter in shared
+    memory, inherited by the forked workers."""
+
+    def __init__(self, context: Any, order: Sequence[int]) -> None:
+        self._next = context.Value("i", 0)
+        self._order = list(order)
+
+    def taken(self) -> Iterator[int]:
+        while True:
+            with self._next.get_lock():
+                position = self._next.value
+                self._next.value = position + 1
+            if position >= len(self._order):
+                return
+            yield self._order[position]
+
+
+def _worker(conn: Connection, worker: int, chunks: list[Chunk], handout: _Handout,
+            inputs: ScanInputs, catalog: Catalog, mapping: InstallationMap,
+            encode: EncodeResults | None, encoded: IO[bytes] | None) -> None:
+    """The chunks this worker takes, through the exchanges the module docstring lists."""
     gc.disable()  # see scan._no_cyclic_gc
     try:
-        manifests = load_files(files, inputs)
-        index = ResourceIndex(manifests.resources)
-        matched = {rule.id: index.matching(rule) for rule in catalog.rules}
+        loaded: dict[int, ManifestSet] = {}
+        for chunk in handout.taken():
+            loaded[chunk] = load_files(chunks[chunk].files, inputs)
+        mark(f"worker {worker}: loaded {len(loaded)} chunks")
         set_rules = {rule.id for rule in catalog.rules
                      if (t := get_template(rule.check)) is not None and t.scope == "set"}
-        conn.send(Share(manifests.errors, manifests.files, manifests.documents,
-                        len(manifests.resources), {k: len(v) for k, v in matched.items()},
-                        {k: v for k, v in matched.items() if k in set_rules},
-                        declaring_resources(manifests.resources, mapping),
-                        secret_values(manifests.resources),
-                        {k: list(dict.fromkeys(installation_of(r, mapping) for r in v))
-                         for k, v in matched.items()}, manifests.skipped,
-                        public_words(manifests.resources)))
+        matched = {chunk: _matching(catalog, manifests.resources)
+                   for chunk, manifests in loaded.items()}
+        resources = [r for manifests in loaded.values() for r in manifests.resources]
+        public = public_words(resources)
+        # Indexed with this worker's public words; the parent leaves out those
+        # another worker shows.
+        credentials = Credentials(secret_values(resources), [*public, *catalog_words(catalog)])
+        mark(f"worker {worker}: found")
+        conn.send(Found([_share(chunk, worker, manifests, matched[chunk], set_rules, mapping)
+                         for chunk, manifests in loaded.items()], credentials, public))
         # While the parent builds the context: the object rules that do not need
         # it, for every installation (the parent says later which ones the rule
-        # applies to). Messages are scrubbed later, with every share's secrets.
+        # applies to). Messages are scrubbed later, with every worker's secrets.
         early_evaluator = Evaluator(catalog, ScanContext(mapping=mapping), _no_lines,
                                     Scrubber([]))
-        early = {rule.id: early_evaluator.object_pending(rule, matched[rule.id], gates=False,
-                                                         gated=False)
+        early = {(chunk, rule.id): early_evaluator.object_pending(
+                     rule, by_rule[rule.id], gates=False, gated=False)
                  for rule in catalog.rules if _context_free(rule, set_rules)
-                 and matched[rule.id]}
+                 for chunk, by_rule in matched.items() if by_rule[rule.id]}
+        mark(f"worker {worker}: early done")
         ctx, object_rules = conn.recv()
-        locator = manifests.locator
-        assert locator is not None
+        mark(f"worker {worker}: context received")
+        locator = locator_for(inputs)
         # The scrubber follows (the parent builds it meanwhile): pending
-        # outcomes need none, results do.
+        # outcomes need none, results do. The installations' own outcomes (not
+        # applicable, ...) come from the parent, once each; workers report only
+        # their objects.
         evaluator = Evaluator(catalog, ctx, locator.resource_lines, Scrubber([]))
-        # The installations' own outcomes (not applicable, ...) come from the
-        # parent, once each; workers report only their objects.
-        pending = [p for rule in catalog.rules if rule.id in object_rules
-                   for p in (evaluator.drop_gated(rule, early[rule.id]) if rule.id in early
-                             else evaluator.object_pending(rule, matched[rule.id], gates=False))]
-        evaluator.scrub = conn.recv()
-        by_rule, their_lines = _located(pending, evaluator, locator, matched, conn.recv())
-        conn.send(({rule_id: pack_results(results) for rule_id, results in by_rule.items()},
-                   their_lines))
+        pending = {chunk: [p for rule in catalog.rules if rule.id in object_rules
+                           for p in (evaluator.drop_gated(rule, early[chunk, rule.id])
+                                     if (chunk, rule.id) in early
+                                     else evaluator.object_pending(rule, by_rule[rule.id],
+                                                                   gates=False))]
+                   for chunk, by_rule in matched.items()}
+        # Lines next: they need neither the scrubber nor the parent's questions,
+        # which the parent prepares meanwhile.
+        requests = {chunk: line_requests(found) for chunk, found in pending.items()}
+        lines = iter(locator.resource_lines([r for asked in requests.values() for r in asked]))
+        mark(f"worker {worker}: lines done")
+        asks: list[tuple[int, str, int, JsonPath]]
+        evaluator.scrub, asks = conn.recv()
+        # The lines of whole-scan findings in this worker's files, by (chunk,
+        # rule, position in what this worker sent): a few documents, composed again.
+        their_lines = locator.lines([(matched[chunk][rule_id][position].origin, path)
+                                     for chunk, rule_id, position, path in asks])
+        by_chunk: dict[int, dict[str, list[Result]]] = {}
+        for chunk, found in pending.items():
+            by_rule = by_chunk[chunk] = {}
+            own = [next(lines) for _ in requests[chunk]]
+            for result in evaluator.with_lines(found, own):
+                by_rule.setdefault(result.rule_id, []).append(result)
+        conn.send(({chunk: {rule_id: pack_results(results) for rule_id, results in by_rule.items()}
+                    for chunk, by_rule in by_chunk.items()}, their_lines))
+        mark(f"worker {worker}: results sent")
         if encode is not None and encoded is not None:
             # The parent assembles results and runs the items meanwhile (see
             # PreEncoded): on two cores the workers yield to it.
             os.nice(10)
-            conn.send(_encode_by_rule(by_rule, encode, encoded))
+            conn.send(_encode_by_piece(by_chunk, encode, encoded))
     except BaseException as exc:  # the parent reports it; a worker never hangs it
         conn.send(exc)
     finally:
         conn.close()
 
 
-def _located(pending: Sequence[Any], evaluator: Evaluator, locator: LineLocator,
-             matched: dict[str, list[Resource]], asks: list[tuple[str, int, JsonPath]]
-             ) -> tuple[dict[str, list[Result]], list[int]]:
-    """This share's results by rule, and the lines the parent asked for: those of
-    whole-scan findings in this share's files, by (rule, position in what this
-    worker sent). One batch for both, so each document is composed once."""
-    own = [(resource.origin, path) for resource, path in line_requests(pending)]
-    theirs = [(matched[rule_id][position].origin, path) for rule_id, position, path in asks]
-    lines = locator.lines(own + theirs)
-    by_rule: dict[str, list[Result]] = {}
-    for result in evaluator.with_lines(pending, lines[:len(own)]):
-        by_rule.setdefault(result.rule_id, []).append(result)
-    return by_rule, lines[len(own):]
+def _matching(catalog: Catalog, resources: Sequence[Resource]) -> dict[str, list[Resource]]:
+    index = ResourceIndex(resources)
+    return {rule.id: index.matching(rule) for rule in catalog.rules}
+
+
+def _share(chunk: int, worker: int, manifests: ManifestSet, matched: dict[str, list[Resource]],
+           set_rules: set[str], mapping: InstallationMap) -> Share:
+    return Share(chunk, worker, manifests.errors, manifests.files, manifests.documents,
+                 len(manifests.resources), {k: len(v) for k, v in matched.items()},
+                 {k: v for k, v in matched.items() if k in set_rules},
+                 declaring_resources(manifests.resources, mapping),
+                 {k: list(dict.fromkeys(installation_of(r, mapping) for r in v))
+                  for k, v in matched.items()}, manifests.skipped)
 
 
 def _worker_process(*args: Any) -> None:
@@ -207,14 +288,16 @@ def _worker_process(*args: Any) -> None:
         os._exit(0)
 
 
-def _encode_by_rule(by_rule: dict[str, list[Result]], encode: EncodeResults,
-                    out: IO[bytes]) -> dict[str, tuple[int, int]]:
-    """Each rule's results, encoded into ``out``: rule id -> (offset, length)."""
+def _encode_by_piece(by_chunk: dict[int, dict[str, list[Result]]], encode: EncodeResults,
+                     out: IO[bytes]) -> dict[PieceKey, tuple[int, int]]:
+    """Each chunk's results of each rule, encoded into ``out``:
+    (chunk, rule id) -> (offset, length)."""
     where = {}
-    for rule_id, text in encode(by_rule).items():
-        data = text.encode("utf-8")
-        where[rule_id] = (out.tell(), len(data))
-        out.write(data)
+    for chunk, by_rule in by_chunk.items():
+        for rule_id, text in encode(by_rule).items():
+            data = text.encode("utf-8")
+            where[chunk, rule_id] = (out.tell(), len(data))
+            out.write(data)
     out.flush()
     return where
 
@@ -246,6 +329,40 @@ def _receive(conn: Connection) -> Any:
     if isinstance(message, BaseException):
         raise message
     return message
+
+
+def _receive_each(pipes: Sequence[Connection]) -> list[Any]:
+    """One message from each worker, read as they come: a worker whose large
+    message waits in a full pipe for the parent is a worker not working."""
+    messages: dict[int, Any] = {}
+    waiting = {conn: worker for worker, conn in enumerate(pipes)}
+    while waiting:
+        for ready in multiprocessing.connection.wait(list(waiting)):
+            assert isinstance(ready, Connection)
+            messages[waiting.pop(ready)] = _receive(ready)
+    return [messages[worker] for worker in range(len(pipes))]
+
+
+def _send_each(pipes: Sequence[Connection], messages: Sequence[Any]) -> None:
+    """Each worker its message, all at once. A message larger than a pipe holds
+    (the scrubber) waits until its worker reads it; sent one after the other,
+    a worker still busy would hold back the message of one already waiting."""
+    failed: list[WorkerDied] = []
+
+    def send(conn: Connection, message: Any) -> None:
+        try:
+            _send(conn, message)
+        except WorkerDied as exc:
+            failed.append(exc)
+
+    senders = [threading.Thread(target=send, args=pair, daemon=True)
+               for pair in zip(pipes, messages, strict=True)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    if failed:
+        raise failed[0]
 
 
 def _send(conn: Connection, message: Any) -> None:
@@ -295,12 +412,14 @@ class Started:
         self.processes = []
         #: One anonymous file per worker for its pre-encoded report pieces.
         self.encoded: list[IO[bytes]] = []
+        chunks = chunked(files, jobs)
+        handout = _Handout(context, sorted(range(len(chunks)), key=lambda n: -chunks[n].size))
         _RUNNING.add(self)  # before the first fork: an interruption finds every worker
-        for share in split(files, jobs):
+        for worker in range(min(jobs, len(chunks))):
             parent_end, child_end = context.Pipe()
             encoded = _anonymous_file() if encode else None
             process = context.Process(target=_worker_process, daemon=True,
-                                      args=(child_end, share, inputs, catalog,
+                                      args=(child_end, worker, chunks, handout, inputs, catalog,
                                             mapping or InstallationMap(), encode, encoded))
             with _signals_held():  # a worker forked is a worker ``kill_workers`` knows
                 process.start()
@@ -374,10 +493,11 @@ class PreEncoded:
     encoding; the report writer encodes the other results itself.
     """
 
-    def __init__(self, workers: Started, segments: list[tuple[int, int, int, str]]) -> None:
+    def __init__(self, workers: Started,
+                 segments: list[tuple[int, int, int, PieceKey]]) -> None:
         self.encode = workers.encode
         self._workers = workers
-        self._segments = segments  # (start, count, worker, rule id)
+        self._segments = segments  # (start, count, worker, (chunk, rule id))
         self._offset = 0
         self._pieces: dict[int, tuple[int, int, int, int]] | None = None
 
@@ -395,18 +515,18 @@ class PreEncoded:
 
     def _collect(self) -> dict[int, tuple[int, int, int, int]]:
         workers = self._workers
-        where: list[dict[str, tuple[int, int]] | None] = []
+        where: list[dict[PieceKey, tuple[int, int]] | None] = []
         for conn in workers.pipes:
             try:
                 where.append(_receive(conn))
             except WorkerDied:  # its results are in the parent: the writer encodes them
                 where.append(None)
         out = {}
-        for start, count, worker, rule_id in self._segments:
+        for start, count, worker, piece in self._segments:
             pieces = where[worker]
             if pieces is None:
                 continue
-            offset, length = pieces[rule_id]
+            offset, length = pieces[piece]
             out[start + self._offset] = (count, workers.encoded[worker].fileno(), offset, length)
         return out
 
@@ -417,7 +537,9 @@ class PreEncoded:
 def _combine(pipes: list[Connection], catalog: Catalog,
              make_context: Callable[[Sequence[Resource]], ScanContext],
              locator: LineLocator) -> Combined:
-    parts: list[Share] = [_receive(conn) for conn in pipes]
+    found: list[Found] = _receive_each(pipes)
+    parts = sorted((share for worker in found for share in worker.shares),
+                   key=lambda share: share.chunk)
     mark("parallel: phase 1 received")
     out = Combined()
     for part in parts:
@@ -431,18 +553,18 @@ def _combine(pipes: list[Connection], catalog: Catalog,
     evaluator = Evaluator(catalog, ctx, locator.resource_lines, Scrubber([]))
     levels = {rule.id: evaluator.rule_level(rule, any(p.matched[rule.id] for p in parts))
               for rule in catalog.rules}
-    set_rules = {rule_id for rule_id in parts[0].set_resources} if parts else set()
+    set_rules = {rule.id for rule in catalog.rules
+                 if (t := get_template(rule.check)) is not None and t.scope == "set"}
     object_rules = {rule_id for rule_id, level in levels.items()
                     if level is None and rule_id not in set_rules}
     for conn in pipes:
         _send(conn, (ctx, object_rules))
+    mark("parallel: context sent")
     # The workers evaluate their objects meanwhile: messages are scrubbed only
     # when their results are made, after the scrubber arrives.
-    secrets = sorted({s for part in parts for s in part.secrets})
-    public = {w for part in parts for w in part.public} | catalog_words(catalog)
-    evaluator.scrub = scrubber = Scrubber(secrets, public)
-    for conn in pipes:
-        _send(conn, scrubber)
+    public = {w for worker in found for w in worker.public} | catalog_words(catalog)
+    evaluator.scrub = scrubber = Scrubber.merged([worker.credentials for worker in found],
+                                                 public)
     # While the workers evaluate object rules, the parent does the set rules;
     # their lines are looked up by the workers that read the files.
     own: dict[str, list[Result]] = {}
@@ -454,20 +576,19 @@ def _combine(pipes: list[Connection], catalog: Catalog,
         elif rule.id in set_rules:
             matched = [r for part in parts for r in part.set_resources[rule.id]]
             set_pending += evaluator.object_pending(rule, matched)
-    owner = {id(resource): (worker, rule_id, position)
-             for worker, part in enumerate(parts)
+    owner = {id(resource): (part.worker, part.chunk, rule_id, position)
+             for part in parts
              for rule_id, resources in part.set_resources.items()
              for position, resource in enumerate(resources)}
-    asks: list[list[tuple[str, int, JsonPath]]] = [[] for _ in pipes]
+    asks: list[list[tuple[int, str, int, JsonPath]]] = [[] for _ in pipes]
     answer_at = []
     for resource, path in line_requests(set_pending):
-        worker, rule_id, position = owner[id(resource)]
+        worker, chunk, rule_id, position = owner[id(resource)]
         answer_at.append((worker, len(asks[worker])))
-        asks[worker].append((rule_id, position, path))
-    for conn, ask in zip(pipes, asks, strict=True):
-        _send(conn, ask)
-    mark("parallel: set rules done")
-    answers = [_receive(conn) for conn in pipes]
+        asks[worker].append((chunk, rule_id, position, path))
+    _send_each(pipes, [(scrubber, ask) for ask in asks])
+    mark("parallel: scrubber and questions sent")
+    answers = _receive_each(pipes)
     mark("parallel: phase 2 received")
     set_lines = [answers[worker][1][index] for worker, index in answer_at]
     for result in evaluator.with_lines(set_pending, set_lines):
@@ -480,10 +601,11 @@ def _combine(pipes: list[Connection], catalog: Catalog,
         # before the objects' results.
         names = [name for part in parts for name in part.installations[rule.id]]
         out.results += evaluator.with_lines(evaluator.gate_pending(rule, names), [])
-        for worker, (by_rule, _) in enumerate(answers):
-            packed = by_rule.get(rule.id)
+        for part in parts:
+            packed = answers[part.worker][0][part.chunk].get(rule.id)
             if packed:
-                out.segments.append((len(out.results), len(packed), worker, rule.id))
+                out.segments.append((len(out.results), len(packed), part.worker,
+                                     (part.chunk, rule.id)))
                 out.results += unpack_results(packed)
     return out
 

@@ -38,12 +38,14 @@ import contextlib
 import functools
 import hashlib
 import re
+import string
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from checks import timings
 from checks.engine.echo import cut, cut_message
 from checks.model import Resource
+from checks.objects import is_mapping
 
 if TYPE_CHECKING:
     from checks.engine.catalog import Catalog
@@ -115,8 +117,7 @@ def credential_at(resource: Resource, path: Sequence[str | int]) -> list[str]:
     return [node] if named or (isinstance(last, str) and looks_like_credential(last)) else []
 
 
-def _is_map(node: Any) -> TypeGuard[Mapping[str, Any]]:
-    return node.__class__ is dict or isinstance(node, Mapping)  # dicts skip the ABC check
+_is_map = is_mapping
 
 
 def _pod_specs(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -305,8 +306,8 @@ def _encodings(value: str) -> Iterator[str]:
     yield url_quote(value, plus=True)
 
 
-#: What ``urllib.parse.quote(value, safe="")`` escapes (it keeps the rest).
-_URL_UNSAFE = re.compile(r"[^A-Za-z0-9_.~-]")
+#: What ``urllib.parse.quote(value, safe="")`` keeps (it escapes the rest).
+_URL_SAFE = (string.ascii_letters + string.digits + "_.~-").encode("ascii")
 
 
 def _percent(match: re.Match[str]) -> str:
@@ -318,13 +319,13 @@ def url_quote(value: str, plus: bool = False) -> str:
     ``quote`` spends Python code on every byte, 3.8 s for the TLS certificates
     and keystores of 10,000 documents. Base64 text has three characters to
     escape: one ``str.replace`` each (``%`` first, as the others bring ``%``;
-    with ``plus``, the space last, as it brings ``+``)."""
-    unsafe = set(_URL_UNSAFE.findall(value))
-    if not unsafe:
-        return value
+    with ``plus``, the space last, as it brings ``+``). Which of them occur,
+    ``bytes.translate`` finds: a regex stepping through a keystore's 60 KB
+    took a third of the scrubber's build."""
     if not value.isascii():
         quoted = re.sub(r"[^A-Za-z0-9_.~ -]+" if plus else r"[^A-Za-z0-9_.~-]+", _percent, value)
         return quoted.replace(" ", "+") if plus else quoted
+    unsafe = set(value.encode("ascii").translate(None, _URL_SAFE).decode("ascii"))
     for char in sorted(unsafe, key=lambda char: (char != "%", char == " ")):
         value = value.replace(char, "+" if plus and char == " " else f"%{ord(char):02X}")
     return value
@@ -347,10 +348,86 @@ class _Entry(NamedTuple):
 _KEY_LENGTH = 128
 #: Longer values are kept as a digest.
 _SHORT = 64
+#: The hash an entry is found in (``Scrubber._buckets``).
+_BY_TOKEN, _BY_START, _BY_HEAD = 0, 1, 2
 
 
 def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _identity(text: str) -> str | bytes:
+    """How an indexed text is known: itself when short, else its digest."""
+    return text if len(text) <= _SHORT else _digest(text)
+
+
+class _Indexed(NamedTuple):
+    """An entry, where it is found, and what it stands for."""
+
+    #: The literal part of a credential it encodes (``_identity``): if that
+    #: part turns out to be a word reports show anyway, the entry goes.
+    part: str | bytes
+    #: The encoded value's own ``_identity``.
+    identity: str | bytes
+    entry: _Entry
+    bucket: int
+    key: str
+
+
+class Credentials:
+    """The credential values of one share of a scan, indexed: every literal
+    part's encodings, long ones digested. This is the costly half of building
+    a scrubber (encoding and digesting a keystore's 60 KB), so each ``--jobs``
+    worker does it for the values it found and the parent only merges
+    (``Scrubber.merged``), leaving out what another share shows as public.
+    """
+
+    def __init__(self, secrets: Iterable[str], shown: Iterable[str] = ()) -> None:
+        with timings.phase("redaction"):
+            self.indexed = list(_indexed(secrets, set(shown)))
+
+
+def _indexed(secrets: Iterable[str], shown: set[str]) -> Iterator[_Indexed]:
+    """Each value to replace, once per literal part it encodes (a large
+    Secret's encodings are made, digested and dropped in turn)."""
+    # Texts lose URL userinfo before their tokens are scrubbed, so a secret
+    # that is a whole URL is looked for as it then reads too.
+    expanded = [v for s in secrets for v in ((s, without_userinfo(s)) if "://" in s else (s,))]
+    seen: set[tuple[str | bytes, int, str | bytes]] = set()
+    for secret in expanded:
+        for part in _literal_parts(secret):
+            if len(part) < MIN_SECRET_LENGTH or part in shown:
+                continue
+            part_identity = _identity(part)
+            for encoded in _encodings(part):
+                if len(encoded) < MIN_SECRET_LENGTH or encoded in shown:
+                    continue
+                identity = part_identity if encoded is part else _identity(encoded)
+                if (part_identity, len(encoded), identity) in seen:
+                    continue
+                seen.add((part_identity, len(encoded), identity))
+                yield _Indexed(part_identity, identity, *_placed(encoded, identity))
+
+
+def _placed(value: str, identity: str | bytes) -> tuple[_Entry, int, str]:
+    """The entry for ``value``, the hash it goes in and its key there."""
+    right_guard = bool(_WORD_CHAR.match(value[-1]))
+    entry = (_Entry(len(value), value, None, right_guard) if isinstance(identity, str)
+             else _Entry(len(value), None, identity, right_guard))
+    # The first token, looked for in the value's head: a 70 KB base64 value
+    # can be one token, and only the key's length of it is needed, unless
+    # the value ends with ``.`` or ``-`` (then where the token ends decides).
+    head = value[:_KEY_LENGTH + 2]
+    first = _TOKEN.match(head)
+    if first is None:  # starts with punctuation: may start anywhere
+        return entry, _BY_HEAD, value[:MIN_SECRET_LENGTH]
+    end = first.end()
+    if end >= len(head) - 1 and len(value) > len(head) and value[-1] in ".-":
+        end = _TOKEN.match(value).end()  # type: ignore[union-attr]  # as in the head
+    if end == len(value) - 1 and value[-1] in ".-":
+        return entry, _BY_START, value[:MIN_SECRET_LENGTH]
+    # Where it stands as a whole token, the text's token is its first token.
+    return entry, _BY_TOKEN, value[:min(end, _KEY_LENGTH)]
 
 
 class Scrubber:
@@ -362,52 +439,50 @@ class Scrubber:
     stand as a whole token only where the text's token is its first token); a
     value that starts with punctuation is looked up by its first characters
     wherever one of those first characters occurs. Building it costs a hash
-    entry per value, so each ``--jobs`` worker receives it built.
+    entry per value; ``--jobs`` workers index their own values
+    (``Credentials``) and receive the merged scrubber.
     """
 
     def __init__(self, secrets: Iterable[str], public: Iterable[str] = (),
                  then: Scrubber | None = None) -> None:
         """``then``: the scrubber whose work follows this one's (a finding's
         own field first, then the scan's credentials)."""
-        with timings.phase("redaction"):
-            self._build(secrets, public, then)
+        shown = set(public)
+        self._merge([Credentials(secrets, shown)], shown, then)
 
-    def _build(self, secrets: Iterable[str], public: Iterable[str],
+    @classmethod
+    def merged(cls, shares: Iterable[Credentials], public: Iterable[str]) -> Scrubber:
+        """The scrubber of every share's credentials, less those that are
+        words some share shows anyway (``public_words``)."""
+        scrubber = cls.__new__(cls)
+        scrubber._merge(shares, set(public), None)
+        return scrubber
+
+    def _merge(self, shares: Iterable[Credentials], shown: set[str],
                then: Scrubber | None) -> None:
-        self._then = then
+        with timings.phase("redaction"):
+            self._then = then
+            shown_long = {_digest(word) for word in shown if len(word) > _SHORT}
+
+            def is_shown(identity: str | bytes) -> bool:
+                return identity in (shown if isinstance(identity, str) else shown_long)
+
+            self._index(item for share in shares for item in share.indexed
+                        if not is_shown(item.part) and not is_shown(item.identity))
+
+    def _index(self, items: Iterable[_Indexed]) -> None:
+        """Hash the entries, each encoded value once."""
         self._by_token: dict[str, list[_Entry]] = {}  # by first token
         self._by_start: dict[str, list[_Entry]] = {}  # at a token start, by first characters
         self._by_head: dict[str, list[_Entry]] = {}  # anywhere, by first characters
         self._heads: re.Pattern[str] | None = None
-        shown = set(public)
-        # Texts lose URL userinfo before their tokens are scrubbed, so a secret
-        # that is a whole URL is looked for as it then reads too.
-        secrets = [v for s in secrets for v in ((s, without_userinfo(s)) if "://" in s else (s,))]
-        self._index(encoded for secret in secrets for part in _literal_parts(secret)
-                    if len(part) >= MIN_SECRET_LENGTH and part not in shown
-                    for encoded in _encodings(part)
-                    if len(encoded) >= MIN_SECRET_LENGTH and encoded not in shown)
-
-    def _index(self, values: Iterable[str]) -> None:
-        """Hash the values to replace, one at a time (a large Secret's encodings
-        are made, digested and dropped in turn)."""
+        buckets = (self._by_token, self._by_start, self._by_head)
         seen: set[tuple[int, str | bytes]] = set()
-        for value in values:
-            short = len(value) <= _SHORT
-            digest = None if short else _digest(value)
-            identity = (len(value), value if digest is None else digest)
-            if identity in seen:
+        for item in items:
+            if (item.entry.length, item.identity) in seen:
                 continue
-            seen.add(identity)
-            entry = _Entry(len(value), value if short else None, digest,
-                           bool(_WORD_CHAR.match(value[-1])))
-            first = _TOKEN.match(value)
-            if first is None:  # starts with punctuation: may start anywhere
-                self._by_head.setdefault(value[:MIN_SECRET_LENGTH], []).append(entry)
-            elif first.end() == len(value) - 1 and value[-1] in ".-":
-                self._by_start.setdefault(value[:MIN_SECRET_LENGTH], []).append(entry)
-            else:  # where it stands as a whole token, the text's token is its first token
-                self._by_token.setdefault(first.group()[:_KEY_LENGTH], []).append(entry)
+            seen.add((item.entry.length, item.identity))
+            buckets[item.bucket].setdefault(item.key, []).append(item.entry)
         # Longest first in each bucket: where two overlap, the longer is replaced.
         for bucket in (*self._by_token.values(), *self._by_start.values(),
                        *self._by_head.values()):

@@ -9,14 +9,14 @@ field would judge the placeholder. OpenShift Template parameters that
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from checks.engine.redact import REDACTED, looks_like_credential
 from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
 from checks.model import JsonPath, Resource, Verdict, Violation
-from checks.objects import PLACEHOLDER, pattern_steps
+from checks.objects import PLACEHOLDER, is_mapping, pattern_steps
 
 Trie = dict[Any, "Trie"]
 
@@ -39,13 +39,13 @@ def _walk(value: Any, trie: Trie, path: JsonPath) -> Iterator[tuple[JsonPath, An
         return
     for step, rest in trie.items():
         if step is None:
-            if isinstance(value, list):
+            if value.__class__ is list or isinstance(value, list):
                 for index, item in enumerate(value):
                     yield from _walk(item, rest, (*path, index))
-            elif isinstance(value, Mapping):
+            elif is_mapping(value):
                 for key, item in value.items():
                     yield from _walk(item, rest, (*path, key))
-        elif isinstance(value, Mapping) and step in value:
+        elif is_mapping(value) and step in value:
             yield from _walk(value[step], rest, (*path, step))
 
 
