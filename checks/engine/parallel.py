@@ -207,24 +207,19 @@ def _worker(conn: Connection, worker: int, chunks: list[Chunk], handout: _Handou
         # applies to). Messages are scrubbed later, with every worker's secrets.
         early_evaluator = Evaluator(catalog, ScanContext(mapping=mapping), _no_lines,
                                     Scrubber([]))
-        early = {(chunk, rule.id): early_evaluator.object_pending(
-                     rule, by_rule[rule.id], gates=False, gated=False)
-                 for rule in catalog.rules if _context_free(rule, set_rules)
-                 for chunk, by_rule in matched.items() if by_rule[rule.id]}
+        context_free = [rule for rule in catalog.rules if _context_free(rule, set_rules)]
+        early = {chunk: {rule.id: early_evaluator.object_pending(rule, by_rule[rule.id],
+                                                                 gates=False, gated=False)
+                         for rule in context_free if by_rule[rule.id]}
+                 for chunk, by_rule in matched.items()}
         mark(f"worker {worker}: early done")
         ctx, object_rules = conn.recv()
         mark(f"worker {worker}: context received")
         locator = locator_for(inputs)
         # The scrubber follows (the parent builds it meanwhile): pending
-        # outcomes need none, results do. The installations' own outcomes (not
-        # applicable, ...) come from the parent, once each; workers report only
-        # their objects.
+        # outcomes need none, results do.
         evaluator = Evaluator(catalog, ctx, locator.resource_lines, Scrubber([]))
-        pending = {chunk: [p for rule in catalog.rules if rule.id in object_rules
-                           for p in (evaluator.drop_gated(rule, early[chunk, rule.id])
-                                     if (chunk, rule.id) in early
-                                     else evaluator.object_pending(rule, by_rule[rule.id],
-                                                                   gates=False))]
+        pending = {chunk: _object_pending(evaluator, catalog, object_rules, by_rule, early[chunk])
                    for chunk, by_rule in matched.items()}
         # Lines next: they need neither the scrubber nor the parent's questions,
         # which the parent prepares meanwhile.
@@ -237,12 +232,9 @@ def _worker(conn: Connection, worker: int, chunks: list[Chunk], handout: _Handou
         # rule, position in what this worker sent): a few documents, composed again.
         their_lines = locator.lines([(matched[chunk][rule_id][position].origin, path)
                                      for chunk, rule_id, position, path in asks])
-        by_chunk: dict[int, dict[str, list[Result]]] = {}
-        for chunk, found in pending.items():
-            by_rule = by_chunk[chunk] = {}
-            own = [next(lines) for _ in requests[chunk]]
-            for result in evaluator.with_lines(found, own):
-                by_rule.setdefault(result.rule_id, []).append(result)
+        by_chunk = {chunk: _by_rule(evaluator.with_lines(found, [next(lines)
+                                                                 for _ in requests[chunk]]))
+                    for chunk, found in pending.items()}
         conn.send(({chunk: {rule_id: pack_results(results) for rule_id, results in by_rule.items()}
                     for chunk, by_rule in by_chunk.items()}, their_lines))
         mark(f"worker {worker}: results sent")
@@ -255,6 +247,25 @@ def _worker(conn: Connection, worker: int, chunks: list[Chunk], handout: _Handou
         conn.send(exc)
     finally:
         conn.close()
+
+
+def _object_pending(evaluator: Evaluator, catalog: Catalog, object_rules: set[str],
+                    matched: dict[str, list[Resource]],
+                    early: dict[str, list[Any]]) -> list[Any]:
+    """A chunk's outcomes of the object rules, in catalog order: those
+    evaluated early, less the installations the rule turned out not to apply
+    to; the others now. The installations' own outcomes (not applicable, ...)
+    come from the parent, once each; workers report only their objects."""
+    return [p for rule in catalog.rules if rule.id in object_rules
+            for p in (evaluator.drop_gated(rule, early[rule.id]) if rule.id in early
+                      else evaluator.object_pending(rule, matched[rule.id], gates=False))]
+
+
+def _by_rule(results: Sequence[Result]) -> dict[str, list[Result]]:
+    out: dict[str, list[Result]] = {}
+    for result in results:
+        out.setdefault(result.rule_id, []).append(result)
+    return out
 
 
 def _matching(catalog: Catalog, resources: Sequence[Resource]) -> dict[str, list[Resource]]:
