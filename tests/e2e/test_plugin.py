@@ -329,3 +329,39 @@ def test_item_names_of_hostile_file_names_are_escaped(pytester: pytest.Pytester)
     assert not any(line.startswith("forged") for line in result.stdout.lines)
     result.stdout.fnmatch_lines(
         ["upgrade-lint::invalid-input[[]in/x\\nforged PASSED\\x1b[[]2J.yaml:*[]] FAILED*"])
+
+
+def test_failure_summary_does_not_search_the_rule_items_empty_phases(
+        pytester: pytest.Pytester) -> None:
+    """pytest's failure summary looks each failure's teardown report up among
+    every passing setup and teardown report (quadratic in the items): the rule
+    items' empty ones are gone from that list before it runs, and the summary
+    still shows every failure, and a team test's teardown output."""
+    pytester.makepyfile(test_team='''
+        import pytest
+
+        @pytest.fixture
+        def noisy():
+            yield
+            print("teardown says hello")
+
+        def test_fails_with_teardown_output(noisy):
+            assert False
+    ''')
+    pytester.makeconftest('''
+        import pytest
+
+        @pytest.hookimpl(wrapper=True)
+        def pytest_terminal_summary(terminalreporter):
+            empty = terminalreporter.stats.get("", [])
+            terminalreporter.write_line(
+                f"EMPTY-PHASES rule={sum(r.nodeid.startswith('upgrade-lint::') for r in empty)} "
+                f"team={sum(r.nodeid.startswith('test_team') for r in empty)}")
+            return (yield)
+    ''')
+    result = pytester.runpytest("--upgrade-lint", "demo", "test_team.py", "-rA")
+    failed = result.parseoutcomes()["failed"]
+    assert failed > 2
+    result.stdout.fnmatch_lines(["EMPTY-PHASES rule=0 team=2"])
+    assert len([line for line in result.outlines if line.startswith("FAILED ")]) == failed
+    result.stdout.fnmatch_lines(["*teardown says hello*"])
