@@ -11,9 +11,9 @@ quarter of the scan. Each worker does the expensive parts for its chunks
 only: parse, match rules, evaluate object rules, find lines, index the
 credential values it found. The parent combines what needs the whole scan:
 
-1. each worker reports, per chunk, its input errors, counts, the
-   declarations of target versions, how many objects each rule matched and
-   the objects that whole-scan (set) rules need; and, for all its chunks, its
+1. each worker reports, per chunk, its input errors, counts, how many
+   objects each rule matched and the objects that whole-scan (set) rules
+   need; and, for all its chunks, the declarations of target versions, its
    credential values indexed (``redact.Credentials``) and its public words;
 2. the parent builds the upgrade context from all of them, decides the
    rule-level outcomes (no objects, live, path condition), and sends the
@@ -92,7 +92,6 @@ class Share:
     objects: int
     matched: dict[str, int]
     set_resources: dict[str, list[Resource]]
-    declarations: list[Resource]
     #: The installations each rule's objects belong to.
     installations: dict[str, list[str]]
     skipped: list[Skipped]
@@ -101,10 +100,13 @@ class Share:
 @dataclass
 class Found:
     """A worker's phase 1: its chunks' shares, and for all of them together
-    its credential values, indexed, and the words reports show anyway
+    the objects that declare versions (``declaring_resources``), its
+    credential values, indexed, and the words reports show anyway
     (``redact.public_words``: never scrubbed)."""
 
     shares: list[Share]
+    #: (chunk, position in the chunk, object): the parent puts them in file order.
+    declarations: list[tuple[int, int, Resource]]
     credentials: Credentials
     public: list[str]
 
@@ -201,7 +203,8 @@ def _worker(conn: Connection, worker: int, chunks: list[Chunk], handout: _Handou
         credentials = Credentials(secret_values(resources), [*public, *catalog_words(catalog)])
         mark(f"worker {worker}: found")
         conn.send(Found([_share(chunk, worker, manifests, matched[chunk], set_rules, mapping)
-                         for chunk, manifests in loaded.items()], credentials, public))
+                         for chunk, manifests in loaded.items()],
+                        _declarations(loaded, mapping), credentials, public))
         # While the parent builds the context: the object rules that do not need
         # it, for every installation (the parent says later which ones the rule
         # applies to). Messages are scrubbed later, with every worker's secrets.
@@ -278,9 +281,19 @@ def _share(chunk: int, worker: int, manifests: ManifestSet, matched: dict[str, l
     return Share(chunk, worker, manifests.errors, manifests.files, manifests.documents,
                  len(manifests.resources), {k: len(v) for k, v in matched.items()},
                  {k: v for k, v in matched.items() if k in set_rules},
-                 declaring_resources(manifests.resources, mapping),
                  {k: list(dict.fromkeys(installation_of(r, mapping) for r in v))
                   for k, v in matched.items()}, manifests.skipped)
+
+
+def _declarations(loaded: dict[int, ManifestSet], mapping: InstallationMap
+                  ) -> list[tuple[int, int, Resource]]:
+    """The worker's objects that declare versions, once over all its chunks
+    (per chunk, each installation's objects were searched once a chunk: six
+    times the work), with where each stands in file order."""
+    placed = [(chunk, position, resource) for chunk in sorted(loaded)
+              for position, resource in enumerate(loaded[chunk].resources)]
+    declaring = {id(r) for r in declaring_resources([r for _, _, r in placed], mapping)}
+    return [entry for entry in placed if id(entry[2]) in declaring]
 
 
 def _worker_process(*args: Any) -> None:
@@ -559,7 +572,9 @@ def _combine(pipes: list[Connection], catalog: Catalog,
         out.files += part.files
         out.documents += part.documents
         out.objects += part.objects
-        out.declarations += part.declarations
+    out.declarations = [resource for _, _, resource in sorted(
+        (entry for worker in found for entry in worker.declarations),
+        key=lambda entry: entry[:2])]
     ctx = out.context = make_context(out.declarations)
     evaluator = Evaluator(catalog, ctx, locator.resource_lines, Scrubber([]))
     levels = {rule.id: evaluator.rule_level(rule, any(p.matched[rule.id] for p in parts))
