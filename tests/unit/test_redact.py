@@ -10,6 +10,7 @@ from pathlib import Path
 
 from checks.engine.redact import (
     REDACTED,
+    Credentials,
     Scrubber,
     _identity,
     _Indexed,
@@ -360,3 +361,22 @@ def test_a_default_inside_a_url_password_and_a_query_password_never_show() -> No
     assert "hunterDEF1" not in text and "<redacted>" in text
     assert url_host("postgres://u:pw@db?password=PWQUERY6") == "postgres://<redacted>@db"
     assert url_host("https://u:pw@host:8443/path#frag") == "https://<redacted>@host:8443"
+
+
+def test_merged_credentials_scrub_as_one_scrubber_of_every_value() -> None:
+    """``--jobs`` workers index their own credential values, each knowing only
+    its own public words; the merged scrubber must replace exactly what one
+    scrubber of every value and every public word replaces: a value that is a
+    public word of another share (short or digested) is left alone."""
+    long_word = "x" * 70 + "-release-name"  # over 64 characters: kept as a digest
+    one = Credentials(["hunter22-one", "kong-proxy", long_word, "shared-secret"], ["zzzz"])
+    two = Credentials(["s3cr3t-two", "shared-secret"], ["kong-proxy", long_word])
+    public = ["zzzz", "kong-proxy", long_word]
+    merged = Scrubber.merged([one, two], public)
+    alone = Scrubber(["hunter22-one", "kong-proxy", long_word, "shared-secret", "s3cr3t-two"],
+                     public)
+    text = (f"hunter22-one and s3cr3t-two, {base64.b64encode(b'shared-secret').decode()}, "
+            f"service kong-proxy, release {long_word}")
+    assert merged.text(text) == alone.text(text)
+    assert merged.text(text).count(REDACTED) == 3
+    assert "kong-proxy" in merged.text(text) and long_word in merged.text(text)
