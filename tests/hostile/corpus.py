@@ -66,7 +66,7 @@ class Case:
     expect: str
     alone: bool = False  # scanned without good.yaml
     slow: bool = False
-    seconds: float = 15.0  # wall-time budget
+    seconds: float = 15.0  # CPU-time budget (the run is killed at twice it, wall time)
     exit_codes: tuple[int, ...] = (1,)
 
 

@@ -41,6 +41,8 @@ class Run:
     stdout: str
     stderr: str
     seconds: float
+    #: CPU time (user and system): what the input cost, whatever else ran.
+    cpu_seconds: float
     peak_rss_bytes: int
     timed_out: bool
     reports: Path
@@ -106,11 +108,13 @@ def run_scan(args: list[str], cwd: Path, reports: Path, timeout: float,
             time.sleep(0.02)
         proc.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait again
     seconds = time.monotonic() - started
-    peak = int(rss_path.read_text()) if rss_path.exists() else 0
+    # Killed at the timeout, the launcher wrote nothing: the wall time stands in.
+    peak_text, cpu_text = rss_path.read_text().split() if rss_path.exists() else ("0", seconds)
+    peak, cpu = int(peak_text), float(cpu_text)
     return Run(
         args=full, returncode=proc.returncode,
         stdout=out_path.read_bytes().decode("utf-8", "replace"),
         stderr=err_path.read_bytes().decode("utf-8", "replace"),
-        seconds=seconds, peak_rss_bytes=peak, timed_out=timed_out,
+        seconds=seconds, cpu_seconds=cpu, peak_rss_bytes=peak, timed_out=timed_out,
         reports=reports,
     )
