@@ -66,32 +66,45 @@ def test_chunks_are_runs_of_consecutive_files_and_a_large_file_is_one(
 def test_chunks_are_handed_out_biggest_first_and_each_once() -> None:
     import multiprocessing
 
+    first = parallel._Handout([2, 0, 1])
+    assert list(first.taken()) == [2, 0, 1]
+    first.close()
+    # As many as chunked can make, taken by three processes at once.
+    handout = parallel._Handout(range(2 * parallel.MAX_TARGETS + 1))
     context = multiprocessing.get_context("fork")
-    assert list(parallel._Handout(context, [2, 0, 1]).taken()) == [2, 0, 1]
-    handout = parallel._Handout(context, range(2000))
     queue = context.SimpleQueue()
     takers = [context.Process(target=lambda: queue.put(list(handout.taken())))
               for _ in range(3)]
     for taker in takers:
         taker.start()
+    handout.close()
     taken = [queue.get() for _ in takers]
     for taker in takers:
         taker.join()
-    assert sorted(n for one in taken for n in one) == list(range(2000))
+    assert sorted(n for one in taken for n in one) == list(range(2 * parallel.MAX_TARGETS + 1))
     assert all(one == sorted(one) for one in taken)
+
+
+def test_chunks_stay_few_whatever_jobs_says(tmp_path: Path) -> None:
+    """The handout's pipe must hold every chunk number: at most 2,001 chunks."""
+    files = []
+    for i in range(3000):
+        path = tmp_path / f"f{i:04}.yaml"
+        path.write_text("x" * (1 + i % 7))
+        files.append(InputFile(str(path), path))
+    assert len(chunked(files, 10_000)) <= 2 * parallel.MAX_TARGETS + 1
 
 
 def test_a_worker_that_takes_no_chunk_changes_nothing(corpus: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The other workers took every chunk before it started (it was forked last)."""
-    import multiprocessing
 
     real = parallel._worker
 
     def late(conn: object, worker: int, chunks: object, handout: object,
              *rest: object) -> None:
         if worker == 1:
-            handout = parallel._Handout(multiprocessing.get_context("fork"), [])
+            handout = parallel._Handout([])
         real(conn, worker, chunks, handout, *rest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(parallel, "_worker", late)  # forked workers run it

@@ -137,6 +137,8 @@ class Combined:
 #: scan, few enough that a chunk's bookkeeping (a message entry, a report
 #: piece per rule) stays negligible.
 CHUNKS_PER_JOB = 16
+#: Whatever ``--jobs`` says: at most 2,001 chunks (see ``_Handout``).
+MAX_TARGETS = 1000
 
 
 class Chunk(NamedTuple):
@@ -153,7 +155,9 @@ def chunked(files: Sequence[InputFile], jobs: int) -> list[Chunk]:
             sizes.append(os.stat(item.display).st_size if item.fs_path else 0)
         except OSError:
             sizes.append(0)
-    target = sum(sizes) / (jobs * CHUNKS_PER_JOB)
+    # Consecutive chunks hold more than ``target`` together, so there are at
+    # most twice as many chunks as targets, plus one (see _Handout).
+    target = sum(sizes) / min(jobs * CHUNKS_PER_JOB, MAX_TARGETS)
     chunks: list[Chunk] = []
     for item, size in zip(files, sizes, strict=True):
         if not chunks or (chunks[-1].files and chunks[-1].size + size > target):
@@ -165,21 +169,30 @@ def chunked(files: Sequence[InputFile], jobs: int) -> list[Chunk]:
 
 class _Handout:
     """Chunks handed out biggest first (the longest jobs started first finish
-    together), each to the first worker free to take it: a counter in shared
-    memory, inherited by the forked workers."""
+    together), each to the first worker free to take it.
 
-    def __init__(self, context: Any, order: Sequence[int]) -> None:
-        self._next = context.Value("i", 0)
-        self._order = list(order)
+    The chunk numbers wait in a pipe, written whole before the workers fork;
+    each worker reads the next one (a read of one 2-byte number takes it
+    whole: pipe reads are serialised) until the pipe is empty. A pipe needs no
+    shared memory or semaphore, which some sandboxes do not offer, and it
+    holds them all: at most 2,001 chunks (``chunked``), 4,002 bytes, under the
+    4 KiB even a pipe cut to one page holds.
+    """
+
+    def __init__(self, order: Sequence[int]) -> None:
+        self._read, write = os.pipe()
+        try:
+            os.write(write, b"".join(n.to_bytes(2, "little") for n in order))
+        finally:
+            os.close(write)  # the workers see the end when the numbers are gone
 
     def taken(self) -> Iterator[int]:
-        while True:
-            with self._next.get_lock():
-                position = self._next.value
-                self._next.value = position + 1
-            if position >= len(self._order):
-                return
-            yield self._order[position]
+        while len(number := os.read(self._read, 2)) == 2:
+            yield int.from_bytes(number, "little")
+
+    def close(self) -> None:
+        """The parent's copy, once every worker has its own."""
+        os.close(self._read)
 
 
 def _worker(conn: Connection, worker: int, chunks: list[Chunk], handout: _Handout,
@@ -433,13 +446,21 @@ class Started:
         self.encode = encode
         context = multiprocessing.get_context("fork")
         self.pipes: list[Connection] = []
-        self.processes = []
+        self.processes: list[multiprocessing.process.BaseProcess] = []
         #: One anonymous file per worker for its pre-encoded report pieces.
         self.encoded: list[IO[bytes]] = []
         chunks = chunked(files, jobs)
-        handout = _Handout(context, sorted(range(len(chunks)), key=lambda n: -chunks[n].size))
+        handout = _Handout(sorted(range(len(chunks)), key=lambda n: -chunks[n].size))
         _RUNNING.add(self)  # before the first fork: an interruption finds every worker
-        for worker in range(min(jobs, len(chunks))):
+        try:
+            self._start(context, min(jobs, len(chunks)), chunks, handout, inputs, mapping)
+        finally:
+            handout.close()
+
+    def _start(self, context: Any, workers: int, chunks: list[Chunk], handout: _Handout,
+               inputs: ScanInputs, mapping: InstallationMap | None) -> None:
+        encode, catalog = self.encode, self.catalog
+        for worker in range(workers):
             parent_end, child_end = context.Pipe()
             encoded = _anonymous_file() if encode else None
             process = context.Process(target=_worker_process, daemon=True,
