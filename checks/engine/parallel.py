@@ -1,8 +1,9 @@
 """``--jobs N``: the scan shared out across worker processes by the engine.
 
 pytest-xdist would make every worker collect (and so parse) everything; here
-the files are cut into chunks (runs of consecutive files, about an eighth of
-a worker's bytes each; a larger file is a chunk of its own), and each worker
+the files are cut into chunks (runs of consecutive files, about a sixteenth
+of a worker's bytes each: ``CHUNKS_PER_JOB``; a larger file is a chunk of its
+own), and each worker
 process (forked, so the catalog is already loaded) takes the next chunk
 nobody has taken until none is left, biggest first. Shares of equal bytes
 were not shares of equal work: a ``helm template`` stream of 2,000
@@ -205,8 +206,7 @@ def _worker(conn: Connection, worker: int, chunks: list[Chunk], handout: _Handou
         for chunk in handout.taken():
             loaded[chunk] = load_files(chunks[chunk].files, inputs)
         mark(f"worker {worker}: loaded {len(loaded)} chunks")
-        set_rules = {rule.id for rule in catalog.rules
-                     if (t := get_template(rule.check)) is not None and t.scope == "set"}
+        set_rules = _set_rules(catalog)
         matched = {chunk: _matching(catalog, manifests.resources)
                    for chunk, manifests in loaded.items()}
         resources = [r for manifests in loaded.values() for r in manifests.resources]
@@ -282,6 +282,12 @@ def _by_rule(results: Sequence[Result]) -> dict[str, list[Result]]:
     for result in results:
         out.setdefault(result.rule_id, []).append(result)
     return out
+
+
+def _set_rules(catalog: Catalog) -> set[str]:
+    """The whole-scan rules: evaluated by the parent over every worker's objects."""
+    return {rule.id for rule in catalog.rules
+            if (t := get_template(rule.check)) is not None and t.scope == "set"}
 
 
 def _matching(catalog: Catalog, resources: Sequence[Resource]) -> dict[str, list[Resource]]:
@@ -600,8 +606,7 @@ def _combine(pipes: list[Connection], catalog: Catalog,
     evaluator = Evaluator(catalog, ctx, locator.resource_lines, Scrubber([]))
     levels = {rule.id: evaluator.rule_level(rule, any(p.matched[rule.id] for p in parts))
               for rule in catalog.rules}
-    set_rules = {rule.id for rule in catalog.rules
-                 if (t := get_template(rule.check)) is not None and t.scope == "set"}
+    set_rules = _set_rules(catalog)
     object_rules = {rule_id for rule_id, level in levels.items()
                     if level is None and rule_id not in set_rules}
     for conn in pipes:

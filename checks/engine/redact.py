@@ -101,7 +101,7 @@ def credential_at(resource: Resource, path: Sequence[str | int]) -> list[str]:
     parent: Any = None
     for step in path:
         parent = node
-        if _is_map(node) and isinstance(step, str):
+        if is_mapping(node) and isinstance(step, str):
             node = node.get(step)
         elif isinstance(node, list) and isinstance(step, int) and -len(node) <= step < len(node):
             node = node[step]
@@ -112,24 +112,23 @@ def credential_at(resource: Resource, path: Sequence[str | int]) -> list[str]:
     last = path[-1]
     if resource.kind == "Secret" and path[0] in ("data", "stringData"):
         return list(_secret_values({str(path[0]): {"k": node}}))
-    named = last == "value" and _is_map(parent) and isinstance(parent.get("name"), str) \
+    named = last == "value" and is_mapping(parent) and isinstance(parent.get("name"), str) \
         and looks_like_credential(parent["name"])
     return [node] if named or (isinstance(last, str) and looks_like_credential(last)) else []
 
 
-_is_map = is_mapping
 
 
 def _pod_specs(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     spec = body.get("spec")
-    if not _is_map(spec):
+    if not is_mapping(spec):
         return
     yield spec
     for path in (("template", "spec"), ("jobTemplate", "spec", "template", "spec")):
         node: Any = spec
         for key in path:
-            node = node.get(key) if _is_map(node) else None
-        if _is_map(node):
+            node = node.get(key) if is_mapping(node) else None
+        if is_mapping(node):
             yield node
 
 
@@ -138,13 +137,13 @@ def _containers(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         for group in ("containers", "initContainers"):
             containers = pod.get(group)
             if isinstance(containers, list):
-                yield from (c for c in containers if _is_map(c))
+                yield from (c for c in containers if is_mapping(c))
 
 
 def _env_vars(container: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     env = container.get("env")
     if isinstance(env, list):
-        yield from (var for var in env if _is_map(var))
+        yield from (var for var in env if is_mapping(var))
 
 
 def _container_env_values(body: Mapping[str, Any]) -> Iterator[str]:
@@ -156,7 +155,7 @@ def _container_env_values(body: Mapping[str, Any]) -> Iterator[str]:
 
 
 def _values_credentials(node: Any) -> Iterator[str]:
-    if _is_map(node):
+    if is_mapping(node):
         for key, value in node.items():
             if key == "valueFrom":
                 continue  # a reference: its secretKeyRef.key names a Secret key, no secret
@@ -200,7 +199,7 @@ def secret_values(resources: Iterable[Resource]) -> list[str]:
 
 
 def _keys(node: Any) -> Iterator[str]:
-    if _is_map(node):
+    if is_mapping(node):
         for key, value in node.items():
             yield str(key)
             yield from _keys(value)
@@ -222,7 +221,7 @@ def public_words(resources: Iterable[Resource]) -> list[str]:
         elif resource.kind in ("Secret", "ConfigMap"):
             for field in ("data", "stringData", "binaryData"):
                 node = resource.body.get(field)
-                if _is_map(node):
+                if is_mapping(node):
                     found.update(map(str, node))
         else:
             for container in _containers(resource.body):
@@ -255,7 +254,7 @@ _CATALOG_WORDS: dict[str, frozenset[str]] = {}
 def _strings(node: Any) -> Iterator[str]:
     if isinstance(node, str):
         yield node
-    elif _is_map(node):
+    elif is_mapping(node):
         for key, value in node.items():
             yield str(key)
             yield from _strings(value)
@@ -348,7 +347,7 @@ class _Entry(NamedTuple):
 _KEY_LENGTH = 128
 #: Longer values are kept as a digest.
 _SHORT = 64
-#: The hash an entry is found in (``Scrubber._buckets``).
+#: The hash an entry is found in (``Scrubber._index``).
 _BY_TOKEN, _BY_START, _BY_HEAD = 0, 1, 2
 
 
@@ -447,28 +446,28 @@ class Scrubber:
                  then: Scrubber | None = None) -> None:
         """``then``: the scrubber whose work follows this one's (a finding's
         own field first, then the scan's credentials)."""
-        shown = set(public)
-        self._merge([Credentials(secrets, shown)], shown, then)
+        credentials = Credentials(secrets, public)  # already without the public words
+        with timings.phase("redaction"):
+            self._then = then
+            self._index(credentials.indexed)
 
     @classmethod
     def merged(cls, shares: Iterable[Credentials], public: Iterable[str]) -> Scrubber:
         """The scrubber of every share's credentials, less those that are
-        words some share shows anyway (``public_words``)."""
+        words some share shows anyway (``public_words``): each share left out
+        only the words it showed itself."""
         scrubber = cls.__new__(cls)
-        scrubber._merge(shares, set(public), None)
-        return scrubber
-
-    def _merge(self, shares: Iterable[Credentials], shown: set[str],
-               then: Scrubber | None) -> None:
         with timings.phase("redaction"):
-            self._then = then
+            scrubber._then = None
+            shown = set(public)
             shown_long = {_digest(word) for word in shown if len(word) > _SHORT}
 
             def is_shown(identity: str | bytes) -> bool:
                 return identity in (shown if isinstance(identity, str) else shown_long)
 
-            self._index(item for share in shares for item in share.indexed
-                        if not is_shown(item.part) and not is_shown(item.identity))
+            scrubber._index(item for share in shares for item in share.indexed
+                            if not is_shown(item.part) and not is_shown(item.identity))
+        return scrubber
 
     def _index(self, items: Iterable[_Indexed]) -> None:
         """Hash the entries, each encoded value once."""
