@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeGuard
 
@@ -221,14 +221,40 @@ def _parse_image(image: str) -> ImageRef:
     return ImageRef("/".join(parts), tag)
 
 
-def image_matches(image: str, repositories: Sequence[str]) -> bool:
+#: The names each image answers to (see ``repository_names``), per image.
+_NAMES: dict[str, frozenset[str]] = {}
+
+
+def repository_names(image: str) -> frozenset[str]:
+    """The image's repository and each trailing part of its path:
+    ``registry/kong/kong-gateway:3.9`` answers to ``kong/kong-gateway`` and
+    ``kong-gateway``. Set lookups make matching an image against a product's
+    repositories one operation, which rule selectors and version finders do
+    for every container of every object."""
+    names = _NAMES.get(image)
+    if names is None:
+        if len(_NAMES) >= _MAX_PARSED_IMAGES:
+            _NAMES.clear()
+        parts = parse_image(image).repository.split("/")
+        names = _NAMES[image] = frozenset("/".join(parts[i:]) for i in range(len(parts)))
+    return names
+
+
+def image_matches(image: str, repositories: Iterable[str]) -> bool:
     """Is the image from one of these repositories (``kong/kong-gateway``, or a
     trailing part of the repository path: ``kong-gateway``)?"""
-    repo = parse_image(image).repository
-    for wanted in repositories:
-        if repo == wanted or (repo.endswith(wanted) and repo[-len(wanted) - 1] == "/"):
-            return True
-    return False
+    return not repository_names(image).isdisjoint(repositories)
+
+
+def resource_repositories(resource: Resource) -> frozenset[str]:
+    """Every name the images of the object's containers answer to, computed
+    once per object: most objects run none of a product's images, and this
+    rules them out without looking at their containers."""
+    cached = resource.memo.get("repositories")
+    if cached is None:
+        cached = resource.memo["repositories"] = frozenset().union(
+            *(repository_names(image) for _, image in container_images(resource)))
+    return cached
 
 
 def container_images(resource: Resource) -> tuple[tuple[Container, str], ...]:

@@ -69,6 +69,9 @@ def test_ordinary_files_take_the_fast_path(text: str, monkeypatch: pytest.Monkey
     "database: off\n", "flags: [on, no]\n", "- y\n", "mode: 010\n", "mask: 0x1F\n",
     "n: 1_000\n", "ratio: .inf\n", "plus: +1\n", "none: ~\n", "ok: True\n", "y: 1\n",
     "base: &b {x: 1}\nuse: *b\n", "v: !Ref name\n", "--- !custom\na: 1\n",
+    # a node property in every place a node can start
+    "&a k: v\n", "- &a x\n- *a\n", "a:\t*b\nb: &b 1\n", "? &k a\n: v\n", "a: [x,*y]\n",
+    "a: {\"k\":&v 1}\n", "a: [\n  *y]\n", "- - !t x\n", "a: {b: !!str 1}\n",
     "a: 1\na: 2\n", "a: [1\n",
     # what rapidyaml's JSON rewrites (nan -> ".nan"), merge keys, keys go-yaml rewrites
     "x: nan\n", "x: [1, -inf]\n", "base:\n  <<: {x: 1}\n  z: 2\n", "1.0: a\n", "010: a\n",
@@ -76,6 +79,19 @@ def test_ordinary_files_take_the_fast_path(text: str, monkeypatch: pytest.Monkey
 def test_files_that_json_cannot_express_take_the_careful_path(
         text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert not _fast_used(text, monkeypatch)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("script: |\n  cd /srv && make\n  rm *.log\n", False),
+    ("cmd: ['sh', '-c', 'a && b']\nnote: x!y and a & b\n", False),
+    ("hosts: ['*.example.com']\n", False),
+    ("script: |\n  make \\\n    && make install\n", True),  # a line start: the tree decides
+    ("a: *b\n", True), ("- &a x\n", True), ("--- !t\n", True), ("a: [1,&x 2]\n", True),
+    ("\ufeff&a k: v\n", True), ("a: {\"k\":*v}\n", True), ("? !t k\n", True),
+])
+def test_only_text_where_a_node_starts_is_taken_for_a_property(text: str, expected: bool) -> None:
+    """The text test that spares most files the walk over the parse tree."""
+    assert fastyaml._may_have_properties(text) is expected
 
 
 def test_rapidyaml_diagnostics_are_silenced_and_stderr_restored(
@@ -125,6 +141,51 @@ def test_fast_and_careful_paths_agree_on_the_benchmark_corpus(tmp_path: Path) ->
         except fastyaml._Careful:
             careful.append(path.name)
     assert careful == []
+
+
+def test_the_json_text_test_finds_every_suspect_string() -> None:
+    """``_json_suspect`` reads the JSON text; it must say yes whenever a key or
+    string of the decoded value is suspect, however strings are escaped
+    (quotes and backslashes next to the words) or the JSON is laid out. It
+    may say yes for an escaped quote followed by a word (``\\"yes``), which
+    costs a walk over the parse tree, and for nothing else."""
+    import json
+    import random
+
+    words = ["yes", "on", "No", "~", "<<", "1.0", "010", "0x1F", "8080", "-inf", "+1", ".5",
+             "1_000", "name", "a", "", "x\\", '"', '\\"', "\n"]
+    rng = random.Random(5)
+
+    def text() -> str:
+        return "".join(rng.choice(words) for _ in range(rng.randint(1, 3)))
+
+    def value(depth: int) -> object:
+        roll = rng.random()
+        if depth > 3 or roll < 0.5:
+            return rng.choice([text(), text(), 7, 1.5, True, None])
+        if roll < 0.75:
+            return [value(depth + 1) for _ in range(rng.randint(0, 3))]
+        return {text(): value(depth + 1) for _ in range(rng.randint(0, 3))}
+
+    def suspect(node: object, is_key: bool = False) -> bool:
+        if isinstance(node, dict):
+            return any(suspect(k, True) or suspect(v) for k, v in node.items())
+        if isinstance(node, list):
+            return any(suspect(item) for item in node)
+        if isinstance(node, str) and node:
+            return fastyaml._key_suspect(node) if is_key else fastyaml._value_suspect(node)
+        return False
+
+    seen = {True: 0, False: 0}
+    for _ in range(3000):
+        document = value(0)
+        expected = suspect(document)
+        seen[expected] += 1
+        for layout in (json.dumps(document, ensure_ascii=False),
+                       json.dumps(document, indent=2, separators=(",", ": "))):
+            found = fastyaml._json_suspect(layout)
+            assert found is expected or (found and '\\"' in layout), layout
+    assert min(seen.values()) > 300  # both answers were tested often
 
 
 def test_the_shortcuts_of_plain_differs_agree_with_asking_both_readers() -> None:

@@ -26,7 +26,7 @@ from checks.engine.registry import get_template
 from checks.engine.upgrade_path import PathCondition
 from checks.engine.versions import VersionError, VersionRange
 from checks.model import Reference, Resource, Severity, format_json_path
-from checks.objects import container_images, image_matches
+from checks.objects import resource_repositories
 
 _FAST_LOADER = getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader)
 
@@ -50,10 +50,9 @@ class Selector:
     def matches(self, resource: Resource) -> bool:
         if self.chart is not None and resource.chart != self.chart:
             return False
-        if self.images and not any(image_matches(image, self.images)
-                                   for _, image in container_images(resource)):
-            return False
         if self.kinds and resource.kind not in self.kinds:
+            return False
+        if self.images and resource_repositories(resource).isdisjoint(self.images):
             return False
         if self.api_version is not None and not fnmatch.fnmatchcase(resource.api_version,
                                                                      self.api_version):

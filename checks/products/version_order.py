@@ -28,6 +28,7 @@ from checks.objects import (
     is_unresolved,
     lookup,
     parse_image,
+    resource_repositories,
     split_path,
 )
 
@@ -171,7 +172,8 @@ def _read(product: str, sources: Sequence[Mapping[str, Any]], resources: Sequenc
                     if include_empty or value not in (None, ""):
                         found.append(_parse(product, resource, path, value, prefix))
                         break
-            if "image" in source:
+            if "image" in source and not resource_repositories(resource).isdisjoint(
+                    source["image"]):
                 for container, image in container_images(resource):
                     if image_matches(image, source["image"]):
                         path = (*container.path, "image")

@@ -37,7 +37,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from yaml.nodes import ScalarNode
@@ -74,7 +74,8 @@ _RISKY_WORDS = SPECIAL_WORDS | {
 #: go-yaml v2 tries numbers only for plain scalars starting with one of these
 #: (its resolve table); other texts are strings unless they are a listed word.
 _NUMERIC_START = frozenset("0123456789+-.")
-_ANCHOR_OR_TAG = re.compile(r"(?:^|[\s\[{,])[&*!][^\s,\[\]{}]", re.M)
+#: An anchor, alias or tag: ``&``, ``*`` or ``!`` and then a name.
+_PROPERTY = re.compile(r"[&*!][^\s,\[\]{}]")
 #: Parse-tree node flags of anchors, aliases and tags.
 _ANCHOR_FLAGS = 0 if ryml is None else (
     ryml.KEYANCH | ryml.VALANCH | ryml.KEYREF | ryml.VALREF | ryml.KEYTAG | ryml.VALTAG)
@@ -201,6 +202,27 @@ def _plain_scalars_differ(tree: Any) -> bool:
     return False
 
 
+def _may_have_properties(text: str) -> bool:
+    """Could ``text`` hold an anchor, alias or tag? Only where a node can start:
+    at a line's start after indentation, after ``-``, ``?`` or ``---`` and a
+    blank, after ``:`` (a flow mapping's value may follow it directly), or in
+    a flow collection after ``[``, ``{`` or ``,`` (YAML 1.2, 6.9 "Node
+    Properties"; 8.2.1 and 7.4 say where nodes start). A shell ``cd x && make``
+    or ``rm *.log`` inside a scalar is not there, so it no longer sends one in
+    six files to the walk over the parse tree, which alone decides."""
+    for match in _PROPERTY.finditer(text):
+        start = before = match.start()
+        while before and text[before - 1] in " \t":
+            before -= 1
+        previous = text[before - 1] if before else "\n"
+        if previous in _NODE_START or (previous in "-?" and before < start):
+            return True
+    return False
+
+
+_NODE_START = frozenset("\n\r\ufeff:[{,")
+
+
 def _anchors_or_tags(tree: Any) -> bool:
     return any(tree.type_has_any(node, _ANCHOR_FLAGS) for node in range(tree.size()))
 
@@ -245,42 +267,64 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
-class _Checker:
-    """object_pairs_hook: builds each dict, refuses duplicates, notes candidates."""
+def _build_json_candidate() -> re.Pattern[str]:
+    """A JSON string token that may hold a suspect (see ``_json_suspect``): one
+    starting with a character go-yaml tries numbers on, or one of the
+    ``_RISKY_WORDS`` that do not (written as a trie: the regex engine then
+    tests one branch per first character at each quote)."""
+    rests: dict[str, list[str]] = {}
+    for word in _RISKY_WORDS:
+        if word[0] not in _NUMERIC_START:
+            rests.setdefault(word[0], []).append(word[1:])
+    branches = []
+    for first, tails in sorted(rests.items()):
+        longer = [re.escape(tail) for tail in sorted(tails, key=lambda t: (-len(t), t)) if tail]
+        branch = re.escape(first)
+        if longer:
+            branch += f"(?:{'|'.join(longer)})" + ("?" if "" in tails else "")
+        branches.append(branch)
+    numeric = re.escape("".join(sorted(_NUMERIC_START)))
+    return re.compile(f'"(?:(?P<numeric>[{numeric}])|(?:{"|".join(branches)})")')
 
-    __slots__ = ("suspect",)
 
-    def __init__(self) -> None:
-        self.suspect = False
+_JSON_CANDIDATE = _build_json_candidate()
+#: The JSON string token starting after a quote: its text and where it ends
+#: (the C scanner json.loads uses; typeshed does not list it).
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+_KEY_COLON = re.compile(r"[ \t\r\n]*:")
 
-    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        # Keys repeat across thousands of documents ("name", "image", ...):
-        # interning keeps one copy of each (a third of the loaded memory).
-        mapping = {_intern(key): value for key, value in pairs}
-        if len(mapping) != len(pairs):
-            raise _Careful("duplicate key")
-        if not self.suspect:
-            if not _RISKY_WORDS.isdisjoint(mapping):
-                self.suspect = True
-            else:
-                # _value_suspect inlined: this loop sees every string of the scan.
-                for key, value in pairs:
-                    kind = value.__class__
-                    if (kind is str and (value in _RISKY_WORDS or (
-                            value[:1] in _NUMERIC_START and _numeric_suspect(value)))) or (
-                            kind is list and self._list_suspect(value)) or (
-                            key[:1] in _NUMERIC_START and _key_suspect(key)):
-                        self.suspect = True
-                        break
-        return mapping
 
-    def _list_suspect(self, items: list[Any]) -> bool:
-        for item in items:
-            if item.__class__ is str and item and _value_suspect(item):
-                return True
-            if item.__class__ is list and self._list_suspect(item):
-                return True
-        return False
+def _json_suspect(json_text: str) -> bool:
+    """Could a string of this JSON come from a plain scalar that go-yaml reads
+    differently? (The parse tree then says whether one did.)
+
+    Found by a regex over the JSON text rather than in ``object_pairs_hook``,
+    which would test every string of the scan in Python (a third of the
+    parse). Every string token is seen: a match starts at a quote and ends
+    within its token, so it never swallows the quote that opens the next one;
+    a match that starts at an escaped quote inside a string only costs a
+    look at that string's rest."""
+    for match in _JSON_CANDIDATE.finditer(json_text):
+        if match.lastgroup != "numeric":
+            return True
+        text, end = _scanstring(json_text, match.start() + 1)
+        if text in _RISKY_WORDS:
+            return True
+        readings = _READINGS.get(text) or plain_differs(text)
+        if readings.key_differs if _KEY_COLON.match(json_text, end) else readings.value_differs:
+            return True
+    return False
+
+
+def _dict_of(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """object_pairs_hook: builds each dict and refuses duplicate keys (the
+    careful path reports them with their line)."""
+    # Keys repeat across thousands of documents ("name", "image", ...):
+    # interning keeps one copy of each (a third of the loaded memory).
+    mapping = {_intern(key): value for key, value in pairs}
+    if len(mapping) != len(pairs):
+        raise _Careful("duplicate key")
+    return mapping
 
 
 _devnull_fd: int | None = None
@@ -342,10 +386,10 @@ def _fast_documents(data: bytes, text: str, path: str) -> list[Document]:
     tree, emitted = _rapidyaml_json(data)
     # The regex (C speed) only rules them out; the tree's flags say whether
     # the ``&&`` or ``*`` it found is an anchor or an alias, or text.
-    if (("&" in text or "*" in text or "!" in text) and _ANCHOR_OR_TAG.search(text)
+    if (("&" in text or "*" in text or "!" in text) and _may_have_properties(text)
             and _anchors_or_tags(tree)):
         raise _Careful("anchors, aliases or tags")
-    checker = _Checker()
+    suspect = False
     values = []
     need_nodes: set[int] = set()  # 1-based numbers of documents read carefully
     for json_text in emitted:
@@ -354,19 +398,15 @@ def _fast_documents(data: bytes, text: str, path: str) -> list[Document]:
             # that are not UTF-8; go-yaml refuses it (the careful path says where).
             raise _Careful("lone surrogate")
         try:
-            value = json.loads(json_text, object_pairs_hook=checker,
+            value = json.loads(json_text, object_pairs_hook=_dict_of,
                                parse_int=_int64, parse_float=_float64)
         except (ValueError, RecursionError) as exc:
             raise _Careful("not expressible as JSON") from exc
-        # The hook sees mappings only: a document that is a list or a scalar is
-        # checked here.
-        if (value.__class__ is list and checker._list_suspect(value)) or (
-                value.__class__ is str and value and _value_suspect(value)):
-            checker.suspect = True
+        suspect = suspect or _json_suspect(json_text)
         values.append(value)
         if _needs_node_lines(value):
             need_nodes.add(len(values))
-    if checker.suspect and _plain_scalars_differ(tree):
+    if suspect and _plain_scalars_differ(tree):
         raise _Careful("YAML 1.1 scalars")
     regions = document_regions(text)
     lines = [region.line for region in regions]

@@ -13,21 +13,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from checks import timings
 from checks.model import JsonPath, Origin, Resource
 from checks.sources.yaml11 import (
+    GoYamlV2Resolver,
     KubernetesLoader,
     Region,
     compose_documents,
     document_regions,
     json_key,
-    shift_lines,
 )
 
 TextProvider = Callable[[str], str | None]
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_RESOLVER = GoYamlV2Resolver()
 
 
 def _key_matches(node: Node, key: object) -> bool:
@@ -36,26 +41,39 @@ def _key_matches(node: Node, key: object) -> bool:
         return False
     if node.value == key:
         return True
-    if node.style or node.tag == "tag:yaml.org,2002:str":  # quoted, or plainly a string
+    if node.style or node.tag == _STR_TAG:  # quoted, or plainly a string
         return False
+    return _plain_key(node.tag, node.value) == key
+
+
+@lru_cache(maxsize=4096)
+def _plain_key(tag: str, text: str) -> object:
+    """The JSON key a plain key decodes to; ``tag`` is "?" when the key was
+    composed without resolution. Most keys resolve to strings, which are
+    their own JSON key: only the others need a loader (once per text)."""
+    if tag == "?":
+        tag = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    if tag == _STR_TAG:
+        return text
     loader = KubernetesLoader("")
     try:
-        if node.tag == "?":  # composed without resolution: resolve this key now
-            tag = loader.resolve(ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
-            node = ScalarNode(tag, node.value, node.start_mark, node.end_mark)
-        return json_key(loader.construct_object(node)) == key
+        return json_key(loader.construct_object(ScalarNode(tag, text)))
     except Exception:
-        return False
+        return _NO_KEY
     finally:
         loader.dispose()
 
 
-def _child(node: Node, part: str | int) -> Node | None:
+_NO_KEY = object()  # a key go-yaml refuses matches nothing
+
+
+def _child(node: Node, part: str | int) -> tuple[Node, int | None] | None:
+    """The child at ``part`` and, when the mapping itself holds it, the line
+    of its key (``template:``), which is where users look."""
     if isinstance(node, MappingNode):
         for key_node, value_node in reversed(node.value):
             if _key_matches(key_node, part):
-                found: Node = value_node
-                return found
+                return value_node, int(key_node.start_mark.line) + 1
             if key_node.value == "<<" and not getattr(key_node, "style", None) and key_node.tag in (
                     "?", "tag:yaml.org,2002:merge"):
                 merged = [value_node] if isinstance(value_node, MappingNode) else list(
@@ -63,34 +81,33 @@ def _child(node: Node, part: str | int) -> Node | None:
                 for source in merged:
                     via_merge = _child(source, part)
                     if via_merge is not None:
-                        return via_merge
+                        return via_merge[0], None
         return None
     if isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-        child: Node = node.value[part]
-        return child
+        return node.value[part], None
     return None
 
 
-def _key_line(node: Node, part: str | int) -> int | None:
-    """Line of the key itself (``template:``), which is where users look."""
-    if isinstance(node, MappingNode):
-        for key_node, _ in reversed(node.value):
-            if _key_matches(key_node, part):
-                return int(key_node.start_mark.line) + 1
-    return None
-
-
-def line_in_node(root: Node, path: JsonPath) -> int:
+def line_in_node(root: Node, path: JsonPath, offset: int = 0) -> int:
+    """The line of ``path`` in a document whose node marks are ``offset``
+    lines above their place in the file (a document composed alone)."""
     node = root
     line = int(root.start_mark.line) + 1
     for part in path:
-        key_line = _key_line(node, part)
-        child = _child(node, part)
-        if child is None:
+        found = _child(node, part)
+        if found is None:
             break
-        line = key_line if key_line is not None else int(child.start_mark.line) + 1
-        node = child
-    return line
+        node, key_line = found
+        line = key_line if key_line is not None else int(node.start_mark.line) + 1
+    return line + offset
+
+
+class _Placed(NamedTuple):
+    """A document's node tree and how many lines above its place in the file
+    its marks are (composed alone, it starts at line 1)."""
+
+    node: Node
+    offset: int
 
 
 class LineLocator:
@@ -102,14 +119,14 @@ class LineLocator:
         self._split = lru_cache(maxsize=8)(self._split_file)
         self._alone = lru_cache(maxsize=cache_size)(self._node_alone)
 
-    def _compose_file(self, path: str) -> list[Node | None] | None:
+    def _compose_file(self, path: str) -> list[_Placed | None] | None:
         """Every document's node tree; after a broken document (the loader read
         the later ones alone) each document is composed alone."""
         text = self._read_text(path)
         if text is None:
             return None
         try:
-            return list(compose_documents(text))
+            return [_Placed(node, 0) for node in compose_documents(text)]
         except Exception:  # the document loaded once; a failure here only costs precision
             pass
         regions = document_regions(text)
@@ -120,14 +137,15 @@ class LineLocator:
         """One lookup (an installation's declaration): its document composed
         alone, not its file (a ``helm template`` stream of thousands)."""
         with timings.phase("lines"):
-            node = self._alone(origin.path, origin.doc_index)
-            return origin.line if node is None else line_in_node(node, origin.prefix + path)
+            placed = self._alone(origin.path, origin.doc_index)
+            return origin.line if placed is None else line_in_node(
+                placed.node, origin.prefix + path, placed.offset)
 
     def _split_file(self, path: str) -> tuple[str | None, list[Region]]:
         text = self._read_text(path)
         return text, document_regions(text) if text is not None else []
 
-    def _node_alone(self, path: str, doc_index: int) -> Node | None:
+    def _node_alone(self, path: str, doc_index: int) -> _Placed | None:
         text, regions = self._split(path)
         return self._document_node(path, text, regions, doc_index)
 
@@ -151,11 +169,11 @@ class LineLocator:
             if current[0] != path:  # sorted: each file is read and split once
                 text = self._read_text(path)
                 current = (path, text, document_regions(text) if text is not None else [])
-            node = self._document_node(path, current[1], current[2], doc_index)
+            placed = self._document_node(path, current[1], current[2], doc_index)
             for position in positions:
                 origin, json_path = requests[position]
-                out[position] = (origin.line if node is None
-                                 else line_in_node(node, origin.prefix + json_path))
+                out[position] = (origin.line if placed is None else line_in_node(
+                    placed.node, origin.prefix + json_path, placed.offset))
         return out
 
     def resource_lines(self, requests: Sequence[tuple[Resource, JsonPath]]) -> list[int]:
@@ -164,7 +182,7 @@ class LineLocator:
 
     def _document_node(self, path: str, text: str | None,
                        regions: Sequence[Region],
-                       doc_index: int, whole_file: bool = True) -> Node | None:
+                       doc_index: int, whole_file: bool = True) -> _Placed | None:
         if text is None or doc_index < 1:
             return None
         if doc_index <= len(regions):
@@ -174,7 +192,7 @@ class LineLocator:
             except Exception:
                 alone = []
             if len(alone) == 1:
-                return shift_lines(alone[0], region.start_line - 1)
+                return _Placed(alone[0], region.start_line - 1)
         if not whole_file:
             return None
         nodes = self._compose(path)

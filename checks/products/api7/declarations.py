@@ -8,7 +8,14 @@ from collections.abc import Iterator, Sequence
 
 from checks.engine.upgrade_path import Declaration, declares_target
 from checks.model import Resource
-from checks.objects import container_images, image_matches, is_missing, lookup, parse_image
+from checks.objects import (
+    container_images,
+    image_matches,
+    is_missing,
+    lookup,
+    parse_image,
+    resource_repositories,
+)
 
 #: The components that carry the control plane's release, and the developer
 #: portal, which may lag behind it and declares the version only when neither
@@ -28,6 +35,11 @@ def _declared(resources: Sequence[Resource], components: Sequence[str],
                 if isinstance(tag, str) and tag:  # empty: the chart's appVersion, unknown
                     yield tag, resource, (component, "image", "tag")
             continue
+        yield from _image_tags(resource, images)
+
+
+def _image_tags(resource: Resource, images: Sequence[str]) -> Iterator[Declaration]:
+    if not resource_repositories(resource).isdisjoint(images):
         for container, image in container_images(resource):
             if image_matches(image, images):
                 yield parse_image(image).tag, resource, (*container.path, "image")
@@ -38,7 +50,7 @@ def _names_release(resources: Sequence[Resource]) -> bool:
     return any(
         any(not is_missing(lookup(r.body, (c, "image", "tag"))) for c in RELEASE_COMPONENTS)
         if r.chart == "api7ee3" else
-        any(image_matches(image, RELEASE_IMAGES) for _, image in container_images(r))
+        not resource_repositories(r).isdisjoint(RELEASE_IMAGES)
         for r in resources)
 
 
@@ -52,9 +64,7 @@ def _gateways(resources: Sequence[Resource]) -> Iterator[Declaration]:
             if isinstance(tag, str) and tag:
                 yield tag, resource, ("apisix", "image", "tag")
             continue
-        for container, image in container_images(resource):
-            if image_matches(image, GATEWAY_IMAGES):
-                yield parse_image(image).tag, resource, (*container.path, "image")
+        yield from _image_tags(resource, GATEWAY_IMAGES)
 
 
 @declares_target("api7")

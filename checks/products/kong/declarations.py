@@ -6,7 +6,13 @@ from collections.abc import Iterator, Sequence
 
 from checks.engine.upgrade_path import Declaration, declares_target
 from checks.model import Resource
-from checks.objects import container_images, image_matches, lookup, parse_image
+from checks.objects import (
+    container_images,
+    image_matches,
+    lookup,
+    parse_image,
+    resource_repositories,
+)
 from checks.products.kong.settings import KONG_IMAGES
 
 
@@ -24,6 +30,8 @@ def kong_versions(resources: Sequence[Resource]) -> Iterator[Declaration]:
                 yield parse_image(unified).tag, resource, ("image", "unifiedRepoTag")
             elif isinstance(tag, (str, int, float)):
                 yield tag, resource, ("image", "tag")
+            continue
+        if resource_repositories(resource).isdisjoint(KONG_IMAGES):
             continue
         for container, image in container_images(resource):
             if image_matches(image, KONG_IMAGES):
