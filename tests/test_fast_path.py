@@ -153,7 +153,9 @@ def test_the_json_text_test_finds_every_suspect_string() -> None:
     import random
 
     words = ["yes", "on", "No", "~", "<<", "1.0", "010", "0x1F", "8080", "-inf", "+1", ".5",
-             "1_000", "name", "a", "", "x\\", '"', '\\"', "\n"]
+             "1_000", "name", "a", "", "x\\", '"', '\\"', "\n",
+             "1e3", "+.inf", ".NaN", "0b101", "0o17", "-Infinity", "100m", "1Gi",
+             "10.0.0.0/8", "2026-11-30T10:00:00Z"]
     rng = random.Random(5)
 
     def text() -> str:
@@ -172,7 +174,9 @@ def test_the_json_text_test_finds_every_suspect_string() -> None:
             return any(suspect(k, True) or suspect(v) for k, v in node.items())
         if isinstance(node, list):
             return any(suspect(item) for item in node)
-        if isinstance(node, str) and node:
+        if isinstance(node, str) and node and not node.endswith("\n"):
+            # (a plain scalar never ends with a line break, so a string that
+            # does came from a quoted one, whatever Python's ``$`` accepts)
             return fastyaml._key_suspect(node) if is_key else fastyaml._value_suspect(node)
         return False
 
@@ -186,6 +190,25 @@ def test_the_json_text_test_finds_every_suspect_string() -> None:
             found = fastyaml._json_suspect(layout)
             assert found is expected or (found and '\\"' in layout), layout
     assert min(seen.values()) > 300  # both answers were tested often
+
+
+def test_a_number_like_text_with_another_character_reads_as_a_string() -> None:
+    """What lets ``_json_suspect`` skip ``100m`` or ``10.0.0.0/8``: a text that
+    starts like a number but holds a character outside ``_NUMBER_CHARS`` is
+    the same string in both readings."""
+    import random
+
+    rng = random.Random(7)
+    alphabet = fastyaml._NUMBER_CHARS + "mGZ:/ %gkMuUe"
+    outside = 0
+    for _ in range(20_000):
+        text = rng.choice("0123456789+-.") + "".join(
+            rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+        if set(text) - set(fastyaml._NUMBER_CHARS):
+            outside += 1
+            assert text not in fastyaml._RISKY_WORDS
+            assert fastyaml.plain_differs(text) == (False, False), text
+    assert outside > 5_000
 
 
 def test_the_shortcuts_of_plain_differs_agree_with_asking_both_readers() -> None:

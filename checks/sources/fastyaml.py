@@ -37,7 +37,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from yaml.nodes import ScalarNode
@@ -267,11 +267,20 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
+#: Every character of a text go-yaml reads as a number (``yaml11._INT`` and
+#: ``_FLOAT``: digits, ``_``, signs, ``.``, ``0x``/``0o``/``0b``, hex digits,
+#: exponents, ``.inf``, ``.nan``) or of a signed risky word (``-Infinity``).
+#: A string starting like a number with any other character (``100m``,
+#: ``1Gi``, ``10.0.0.0/8``, a timestamp) is a string in both readings.
+_NUMBER_CHARS = "0123456789_.+-xXoObBaAcCdDeEfFiInNtTyY"
+
+
 def _build_json_candidate() -> re.Pattern[str]:
     """A JSON string token that may hold a suspect (see ``_json_suspect``): one
-    starting with a character go-yaml tries numbers on, or one of the
-    ``_RISKY_WORDS`` that do not (written as a trie: the regex engine then
-    tests one branch per first character at each quote)."""
+    made of ``_NUMBER_CHARS`` and starting with a character go-yaml tries
+    numbers on, or one of the ``_RISKY_WORDS`` that do not start so (written
+    as a trie: the regex engine then tests one branch per first character at
+    each quote)."""
     rests: dict[str, list[str]] = {}
     for word in _RISKY_WORDS:
         if word[0] not in _NUMERIC_START:
@@ -283,14 +292,11 @@ def _build_json_candidate() -> re.Pattern[str]:
         if longer:
             branch += f"(?:{'|'.join(longer)})" + ("?" if "" in tails else "")
         branches.append(branch)
-    numeric = re.escape("".join(sorted(_NUMERIC_START)))
-    return re.compile(f'"(?:(?P<numeric>[{numeric}])|(?:{"|".join(branches)})")')
+    start, rest = (re.escape("".join(sorted(chars))) for chars in (_NUMERIC_START, _NUMBER_CHARS))
+    return re.compile(f'"(?:(?P<numeric>[{start}][{rest}]*)|{"|".join(branches)})"')
 
 
 _JSON_CANDIDATE = _build_json_candidate()
-#: The JSON string token starting after a quote: its text and where it ends
-#: (the C scanner json.loads uses; typeshed does not list it).
-_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 _KEY_COLON = re.compile(r"[ \t\r\n]*:")
 
 
@@ -300,18 +306,18 @@ def _json_suspect(json_text: str) -> bool:
 
     Found by a regex over the JSON text rather than in ``object_pairs_hook``,
     which would test every string of the scan in Python (a third of the
-    parse). Every string token is seen: a match starts at a quote and ends
-    within its token, so it never swallows the quote that opens the next one;
-    a match that starts at an escaped quote inside a string only costs a
+    parse). Every string token is seen: a match starts at a quote and ends at
+    the next quote, with neither quote nor backslash between, so it ends
+    where its token ends and never swallows the quote that opens the next
+    one; a match that starts at an escaped quote inside a string only costs a
     look at that string's rest."""
     for match in _JSON_CANDIDATE.finditer(json_text):
-        if match.lastgroup != "numeric":
-            return True
-        text, end = _scanstring(json_text, match.start() + 1)
-        if text in _RISKY_WORDS:
+        text = match.group("numeric")
+        if text is None or text in _RISKY_WORDS:
             return True
         readings = _READINGS.get(text) or plain_differs(text)
-        if readings.key_differs if _KEY_COLON.match(json_text, end) else readings.value_differs:
+        if readings.key_differs if _KEY_COLON.match(json_text, match.end()) else (
+                readings.value_differs):
             return True
     return False
 
