@@ -48,6 +48,12 @@ class RuleItem(pytest.Item):
         self.emit_warnings = emit_warnings  # upgrade-lint scan prints findings itself
         for marker in (spec.product, spec.severity.label, "upgrade_lint"):
             self.add_marker(_marker(marker))
+        self._own_markers = len(self.own_markers)
+
+    def has_own_markers_only(self) -> bool:
+        """No marker was added after this plugin's (a conftest's ``skip``,
+        ``xfail`` or ``usefixtures``, which pytest's protocol would honour)."""
+        return len(self.own_markers) == self._own_markers
 
     def runtest(self) -> None:
         spec = self.spec
@@ -101,9 +107,11 @@ class ScanCollector(pytest.Collector):
 def run_lean(item: RuleItem, catalog: Catalog | None) -> None:
     """pytest's runtest protocol for one rule item, reduced to what it reports.
 
-    Only for ``upgrade-lint scan``, whose pytest loads no plugin but this one:
-    the same logstart, setup/call/teardown reports and logfinish as pytest's
-    ``runtestprotocol`` (a test compares them), with no fixture setup to run.
+    For ``upgrade-lint scan``, whose pytest loads no plugin but this one, and
+    under pytest where no other plugin looks at the phases (see
+    ``UpgradeLintSession.pytest_runtest_protocol``): the same logstart,
+    setup/call/teardown reports and logfinish as pytest's ``runtestprotocol``
+    (a test compares them), with no fixture setup to run.
     """
     ihook, nodeid, location = item.ihook, item.nodeid, item.location
     keywords: dict[str, Literal[1]] = dict.fromkeys(item.keywords, 1)

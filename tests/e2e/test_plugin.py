@@ -212,33 +212,55 @@ def test_report_to_standard_output_needs_the_command_line(pytester: pytest.Pytes
                                  "terminal here; *"])
 
 
+def _logreports(pytester: pytest.Pytester, *extra: str) -> list[tuple[object, ...]]:
+    recorded = pytester.inline_run("--upgrade-lint", "demo", "-p", "no:cacheprovider",
+                                   "-W", "ignore::UserWarning", *extra)
+    return [(r.nodeid, r.when, r.outcome, r.location, sorted(r.keywords),
+             str(r.longrepr) if r.longrepr is not None else None, r.sections,
+             r.user_properties, r.start > 0)  # only pytest's protocol times phases
+            for r in recorded.getreports("pytest_runtest_logreport")]
+
+
 def test_lean_item_protocol_reports_what_pytests_protocol_reports(
         pytester: pytest.Pytester) -> None:
-    """``upgrade-lint scan`` (--upgrade-lint-only) runs rule items with run_lean:
-    every log report must match the one pytest's own protocol makes."""
-
-    def reports(*extra: str) -> list[tuple[object, ...]]:
-        recorded = pytester.inline_run("--upgrade-lint", "demo", "-p", "no:cacheprovider",
-                                       "-W", "ignore::UserWarning", *extra)
-        return [(r.nodeid, r.when, r.outcome, r.location, sorted(r.keywords),
-                 str(r.longrepr) if r.longrepr is not None else None, r.sections,
-                 r.user_properties, r.start > 0)  # only pytest's protocol times phases
-                for r in recorded.getreports("pytest_runtest_logreport")]
-
-    standard = reports()
-    lean = reports("--upgrade-lint-only")
+    """Rule items run with run_lean in ``upgrade-lint scan`` (--upgrade-lint-only)
+    and under pytest while no other plugin looks at the test phases: every log
+    report must match the one pytest's own protocol makes. A conftest with a
+    phase hook (as allure or rerunfailures have) gets pytest's protocol."""
+    lean_scan = _logreports(pytester, "--upgrade-lint-only")
+    lean_pytest = _logreports(pytester)
+    pytester.makeconftest("def pytest_runtest_setup(item):\n    pass\n")
+    standard = _logreports(pytester)
     assert len(standard) == 3 * 55  # 11 failed, 27 passed, 17 skipped
     assert {r[2] for r in standard} == {"passed", "failed", "skipped"}
-    assert {r[-1] for r in standard} == {True} and {r[-1] for r in lean} == {False}
-    assert [r[:-1] for r in lean] == [r[:-1] for r in standard]
+    assert {r[-1] for r in standard} == {True}
+    assert {r[-1] for r in lean_scan} == {r[-1] for r in lean_pytest} == {False}
+    assert [r[:-1] for r in lean_scan] == [r[:-1] for r in standard]
+    assert [r[:-1] for r in lean_pytest] == [r[:-1] for r in standard]
+
+
+def test_a_marker_a_conftest_adds_to_rule_items_is_honoured(pytester: pytest.Pytester) -> None:
+    """The lean protocol reads no marker: an item a conftest marks ``skip``
+    runs pytest's protocol, which skips it."""
+    pytester.makeconftest("""
+        import pytest
+
+        def pytest_collection_modifyitems(items):
+            for item in items:
+                if "apic-license-not-accepted" in item.nodeid:
+                    item.add_marker(pytest.mark.skip(reason="accepted by the change board"))
+    """)
+    result = pytester.runpytest("--upgrade-lint", "demo", "-p", "no:cacheprovider", "-rs")
+    result.stdout.fnmatch_lines(["SKIPPED*accepted by the change board"])
+    result.stdout.no_fnmatch_line("*FAILED*apic-license-not-accepted*")
 
 
 @pytest.mark.parametrize("selection", [[], ["-k", "apic- or kong-role"]])
 def test_xdist_workers_share_the_controllers_scan(pytester: pytest.Pytester,
                                                   selection: list[str]) -> None:
-    """With pytest-xdist the controller scans once and its workers load the
-    results: same outcomes and the same JSON report as one process, and no
-    worker reads a manifest (unless a test asks for the objects)."""
+    """With pytest-xdist the controller scans once and runs the rule items:
+    same outcomes and the same JSON report as one process, and no worker
+    reads a manifest or the results (unless a test asks for them)."""
     import re
 
     pytester.makeconftest('''
@@ -263,7 +285,7 @@ def test_xdist_workers_share_the_controllers_scan(pytester: pytest.Pytester,
     assert shared.parseoutcomes()["failed"] == alone.parseoutcomes()["failed"]
     assert shared.parseoutcomes().get("passed") == alone.parseoutcomes().get("passed")
     assert shared_report == alone_report
-    assert sorted(p.read_text() for p in pytester.path.glob("worker-gw*")) == ["True", "True"]
+    assert sorted(p.read_text() for p in pytester.path.glob("worker-gw*")) == ["False", "False"]
 
 
 def test_xdist_workers_start_before_the_controllers_scan(pytester: pytest.Pytester) -> None:
