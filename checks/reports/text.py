@@ -48,16 +48,25 @@ def escape_char(char: str) -> str:
 
 def _escaper(pattern: re.Pattern[str], prefix: str = "") -> Callable[[str], str]:
     def escape(text: str) -> str:
-        # The search first: almost every text has nothing to escape.
-        if pattern.search(text) is None:
+        # Printable ASCII has nothing any of the patterns escape, and the two
+        # tests run at memory speed; then the search: almost every text has
+        # nothing to escape.
+        if (text.isascii() and text.isprintable()) or pattern.search(text) is None:
             return text
         return pattern.sub(lambda m: prefix + escape_char(m.group()), text)
     return escape
 
 
-#: Lone surrogates escaped in encoded JSON text, where every one stands in a
-#: string literal: the escape's backslash is itself escaped (``\\xff``).
-in_json_text = _escaper(_SURROGATES, prefix="\\")
+_surrogates_in_json = _escaper(_SURROGATES, prefix="\\")
+
+
+def in_json_text(text: str) -> str:
+    """Lone surrogates escaped in encoded JSON text, where every one stands in
+    a string literal: the escape's backslash is itself escaped (``\\xff``).
+    ASCII text has none, and ``isascii`` says so at memory speed: the regex
+    stepped through each character of the 20 MB a 10,000-document report has
+    (0.13 s)."""
+    return text if text.isascii() else _surrogates_in_json(text)
 #: What XML 1.0 cannot carry escaped (JUnit, and HTML's texts).
 for_xml = _escaper(_NOT_XML)
 #: Control characters, newlines and surrogates escaped (the terminal listing).
