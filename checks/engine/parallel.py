@@ -61,8 +61,7 @@ from checks.engine.redact import (
     Credentials,
     Scrubber,
     catalog_words,
-    public_words,
-    secret_values,
+    scan_words,
 )
 from checks.engine.registry import get_template
 from checks.engine.upgrade_path import ScanContext, declaring_resources
@@ -103,7 +102,7 @@ class Found:
     """A worker's phase 1: its chunks' shares, and for all of them together
     the objects that declare versions (``declaring_resources``), its
     credential values, indexed, and the words reports show anyway
-    (``redact.public_words``: never scrubbed)."""
+    (``redact.scan_words``: never scrubbed)."""
 
     shares: list[Share]
     #: (chunk, position in the chunk, object): the parent puts them in file order.
@@ -210,10 +209,10 @@ def _worker(conn: Connection, worker: int, chunks: list[Chunk], handout: _Handou
         matched = {chunk: _matching(catalog, manifests.resources)
                    for chunk, manifests in loaded.items()}
         resources = [r for manifests in loaded.values() for r in manifests.resources]
-        public = public_words(resources)
+        secrets, public = scan_words(resources)
         # Indexed with this worker's public words; the parent leaves out those
         # another worker shows.
-        credentials = Credentials(secret_values(resources), [*public, *catalog_words(catalog)])
+        credentials = Credentials(secrets, [*public, *catalog_words(catalog)])
         mark(f"worker {worker}: found")
         conn.send(Found([_share(chunk, worker, manifests, matched[chunk], set_rules, mapping)
                          for chunk, manifests in loaded.items()],

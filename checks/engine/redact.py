@@ -182,20 +182,49 @@ def _secret_values(body: Mapping[str, Any]) -> Iterator[str]:
         yield from (v for v in string_data.values() if isinstance(v, str))
 
 
-def secret_values(resources: Iterable[Resource]) -> list[str]:
-    """Every credential value the scanned objects hold (to be scrubbed), and
-    the password alone of those that are URLs (a message may quote it apart)."""
-    found: list[str] = []
+def scan_words(resources: Iterable[Resource]) -> tuple[list[str], list[str]]:
+    """(secrets, public words) of the scanned objects, in one walk over them.
+
+    Secrets: every credential value the objects hold (to be scrubbed), and
+    the password alone of those that are URLs (a message may quote it apart).
+
+    Public words: the words of the scan that reports show anyway: object
+    names, namespaces and kinds, container and env var names, keys of
+    Secrets, ConfigMaps and Helm values. A credential value equal to one of
+    them is not scrubbed. (One walk: the containers of every workload were
+    gone through twice, once for each list.)"""
+    secrets: list[str] = []
+    public: set[str] = set()
     for resource in resources:
+        body = resource.body
+        public.update((resource.kind, resource.name, resource.namespace or ""))
         if resource.chart is not None:
-            found.extend(_values_credentials(resource.body))
-        elif resource.kind == "Secret":
-            found.extend(_secret_values(resource.body))
-        else:
-            found.extend(_container_env_values(resource.body))
-    passwords = [m.group("password") for value in found if "://" in value
+            secrets.extend(_values_credentials(body))
+            public.add(resource.chart)
+            public.update(_keys(body))
+            continue
+        if resource.kind in ("Secret", "ConfigMap"):
+            for field in ("data", "stringData", "binaryData"):
+                node = body.get(field)
+                if is_mapping(node):
+                    public.update(map(str, node))
+            secrets.extend(_secret_values(body) if resource.kind == "Secret"
+                           else _container_env_values(body))
+            continue
+        for container in _containers(body):
+            name = container.get("name")
+            if isinstance(name, str):
+                public.add(name)
+            for var in _env_vars(container):
+                var_name, value = var.get("name"), var.get("value")
+                if isinstance(var_name, str):
+                    public.add(var_name)
+                    if isinstance(value, str) and looks_like_credential(var_name):
+                        secrets.append(value)
+    passwords = [m.group("password") for value in secrets if "://" in value
                  for m in _URL_USERINFO.finditer(value)]
-    return found + passwords
+    public.discard("")
+    return secrets + passwords, sorted(public)
 
 
 def _keys(node: Any) -> Iterator[str]:
@@ -206,32 +235,6 @@ def _keys(node: Any) -> Iterator[str]:
     elif isinstance(node, list):
         for item in node:
             yield from _keys(item)
-
-
-def public_words(resources: Iterable[Resource]) -> list[str]:
-    """The words of the scan that reports show anyway: object names, namespaces
-    and kinds, container and env var names, keys of Secrets, ConfigMaps and
-    Helm values. A credential value equal to one of them is not scrubbed."""
-    found: set[str] = set()
-    for resource in resources:
-        found.update((resource.kind, resource.name, resource.namespace or ""))
-        if resource.chart is not None:
-            found.add(resource.chart)
-            found.update(_keys(resource.body))
-        elif resource.kind in ("Secret", "ConfigMap"):
-            for field in ("data", "stringData", "binaryData"):
-                node = resource.body.get(field)
-                if is_mapping(node):
-                    found.update(map(str, node))
-        else:
-            for container in _containers(resource.body):
-                name = container.get("name")
-                if isinstance(name, str):
-                    found.add(name)
-                found.update(var["name"] for var in _env_vars(container)
-                             if isinstance(var.get("name"), str))
-    found.discard("")
-    return sorted(found)
 
 
 def catalog_words(catalog: Catalog) -> frozenset[str]:
@@ -454,7 +457,7 @@ class Scrubber:
     @classmethod
     def merged(cls, shares: Iterable[Credentials], public: Iterable[str]) -> Scrubber:
         """The scrubber of every share's credentials, less those that are
-        words some share shows anyway (``public_words``): each share left out
+        words some share shows anyway (``scan_words``): each share left out
         only the words it showed itself."""
         scrubber = cls.__new__(cls)
         with timings.phase("redaction"):
@@ -495,8 +498,8 @@ class Scrubber:
                        catalog: Catalog | None = None) -> Scrubber:
         resources = list(resources)
         with timings.phase("redaction"):
-            public = public_words(resources)
-            return cls(secret_values(resources),
+            secrets, public = scan_words(resources)
+            return cls(secrets,
                        [*public, *(catalog_words(catalog) if catalog else _PRODUCT_WORDS)])
 
     def text(self, value: str) -> str:

@@ -212,7 +212,8 @@ def load_files(files: Sequence[InputFile], inputs: ScanInputs) -> ManifestSet:
         if item.skip is not None:
             out.skipped.append(Skipped(item.display, 1, item.skip))
             continue
-        chart = charts_by_file.get(str(Path(item.display))) if item.fs_path else None
+        chart = charts_by_file.get(str(Path(item.display))) \
+            if charts_by_file and item.fs_path else None
         reason = repo_files.skip_reason_by_name(item.display) \
             if chart is None and item.fs_path else None
         if reason is not None:
