@@ -60,6 +60,7 @@ def _fast_used(text: str, monkeypatch: pytest.MonkeyPatch) -> bool:
     "data:\n  app.yaml: |\n    enabled: yes\n    kind: List\n    ratio: .5\n",
     "ports: {\"8080\": web}\nversion: \"010\"\nhealth: \"nan\"\nkey: .hidden\n",
     "8080: web\n9090: metrics\n",  # go-yaml's int key 8080 is the JSON key "8080"
+    "s: |\n  make \\\n  && make install\n---\nb: 1\n---\nc: '*.x'\n",  # no property
 ])
 def test_ordinary_files_take_the_fast_path(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert _fast_used(text, monkeypatch)
@@ -72,6 +73,8 @@ def test_ordinary_files_take_the_fast_path(text: str, monkeypatch: pytest.Monkey
     # a node property in every place a node can start
     "&a k: v\n", "- &a x\n- *a\n", "a:\t*b\nb: &b 1\n", "? &k a\n: v\n", "a: [x,*y]\n",
     "a: {\"k\":&v 1}\n", "a: [\n  *y]\n", "- - !t x\n", "a: {b: !!str 1}\n",
+    # in a later document of a stream whose first runs a shell script
+    "s: |\n  make \\\n  && make install\n---\nb: &x 1\nc: *x\n", "a: 1\n--- !t\nb: 2\n",
     "a: 1\na: 2\n", "a: [1\n",
     # what rapidyaml's JSON rewrites (nan -> ".nan"), merge keys, keys go-yaml rewrites
     "x: nan\n", "x: [1, -inf]\n", "base:\n  <<: {x: 1}\n  z: 2\n", "1.0: a\n", "010: a\n",
