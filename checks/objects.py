@@ -82,7 +82,7 @@ def expand(body: Any, pattern: str) -> Iterator[tuple[JsonPath, Any]]:
             if step is None:
                 if isinstance(node, list):
                     following += [((*path, i), v) for i, v in enumerate(node)]
-                elif isinstance(node, Mapping):
+                elif is_mapping(node):
                     following += [((*path, k), v) for k, v in node.items()]
             else:
                 value = lookup(node, (step,))
@@ -129,7 +129,7 @@ def pod_spec_path(resource: Resource) -> JsonPath | None:
     for path in (("spec", "template", "spec"), ("spec", "jobTemplate", "spec", "template", "spec"),
                  ("spec",)):
         node = lookup(body, path)
-        if isinstance(node, Mapping) and isinstance(node.get("containers"), list):
+        if is_mapping(node) and isinstance(node.get("containers"), list):
             return path
     return None
 
@@ -145,7 +145,7 @@ def _containers(resource: Resource) -> tuple[tuple[Container, ...], tuple[Contai
             groups.append(tuple(
                 Container(str(spec.get("name", "")), spec, (*base, group, index))
                 for index, spec in enumerate(items if isinstance(items, list) else [])
-                if isinstance(spec, Mapping)) if base is not None else ())
+                if is_mapping(spec)) if base is not None else ())
         cached = resource.memo["containers"] = (groups[0], groups[1])
     return cached
 
@@ -157,8 +157,10 @@ def containers(resource: Resource, include_init: bool = False) -> Iterator[Conta
         yield from init
 
 
-@dataclass(frozen=True)
-class EnvVar:
+class EnvVar(NamedTuple):
+    """One ``env`` entry of a container (a named tuple: rules make one per
+    variable of every container, 50,000 in a scan of 10,000 documents)."""
+
     name: str
     spec: Mapping[str, Any]
     path: JsonPath
@@ -174,7 +176,7 @@ class EnvVar:
     @property
     def secret_ref(self) -> Mapping[str, Any] | None:
         ref = lookup(self.spec, ("valueFrom", "secretKeyRef"))
-        return ref if isinstance(ref, Mapping) else None
+        return ref if is_mapping(ref) else None
 
 
 def env_vars(container: Container) -> Iterator[EnvVar]:
@@ -182,7 +184,7 @@ def env_vars(container: Container) -> Iterator[EnvVar]:
     if not isinstance(env, list):
         return
     for index, var in enumerate(env):
-        if isinstance(var, Mapping) and isinstance(var.get("name"), str):
+        if is_mapping(var) and isinstance(var.get("name"), str):
             yield EnvVar(var["name"], var, (*container.path, "env", index))
 
 

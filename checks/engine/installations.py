@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from checks.model import Resource
+from checks.objects import is_mapping
 from checks.sources.live.model import PROBE_GROUP, is_api_path
 from checks.sources.live.origins import is_live_origin, source_of
 
@@ -59,12 +60,12 @@ class InstallationMap:
 
 
 def _declared_name(resource: Resource) -> str | None:
-    metadata = resource.body.get("metadata") if isinstance(resource.body, Mapping) else None
-    if not isinstance(metadata, Mapping):
+    metadata = resource.body.get("metadata") if is_mapping(resource.body) else None
+    if not is_mapping(metadata):
         return None
     for field in ("labels", "annotations"):
         values = metadata.get(field)
-        if isinstance(values, Mapping):
+        if is_mapping(values):
             name = values.get(LABEL)
             if isinstance(name, str) and name.strip():
                 return name.strip()

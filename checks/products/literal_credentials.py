@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from checks.engine.redact import REDACTED, url_host
 from checks.model import JsonPath
+from checks.objects import is_mapping
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 #: Helm templates, shell/envsubst and Kubernetes variable references, and Kong
@@ -75,7 +76,7 @@ def values_credentials(node: Any, key_matches: Callable[[str], bool],
     (``admin.credentials.admin``), or as the ``value`` of an env-var-like list
     item with a credential-looking ``name`` (``extraEnvVars``); and any URL
     with a password, whatever its key."""
-    if isinstance(node, Mapping):
+    if is_mapping(node):
         env_name = node.get("name")
         if isinstance(env_name, str) and "value" in node and env_name_matches(env_name):
             kind = classify(node["value"])
@@ -92,7 +93,7 @@ def values_credentials(node: Any, key_matches: Callable[[str], bool],
         named = isinstance(key, str) and key_matches(key)
         if isinstance(value, (Mapping, list)):
             yield from values_credentials(value, key_matches, env_name_matches, here,
-                                          named and isinstance(value, Mapping))
+                                          named and is_mapping(value))
             continue
         kind = classify(value)
         credential_key = named or (in_credentials and not _NAMES_A_REFERENCE.search(str(key)))

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from checks.model import InputError, JsonPath, Origin, Resource, Skipped, a_yaml_type
+from checks.objects import is_mapping
 from checks.sources import declarative, helm, openshift, repo_files
 from checks.sources.fastyaml import load_documents
 from checks.sources.files import (
@@ -75,7 +76,7 @@ def _child_lines(node: Node | None, key: str) -> list[int]:
 def _to_resource(body: Any, origin: Origin, unresolved: frozenset[JsonPath] = frozenset(),
                  what: str = "document") -> Resource | InputError:
     where = f"{what} {origin.doc_index}" if what == "document" else what
-    if not isinstance(body, Mapping):
+    if not is_mapping(body):
         return InputError(origin.path, origin.line, f"{where} is {a_yaml_type(body)}, not a mapping")
     api_version, kind_ = body.get("apiVersion"), body.get("kind")
     missing = [name for name, value in (("apiVersion", api_version), ("kind", kind_))
@@ -86,7 +87,7 @@ def _to_resource(body: Any, origin: Origin, unresolved: frozenset[JsonPath] = fr
     metadata = body.get("metadata", {})
     if metadata is None:
         metadata = {}
-    if not isinstance(metadata, Mapping):
+    if not is_mapping(metadata):
         return InputError(origin.path, origin.line, f"{where}: metadata is not a mapping")
     name = metadata.get("name") or metadata.get("generateName") or "<unnamed>"
     namespace = metadata.get("namespace")
@@ -111,10 +112,10 @@ def resources_from_document(doc: Document, path: str, chart: str | None = None
     origin = Origin(path=path, line=doc.line, doc_index=doc.index)
     body = doc.value
     if chart is not None:
-        if not isinstance(body, Mapping):
+        if not is_mapping(body):
             return [InputError(path, doc.line, f"values document {doc.index} is not a mapping")]
         return [_values_resource(body, chart, origin)]
-    if isinstance(body, Mapping) and "apiVersion" not in body and "kind" not in body:
+    if is_mapping(body) and "apiVersion" not in body and "kind" not in body:
         detected = helm.detect_chart(body)
         if detected is not None:
             return [_values_resource(body, detected, origin)]
@@ -125,7 +126,7 @@ def resources_from_document(doc: Document, path: str, chart: str | None = None
     reason = repo_files.document_skip_reason(body, path)
     if reason is not None:
         return [Skipped(path, doc.line, f"document {doc.index}: {reason}")]
-    if isinstance(body, Mapping) and openshift.is_template(body):
+    if is_mapping(body) and openshift.is_template(body):
         lines = _child_lines(doc.node, "objects")
         out: list[Resource | InputError | Skipped] = []
         try:
@@ -138,11 +139,11 @@ def resources_from_document(doc: Document, path: str, chart: str | None = None
             out.append(_to_resource(rendered.body, child, rendered.unresolved,
                                     what=f"Template object {rendered.index}"))
         return out
-    if isinstance(body, Mapping) and body.get("kind") == "List" and not isinstance(
+    if is_mapping(body) and body.get("kind") == "List" and not isinstance(
             body.get("items", []), list):
         return [InputError(path, doc.line, f"document {doc.index}: List items is "
                                            f"{a_yaml_type(body['items'])}, not a list")]
-    if (isinstance(body, Mapping) and isinstance(body.get("kind"), str)
+    if (is_mapping(body) and isinstance(body.get("kind"), str)
             and body["kind"].endswith("List") and isinstance(body.get("items"), list)):
         lines = _child_lines(doc.node, "items")
         items = body["items"]

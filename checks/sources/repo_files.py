@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
 from functools import cache
 from pathlib import PurePath
 from typing import Any
+
+from checks.objects import is_mapping
 
 CHART_TEMPLATE = "Helm chart template: render with helm template and scan the output"
 KUSTOMIZE = "kustomize configuration: run kustomize build and scan the output"
@@ -144,7 +145,7 @@ def document_skip_reason(body: Any, display: str) -> str | None:
     an object, so what is wrong with it is invalid input."""
     if isinstance(body, list):
         return A_LIST
-    if not isinstance(body, Mapping):
+    if not is_mapping(body):
         return A_SCALAR
     if "kind" in body:
         return None  # meant as an object: what is missing is an error

@@ -31,6 +31,7 @@ from checks.engine.registry import Params, object_check
 from checks.engine.upgrade_path import UpgradeContext
 from checks.engine.versions import Version, parse_version
 from checks.model import JsonPath, NotEvaluated, Resource, Severity, Verdict, Violation
+from checks.objects import is_mapping
 from checks.sources.live.origins import is_live_origin
 
 KUBERNETES = "kubernetes"
@@ -134,13 +135,13 @@ def _last_applied_api_version(resource: Resource) -> str | None:
     """The apiVersion of the manifest ``kubectl apply`` last applied, when
     the object carries one (a JSON document in an annotation)."""
     metadata = resource.body.get("metadata")
-    annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
-    text = annotations.get(LAST_APPLIED) if isinstance(annotations, Mapping) else None
+    annotations = metadata.get("annotations") if is_mapping(metadata) else None
+    text = annotations.get(LAST_APPLIED) if is_mapping(annotations) else None
     if not isinstance(text, str) or not text.strip():
         return None
     try:
         applied = json.loads(text)
     except (ValueError, RecursionError):
         return None
-    version = applied.get("apiVersion") if isinstance(applied, Mapping) else None
+    version = applied.get("apiVersion") if is_mapping(applied) else None
     return version if isinstance(version, str) and version else None
