@@ -12,6 +12,7 @@ empty values are nothing to report: the value lives elsewhere.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -38,6 +39,12 @@ def classify(value: object) -> Literal:
     """What a literal setting holds, judged by its value alone."""
     if not isinstance(value, str):
         return Literal.NOT_SECRET  # a mapping (valueFrom), a number, a boolean
+    return _classify_text(value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _classify_text(value: str) -> Literal:
+    """(Memoised: the same settings, ``"true"``, ``"8080"``, recur in every workload.)"""
     text = value.strip()
     if not text or _REFERENCE.search(text) or text.startswith(_PATH_PREFIXES):
         return Literal.NOT_SECRET
