@@ -47,6 +47,12 @@ class Selector:
     chart: str | None = None
     images: tuple[str, ...] = ()
 
+    def picks_all_candidates(self) -> bool:
+        """Does every object of the selector's kinds (or chart, or every object
+        when it names neither) match? Then the index alone answers."""
+        return self.api_version is None and self.name is None and not self.images and (
+            self.chart is None or not self.kinds)
+
     def matches(self, resource: Resource) -> bool:
         if self.chart is not None and resource.chart != self.chart:
             return False

@@ -87,6 +87,9 @@ class ResourceIndex:
                 candidates = [r for kind in selector.kinds for r in self.by_kind.get(kind, [])]
             else:
                 candidates = self.resources
+            if selector.picks_all_candidates():  # by kind or chart alone: no test left
+                found.update((id(resource), resource) for resource in candidates)
+                continue
             for resource in candidates:
                 if id(resource) not in found and selector.matches(resource):
                     found[id(resource)] = resource
