@@ -195,7 +195,12 @@ def read_limited(path: Path, max_bytes: int) -> bytes | str:
                 return "not a regular file (a FIFO, device or socket); not read"
             if info.st_size > max_bytes:
                 return _too_large(info.st_size, max_bytes)
-            data = handle.read(max_bytes + 1)
+            # The size the file claims, and one byte more to see it grow:
+            # read(max_bytes + 1) made a buffer of the limit (16 MiB) for every
+            # file (0.14 s for 2,831 files).
+            data = handle.read(info.st_size + 1)
+            if len(data) > info.st_size:  # it grew: on to the limit at most
+                data += handle.read(max_bytes + 1 - len(data))
         except OSError as exc:
             return f"cannot read file: {exc.strerror or exc}"
     if len(data) > max_bytes:  # grew while being read

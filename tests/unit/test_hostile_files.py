@@ -116,6 +116,18 @@ def test_device_named_on_the_command_line_is_not_read(tmp_path: Path) -> None:
         "not a regular file (a FIFO, device or socket); not read")
 
 
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_a_file_larger_than_it_claims_is_read_to_the_limit() -> None:
+    """Only the size a file claims is read at first; one that turns out larger
+    (a /proc file claims 0 bytes; a file may grow) is read on, to the limit."""
+    status = Path("/proc/self/status")
+    assert status.stat().st_size == 0
+    whole = read_limited(status, 1 << 20)
+    assert isinstance(whole, bytes) and whole.startswith(b"Name:") and len(whole) > 100
+    assert read_limited(status, 100) == (
+        "input is over the 100 bytes limit (--max-file-size); not scanned")
+
+
 def test_never_more_than_the_limit_is_read(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
     big.write_text("a: " + "x" * 3000 + "\n")
