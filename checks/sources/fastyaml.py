@@ -4,7 +4,7 @@ Why: touching every YAML node from Python costs about as much as PyYAML's
 libyaml load (the baseline a linter has to beat). rapidyaml parses in C++ at
 over 100 MB/s and emits each document as JSON in C++; CPython's C JSON
 decoder then builds the Python objects. No per-node Python code runs except
-``object_pairs_hook``, which does the checks JSON would otherwise hide.
+``object_pairs_hook``, which builds each dict and refuses duplicate keys.
 
 JSON cannot express everything YAML 1.1 means, so a file is handed to the
 careful path (``yaml11.iter_documents``, PyYAML with go-yaml v2 semantics)
@@ -14,11 +14,13 @@ file holds, never by words that merely appear in it (``volumeClaimTemplates``,
 
 - a plain (unquoted) scalar that go-yaml v2 reads differently from rapidyaml's
   JSON (``off``/``yes``/``y``, ``True``, ``~``, octal ``010``, ``0x1F``,
-  ``1_000``, ``.inf``, ``nan``, ``+1``, a key ``1.0:``): the hook notes a
-  string that could have come from one, and only then are the plain scalars
+  ``1_000``, ``.inf``, ``nan``, ``+1``, a key ``1.0:``): a regex over the
+  JSON text finds a string that could have come from one
+  (``_json_suspect``), and only then are the plain scalars
   of that file's parse tree compared, each distinct text once
   (``plain_differs``);
-- anchors, aliases, merge keys and tags, as the parse tree marks them;
+- anchors, aliases, merge keys and tags, as the parse tree marks them in
+  the documents whose text has a place for one (``_property_starts``);
 - duplicate keys (the careful path reports them with their line);
 - a document that is an OpenShift ``Template`` or a ``List`` (``kind: List``,
   ``DeploymentList``), whose items need node lines: that document alone is
@@ -190,7 +192,7 @@ def _key_suspect(key: str) -> bool:
 
 def _plain_scalars_differ(tree: Any) -> bool:
     """Does any plain scalar of the parse tree read differently in go-yaml?
-    (A walk over the nodes, only for files where the hook saw a suspect.)"""
+    (A walk over the nodes, only for files where ``_json_suspect`` saw one.)"""
     for node in range(tree.size()):
         if tree.has_val(node) and tree.is_val_plain(node):
             value = tree.val(node)  # None: empty, null in both readings
@@ -201,11 +203,6 @@ def _plain_scalars_differ(tree: Any) -> bool:
             if key is not None and _key_suspect(bytes(key).decode("utf-8", "replace")):
                 return True
     return False
-
-
-def _may_have_properties(text: str) -> bool:
-    """Could ``text`` hold an anchor, alias or tag? (See ``_property_starts``.)"""
-    return next(_property_starts(text), None) is not None
 
 
 def _property_starts(text: str) -> Iterator[int]:
@@ -241,10 +238,10 @@ def _anchors_or_tags(tree: Any, documents: list[int], text: str,
         number = bisect.bisect_right(starts, offset) - 1
         if number < 0 or offset >= regions[number].end:
             # Outside every document: no place for a node, but the tree decides.
-            return any(tree.type_has_any(node, _ANCHOR_FLAGS) for node in range(tree.size()))
+            return _any_node_marked(tree)
         walk.add(number)
     if len(walk) == len(regions):  # every document: the flat scan is cheaper
-        return any(tree.type_has_any(node, _ANCHOR_FLAGS) for node in range(tree.size()))
+        return _any_node_marked(tree)
     for number in walk:
         stack = [documents[number]]
         while stack:
@@ -256,6 +253,10 @@ def _anchors_or_tags(tree: Any, documents: list[int], text: str,
                 stack.append(child)
                 child = tree.next_sibling(child)
     return False
+
+
+def _any_node_marked(tree: Any) -> bool:
+    return any(tree.type_has_any(node, _ANCHOR_FLAGS) for node in range(tree.size()))
 
 
 def _needs_node_lines(value: Any) -> bool:
@@ -347,11 +348,10 @@ def _json_suspect(json_text: str) -> bool:
     look at that string's rest."""
     for match in _JSON_CANDIDATE.finditer(json_text):
         text = match.group("numeric")
-        if text is None or text in _RISKY_WORDS:
+        if text is None:  # one of the words
             return True
-        readings = _READINGS.get(text) or plain_differs(text)
-        if readings.key_differs if _KEY_COLON.match(json_text, match.end()) else (
-                readings.value_differs):
+        is_key = _KEY_COLON.match(json_text, match.end()) is not None
+        if _key_suspect(text) if is_key else _value_suspect(text):
             return True
     return False
 
@@ -433,24 +433,23 @@ def _fast_documents(data: bytes, text: str, path: str) -> list[Document]:
     # ``&&`` or ``*`` it found is an anchor or an alias, or text.
     if ("&" in text or "*" in text or "!" in text) and _anchors_or_tags(tree, ids, text, regions):
         raise _Careful("anchors, aliases or tags")
-    suspect = False
-    values = []
     need_nodes: set[int] = set()  # 1-based numbers of documents read carefully
     # One decode for the whole file: the decoder keeps one copy of each key
     # within a call, so the documents of a file share their keys.
     json_text = "[" + ",".join(emitted) + "]"
     if not json_text.isascii() and _has_surrogate(json_text):
+        # rapidyaml turns a lone surrogate escape ("\\ud800") into bytes
+        # that are not UTF-8; go-yaml refuses it (the careful path says where).
         raise _Careful("lone surrogate")
     try:
         values = json.loads(json_text, object_pairs_hook=_dict_of,
                             parse_int=_int64, parse_float=_float64)
     except (ValueError, RecursionError) as exc:
         raise _Careful("not expressible as JSON") from exc
-    suspect = _json_suspect(json_text)
     for number, value in enumerate(values, start=1):
         if _needs_node_lines(value):
             need_nodes.add(number)
-    if suspect and _plain_scalars_differ(tree):
+    if _json_suspect(json_text) and _plain_scalars_differ(tree):
         raise _Careful("YAML 1.1 scalars")
     lines = [region.line for region in regions]
     documents = []
