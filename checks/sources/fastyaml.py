@@ -43,20 +43,19 @@ import sys
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from yaml.nodes import ScalarNode
-
 from checks import timings
 from checks.model import InputError
 from checks.sources.yaml11 import (
+    STR_TAG,
     Document,
-    GoYamlV2Resolver,
-    KubernetesLoader,
     Region,
+    construct_scalar,
     document_alone,
     document_regions,
     iter_documents,
     json_key,
     may_be_too_deep,
+    plain_tag,
 )
 
 try:
@@ -83,11 +82,9 @@ _PROPERTY = re.compile(r"[&*!][^\s,\[\]{}]")
 #: Parse-tree node flags of anchors, aliases and tags.
 _ANCHOR_FLAGS = 0 if ryml is None else (
     ryml.KEYANCH | ryml.VALANCH | ryml.KEYREF | ryml.VALREF | ryml.KEYTAG | ryml.VALTAG)
-_STR_TAG = "tag:yaml.org,2002:str"
 _INT_TAG = "tag:yaml.org,2002:int"
 
 
-_RESOLVER = GoYamlV2Resolver()
 
 
 class _Careful(Exception):
@@ -116,14 +113,6 @@ def _fast_plain(text: str) -> Any:
                       parse_int=_int64, parse_float=_float64)[0]
 
 
-def _careful_plain(text: str, tag: str) -> Any:
-    loader = KubernetesLoader("")
-    try:
-        return loader.construct_object(ScalarNode(tag, text))
-    finally:
-        loader.dispose()
-
-
 #: A decimal number without exponent (``8080``, ``-1``, ``0.5``): rapidyaml's
 #: JSON writes such a plain scalar as it is, and go-yaml reads it as the same
 #: int or float (``tests/test_fast_path.py`` checks it over many shapes; with
@@ -140,8 +129,8 @@ def plain_differs(text: str) -> _Readings:
     found = _READINGS.get(text)
     if found is not None:
         return found
-    tag = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
-    if tag == _STR_TAG and text not in _RISKY_WORDS:
+    tag = plain_tag(text)
+    if tag == STR_TAG and text not in _RISKY_WORDS:
         found = _Readings(False, False)
     elif len(text) <= 18 and _JSON_NUMBER.fullmatch(text):
         number = int(text) if tag == _INT_TAG else float(text)
@@ -160,13 +149,13 @@ def _readings(text: str, tag: str) -> _Readings:
     except Exception:  # rapidyaml or JSON refuse it: a file holding it plain goes careful
         found = _Readings(True, True)
     else:
-        if tag == _STR_TAG:
+        if tag == STR_TAG:
             found = _Readings(not _same(fast, text), fast.__class__ is str and fast != text)
         elif fast.__class__ is str:
             found = _Readings(True, True)
         else:
             try:
-                careful = _careful_plain(text, tag)
+                careful = construct_scalar(text, tag)
                 key = json_key(careful)
             except Exception:  # go-yaml refuses the value: let the careful path say so
                 found = _Readings(True, True)

@@ -20,19 +20,16 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from checks import timings
 from checks.model import JsonPath, Origin, Resource
 from checks.sources.yaml11 import (
-    GoYamlV2Resolver,
-    KubernetesLoader,
+    STR_TAG,
     Region,
     compose_documents,
+    construct_scalar,
     document_regions,
     json_key,
+    plain_tag,
 )
 
 TextProvider = Callable[[str], str | None]
-
-
-_STR_TAG = "tag:yaml.org,2002:str"
-_RESOLVER = GoYamlV2Resolver()
 
 
 def _key_matches(node: Node, key: object) -> bool:
@@ -41,7 +38,7 @@ def _key_matches(node: Node, key: object) -> bool:
         return False
     if node.value == key:
         return True
-    if node.style or node.tag == _STR_TAG:  # quoted, or plainly a string
+    if node.style or node.tag == STR_TAG:  # quoted, or plainly a string
         return False
     return _plain_key(node.tag, node.value) == key
 
@@ -52,16 +49,13 @@ def _plain_key(tag: str, text: str) -> object:
     composed without resolution. Most keys resolve to strings, which are
     their own JSON key: only the others need a loader (once per text)."""
     if tag == "?":
-        tag = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
-    if tag == _STR_TAG:
+        tag = plain_tag(text)
+    if tag == STR_TAG:
         return text
-    loader = KubernetesLoader("")
     try:
-        return json_key(loader.construct_object(ScalarNode(tag, text)))
+        return json_key(construct_scalar(text, tag))
     except Exception:
         return _NO_KEY
-    finally:
-        loader.dispose()
 
 
 _NO_KEY = object()  # a key go-yaml refuses matches nothing

@@ -252,6 +252,25 @@ class KubernetesLoader(_Parser, GoYamlV2Constructor, GoYamlV2Resolver):
         GoYamlV2Resolver.__init__(self)
 
 
+STR_TAG = "tag:yaml.org,2002:str"
+_PLAIN_RESOLVER = GoYamlV2Resolver()
+
+
+def plain_tag(text: str) -> str:
+    """The tag go-yaml v2 gives ``text`` written as a plain scalar."""
+    return _PLAIN_RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call,no-any-return]
+
+
+def construct_scalar(text: str, tag: str) -> Any:
+    """The value go-yaml v2 decodes a scalar ``text`` tagged ``tag`` to (raises
+    what the constructor raises for a value it refuses)."""
+    loader = KubernetesLoader("")
+    try:
+        return loader.construct_object(ScalarNode(tag, text))
+    finally:
+        loader.dispose()
+
+
 @dataclass(frozen=True)
 class Document:
     index: int
