@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeGuard
 
@@ -257,6 +257,18 @@ def resource_repositories(resource: Resource) -> frozenset[str]:
         cached = resource.memo["repositories"] = frozenset().union(
             *(repository_names(image) for _, image in container_images(resource)))
     return cached
+
+
+def images_from(resource: Resource, repositories: Collection[str]
+                ) -> Iterator[tuple[Container, str]]:
+    """(container, image) of each container, init containers included, whose
+    image is from one of ``repositories`` (see ``image_matches``). Objects
+    running none of them are ruled out by one set test."""
+    if resource_repositories(resource).isdisjoint(repositories):
+        return
+    for container, image in container_images(resource):
+        if image_matches(image, repositories):
+            yield container, image
 
 
 def container_images(resource: Resource) -> tuple[tuple[Container, str], ...]:

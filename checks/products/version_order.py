@@ -20,15 +20,13 @@ from checks.engine.upgrade_path import UpgradeContext
 from checks.engine.versions import Version, VersionError, is_unquoted_number, parse_version
 from checks.model import JsonPath, NotEvaluated, Resource, Severity, Verdict, Violation
 from checks.objects import (
-    container_images,
     containers,
     env_vars,
-    image_matches,
+    images_from,
     is_missing,
     is_unresolved,
     lookup,
     parse_image,
-    resource_repositories,
     split_path,
 )
 
@@ -172,13 +170,10 @@ def _read(product: str, sources: Sequence[Mapping[str, Any]], resources: Sequenc
                     if include_empty or value not in (None, ""):
                         found.append(_parse(product, resource, path, value, prefix))
                         break
-            if "image" in source and not resource_repositories(resource).isdisjoint(
-                    source["image"]):
-                for container, image in container_images(resource):
-                    if image_matches(image, source["image"]):
-                        path = (*container.path, "image")
-                        found.append(_parse(product, resource, path, parse_image(image).tag,
-                                            prefix))
+            if "image" in source:
+                for container, image in images_from(resource, source["image"]):
+                    path = (*container.path, "image")
+                    found.append(_parse(product, resource, path, parse_image(image).tag, prefix))
             if "env_var" in source:
                 for container in containers(resource):
                     for var in env_vars(container):

@@ -67,6 +67,8 @@ def in_json_text(text: str) -> str:
     stepped through each character of the 20 MB a 10,000-document report has
     (0.13 s)."""
     return text if text.isascii() else _surrogates_in_json(text)
+
+
 #: What XML 1.0 cannot carry escaped (JUnit, and HTML's texts).
 for_xml = _escaper(_NOT_XML)
 #: Control characters, newlines and surrogates escaped (the terminal listing).

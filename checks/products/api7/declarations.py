@@ -8,14 +8,7 @@ from collections.abc import Iterator, Sequence
 
 from checks.engine.upgrade_path import Declaration, declares_target
 from checks.model import Resource
-from checks.objects import (
-    container_images,
-    image_matches,
-    is_missing,
-    lookup,
-    parse_image,
-    resource_repositories,
-)
+from checks.objects import images_from, is_missing, lookup, parse_image, resource_repositories
 
 #: The components that carry the control plane's release, and the developer
 #: portal, which may lag behind it and declares the version only when neither
@@ -39,10 +32,8 @@ def _declared(resources: Sequence[Resource], components: Sequence[str],
 
 
 def _image_tags(resource: Resource, images: Sequence[str]) -> Iterator[Declaration]:
-    if not resource_repositories(resource).isdisjoint(images):
-        for container, image in container_images(resource):
-            if image_matches(image, images):
-                yield parse_image(image).tag, resource, (*container.path, "image")
+    for container, image in images_from(resource, images):
+        yield parse_image(image).tag, resource, (*container.path, "image")
 
 
 def _names_release(resources: Sequence[Resource]) -> bool:

@@ -6,13 +6,7 @@ from collections.abc import Iterator, Sequence
 
 from checks.engine.upgrade_path import Declaration, declares_target
 from checks.model import Resource
-from checks.objects import (
-    container_images,
-    image_matches,
-    lookup,
-    parse_image,
-    resource_repositories,
-)
+from checks.objects import images_from, lookup, parse_image
 from checks.products.kong.settings import KONG_IMAGES
 
 
@@ -31,8 +25,5 @@ def kong_versions(resources: Sequence[Resource]) -> Iterator[Declaration]:
             elif isinstance(tag, (str, int, float)):
                 yield tag, resource, ("image", "tag")
             continue
-        if resource_repositories(resource).isdisjoint(KONG_IMAGES):
-            continue
-        for container, image in container_images(resource):
-            if image_matches(image, KONG_IMAGES):
-                yield parse_image(image).tag, resource, (*container.path, "image")
+        for container, image in images_from(resource, KONG_IMAGES):
+            yield parse_image(image).tag, resource, (*container.path, "image")
