@@ -406,8 +406,8 @@ class UpgradeLintSession:
 
     def _phases_unobserved(self) -> bool:
         if self._lean is None:
-            hooks = self.config.pluginmanager.hook
             pm = self.config.pluginmanager
+            hooks = pm.hook
             self._lean = all(
                 pm.get_name(impl.plugin) in PHASE_HOOKS_THAT_IGNORE_RULE_ITEMS
                 for caller in (hooks.pytest_runtest_setup, hooks.pytest_runtest_call,

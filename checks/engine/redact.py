@@ -117,8 +117,6 @@ def credential_at(resource: Resource, path: Sequence[str | int]) -> list[str]:
     return [node] if named or (isinstance(last, str) and looks_like_credential(last)) else []
 
 
-
-
 def _pod_specs(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     spec = body.get("spec")
     if not is_mapping(spec):
