@@ -20,13 +20,15 @@ credential values it found. The parent combines what needs the whole scan:
    rule-level outcomes (no objects, live, path condition), and sends the
    context back (the workers evaluate the rules that need no context
    meanwhile);
-3. each worker evaluates the remaining object rules and looks up the lines of
-   their findings; meanwhile the parent merges the credentials into one
-   scrubber, evaluates the set rules, and sends each worker the scrubber
-   and the lines it asks for (those of set findings in the worker's files);
-4. each worker returns its Results (scrubbed) and those lines, and the
-   parent assembles everything in catalog order and, within a rule, in chunk
-   order: exactly the order a single process produces.
+3. each worker evaluates the remaining object rules; meanwhile the parent
+   evaluates the set rules and asks each worker for the lines of their
+   findings in its files. The worker looks those up with its own findings'
+   lines, each document composed once; meanwhile the parent merges the
+   credentials into one scrubber and sends it to every worker;
+4. each worker returns the lines asked for, then its Results (scrubbed):
+   the parent makes the whole-scan results in between. It assembles
+   everything in catalog order and, within a rule, in chunk order: exactly
+   the order a single process produces.
 
 Results are identical to ``--jobs 1`` (tests/test_parallel.py). A document
 is never split between chunks, so what is decided per document (one finding
@@ -52,6 +54,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import IO, Any, NamedTuple
 
 from checks.engine.catalog import Catalog, Rule
@@ -68,6 +71,7 @@ from checks.engine.upgrade_path import ScanContext, declaring_resources
 from checks.model import (
     InputError,
     JsonPath,
+    Origin,
     Resource,
     Result,
     Skipped,
@@ -107,6 +111,9 @@ class Found:
     shares: list[Share]
     #: (chunk, position in the chunk, object): the parent puts them in file order.
     declarations: list[tuple[int, int, Resource]]
+    #: The lines of the fields they declare versions in: the parent's upgrade
+    #: context names them, and the worker has the files at hand.
+    declaration_lines: list[tuple[Origin, JsonPath, int]]
     credentials: Credentials
     public: list[str]
 
@@ -214,9 +221,14 @@ def _worker(conn: Connection, worker: int, chunks: list[Chunk], handout: _Handou
         # another worker shows.
         credentials = Credentials(secrets, [*public, *catalog_words(catalog)])
         mark(f"worker {worker}: found")
+        locator = locator_for(inputs)
+        declarations, declared_fields = _declarations(loaded, mapping)
         conn.send(Found([_share(chunk, worker, manifests, matched[chunk], set_rules, mapping)
                          for chunk, manifests in loaded.items()],
-                        _declarations(loaded, mapping), credentials, public))
+                        declarations,
+                        [(*asked, line) for asked, line in zip(
+                            declared_fields, locator.lines(declared_fields), strict=True)],
+                        credentials, public))
         # While the parent builds the context: the object rules that do not need
         # it, for every installation (the parent says later which ones the rule
         # applies to). Messages are scrubbed later, with every worker's secrets.
@@ -230,28 +242,30 @@ def _worker(conn: Connection, worker: int, chunks: list[Chunk], handout: _Handou
         mark(f"worker {worker}: early done")
         ctx, object_rules = conn.recv()
         mark(f"worker {worker}: context received")
-        locator = locator_for(inputs)
         # The scrubber follows (the parent builds it meanwhile): pending
         # outcomes need none, results do.
         evaluator = Evaluator(catalog, ctx, locator.resource_lines, Scrubber([]))
         pending = {chunk: _object_pending(evaluator, catalog, object_rules, by_rule, early[chunk])
                    for chunk, by_rule in matched.items()}
-        # Lines next: they need neither the scrubber nor the parent's questions,
-        # which the parent prepares meanwhile.
         requests = {chunk: line_requests(found) for chunk, found in pending.items()}
-        lines = iter(locator.resource_lines([r for asked in requests.values() for r in asked]))
+        # The parent's questions (which it prepared meanwhile): the lines of
+        # whole-scan findings in this worker's files, by (chunk, rule, position
+        # in what this worker sent). Asked with this worker's own lines, a
+        # document with findings of both kinds is composed once.
+        asks: list[tuple[int, str, int, JsonPath]] = conn.recv()
+        own = [(resource.origin, path) for asked in requests.values() for resource, path in asked]
+        found_lines = locator.lines(own + [(matched[chunk][rule_id][position].origin, path)
+                                           for chunk, rule_id, position, path in asks])
+        lines, their_lines = iter(found_lines[:len(own)]), found_lines[len(own):]
         mark(f"worker {worker}: lines done")
-        asks: list[tuple[int, str, int, JsonPath]]
-        evaluator.scrub, asks = conn.recv()
-        # The lines of whole-scan findings in this worker's files, by (chunk,
-        # rule, position in what this worker sent): a few documents, composed again.
-        their_lines = locator.lines([(matched[chunk][rule_id][position].origin, path)
-                                     for chunk, rule_id, position, path in asks])
+        evaluator.scrub = conn.recv()
+        # The parent makes the whole-scan results while this worker makes its own.
+        conn.send(their_lines)
         by_chunk = {chunk: _by_rule(evaluator.with_lines(found, [next(lines)
                                                                  for _ in requests[chunk]]))
                     for chunk, found in pending.items()}
-        conn.send(({chunk: {rule_id: pack_results(results) for rule_id, results in by_rule.items()}
-                    for chunk, by_rule in by_chunk.items()}, their_lines))
+        conn.send({chunk: {rule_id: pack_results(results) for rule_id, results in by_rule.items()}
+                   for chunk, by_rule in by_chunk.items()})
         mark(f"worker {worker}: results sent")
         if encode is not None and encoded is not None:
             # The parent assembles results and runs the items meanwhile (see
@@ -304,14 +318,17 @@ def _share(chunk: int, worker: int, manifests: ManifestSet, matched: dict[str, l
 
 
 def _declarations(loaded: dict[int, ManifestSet], mapping: InstallationMap
-                  ) -> list[tuple[int, int, Resource]]:
+                  ) -> tuple[list[tuple[int, int, Resource]], list[tuple[Origin, JsonPath]]]:
     """The worker's objects that declare versions, once over all its chunks
     (per chunk, each installation's objects were searched once a chunk: six
-    times the work), with where each stands in file order."""
+    times the work), with where each stands in file order; and the fields
+    they declare them in."""
     placed = [(chunk, position, resource) for chunk in sorted(loaded)
               for position, resource in enumerate(loaded[chunk].resources)]
-    declaring = {id(r) for r in declaring_resources([r for _, _, r in placed], mapping)}
-    return [entry for entry in placed if id(entry[2]) in declaring]
+    declaring = declaring_resources([r for _, _, r in placed], mapping)
+    ids = {id(resource) for resource, _ in declaring}
+    return ([entry for entry in placed if id(entry[2]) in ids],
+            [(resource.origin, path) for resource, paths in declaring for path in paths])
 
 
 def _worker_process(*args: Any) -> None:
@@ -407,9 +424,17 @@ def _send_each(pipes: Sequence[Connection], messages: Sequence[Any]) -> None:
         raise failed[0]
 
 
+def _pickled(message: Any) -> bytes:
+    """A message as ``Connection.send`` pickles it (``recv`` unpickles it)."""
+    return bytes(ForkingPickler.dumps(message))
+
+
 def _send(conn: Connection, message: Any) -> None:
     try:
-        conn.send(message)
+        if isinstance(message, bytes):  # pickled already (_pickled)
+            conn.send_bytes(message)
+        else:
+            conn.send(message)
     except OSError:  # BrokenPipeError: the worker is gone
         raise WorkerDied("a worker process ended without answering") from None
 
@@ -601,6 +626,7 @@ def _combine(pipes: list[Connection], catalog: Catalog,
     out.declarations = [resource for _, _, resource in sorted(
         (entry for worker in found for entry in worker.declarations),
         key=lambda entry: entry[:2])]
+    locator.remember(entry for worker in found for entry in worker.declaration_lines)
     ctx = out.context = make_context(out.declarations)
     evaluator = Evaluator(catalog, ctx, locator.resource_lines, Scrubber([]))
     levels = {rule.id: evaluator.rule_level(rule, any(p.matched[rule.id] for p in parts))
@@ -611,13 +637,9 @@ def _combine(pipes: list[Connection], catalog: Catalog,
     for conn in pipes:
         _send(conn, (ctx, object_rules))
     mark("parallel: context sent")
-    # The workers evaluate their objects meanwhile: messages are scrubbed only
-    # when their results are made, after the scrubber arrives.
-    public = {w for worker in found for w in worker.public} | catalog_words(catalog)
-    evaluator.scrub = scrubber = Scrubber.merged([worker.credentials for worker in found],
-                                                 public)
-    # While the workers evaluate object rules, the parent does the set rules;
-    # their lines are looked up by the workers that read the files.
+    # While the workers evaluate their object rules, the parent does the set
+    # rules; their lines are looked up by the workers that read the files,
+    # asked for before the workers look up their own.
     own: dict[str, list[Result]] = {}
     set_pending = []
     for rule in catalog.rules:
@@ -637,23 +659,34 @@ def _combine(pipes: list[Connection], catalog: Catalog,
         worker, chunk, rule_id, position = owner[id(resource)]
         answer_at.append((worker, len(asks[worker])))
         asks[worker].append((chunk, rule_id, position, path))
-    _send_each(pipes, [(scrubber, ask) for ask in asks])
-    mark("parallel: scrubber and questions sent")
+    _send_each(pipes, [_pickled(ask) for ask in asks])
+    mark("parallel: questions sent")
+    # Messages are scrubbed only when their results are made: the workers need
+    # the scrubber after their lines.
+    public = {w for worker in found for w in worker.public} | catalog_words(catalog)
+    evaluator.scrub = scrubber = Scrubber.merged([worker.credentials for worker in found],
+                                                 public)
+    _send_each(pipes, [_pickled(scrubber)] * len(pipes))  # pickled once for all
+    mark("parallel: scrubber sent")
+    # While the workers make their results: the whole-scan results, and those
+    # of the installations each object rule does not apply to (as one process
+    # puts them: before the objects' results).
     answers = _receive_each(pipes)
-    mark("parallel: phase 2 received")
-    set_lines = [answers[worker][1][index] for worker, index in answer_at]
+    set_lines = [answers[worker][index] for worker, index in answer_at]
     for result in evaluator.with_lines(set_pending, set_lines):
         own.setdefault(result.rule_id, []).append(result)
+    gated = {rule.id: evaluator.with_lines(evaluator.gate_pending(
+                 rule, [name for part in parts for name in part.installations[rule.id]]), [])
+             for rule in catalog.rules if rule.id not in own}
+    results = _receive_each(pipes)
+    mark("parallel: phase 2 received")
     for rule in catalog.rules:
         if rule.id in own:
             out.results += own[rule.id]
             continue
-        # The installations the rule does not apply to, as one process puts them:
-        # before the objects' results.
-        names = [name for part in parts for name in part.installations[rule.id]]
-        out.results += evaluator.with_lines(evaluator.gate_pending(rule, names), [])
+        out.results += gated[rule.id]
         for part in parts:
-            packed = answers[part.worker][0][part.chunk].get(rule.id)
+            packed = results[part.worker][part.chunk].get(rule.id)
             if packed:
                 out.segments.append((len(out.results), len(packed), part.worker,
                                      (part.chunk, rule.id)))

@@ -283,17 +283,20 @@ def live_current(product: str, resources: Sequence[Resource]
 
 
 def declaring_resources(resources: Sequence[Resource], mapping: InstallationMap
-                        ) -> list[Resource]:
-    """The objects whose declarations decide every installation's versions: with
-    ``--jobs`` each worker sends only these, and the parent's ``build_contexts``
+                        ) -> list[tuple[Resource, list[JsonPath]]]:
+    """The objects whose declarations decide every installation's versions, each
+    with the fields it declares them in: with ``--jobs`` each worker sends only
+    these, with the lines of those fields, and the parent's ``build_contexts``
     over them gives what it would give over everything."""
-    out: dict[int, Resource] = {}
+    out: dict[int, tuple[Resource, list[JsonPath]]] = {}
     for group in group_by_installation(resources, mapping).values():
         for product in PRODUCTS:
             for found in (declared(product, group), declared(product, group, lowest=True),
                           running(product, group)):
                 if found is not None:
-                    out.setdefault(id(found[1]), found[1])
+                    fields = out.setdefault(id(found[1]), (found[1], []))[1]
+                    if found[2] not in fields:
+                        fields.append(found[2])
     return list(out.values())
 
 

@@ -11,7 +11,7 @@ deepest ancestor that does exist, which is where the user has to act.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -112,6 +112,12 @@ class LineLocator:
         self._compose = lru_cache(maxsize=cache_size)(self._compose_file)
         self._split = lru_cache(maxsize=8)(self._split_file)
         self._alone = lru_cache(maxsize=cache_size)(self._node_alone)
+        self._known: dict[tuple[Origin, JsonPath], int] = {}
+
+    def remember(self, found: Iterable[tuple[Origin, JsonPath, int]]) -> None:
+        """Lines looked up elsewhere (by a ``--jobs`` worker, which has the
+        file's text at hand): ``line`` answers them without composing again."""
+        self._known.update(((origin, path), line) for origin, path, line in found)
 
     def _compose_file(self, path: str) -> list[_Placed | None] | None:
         """Every document's node tree; after a broken document (the loader read
@@ -130,6 +136,9 @@ class LineLocator:
     def line(self, origin: Origin, path: JsonPath) -> int:
         """One lookup (an installation's declaration): its document composed
         alone, not its file (a ``helm template`` stream of thousands)."""
+        known = self._known.get((origin, path))
+        if known is not None:
+            return known
         with timings.phase("lines"):
             placed = self._alone(origin.path, origin.doc_index)
             return origin.line if placed is None else line_in_node(

@@ -66,6 +66,17 @@ for path in sorted(Path(sys.argv[1]).rglob("*.yaml")):
 print(count)
 """
 
+#: ``jobs`` one-process scans at once (argv: jobs, then the scan command): the
+#: ceiling for ``--jobs`` with this workload. Unlike the spinning processes of
+#: ``parallel_capacity`` they share what a scan shares on this machine: memory
+#: bandwidth, caches, the other tenants of the host.
+AT_ONCE = """
+import subprocess, sys
+procs = [subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL)
+         for _ in range(int(sys.argv[1]))]
+sys.exit(max(proc.wait() for proc in procs))
+"""
+
 
 @dataclass(frozen=True)
 class Run:
@@ -203,6 +214,10 @@ def bench(documents: int, repeat: int, jobs: int | None, compare: str | None,
         "upgrade-lint scan": (upgrade_lint(corpus, out, None), None)}
     if jobs:
         commands[f"upgrade-lint scan --jobs {jobs}"] = (upgrade_lint(corpus, out, jobs), None)
+        # Each writes its own report: two writers of one file would race.
+        commands[at_once_label(jobs)] = ([sys.executable, "-c", AT_ONCE, str(jobs),
+                                          *upgrade_lint(corpus, workdir / "at-once.json",
+                                                        None)], None)
     if with_pytest:
         warm_pytest(empty)
         commands["pytest --upgrade-lint"] = (pytest_upgrade_lint(corpus, out, None), empty)
@@ -224,6 +239,10 @@ def bench(documents: int, repeat: int, jobs: int | None, compare: str | None,
     baseline = median(runs["libyaml load (baseline)"])
     return [Row(label, documents, files, size, median(found), baseline)
             for label, found in runs.items()]
+
+
+def at_once_label(jobs: int) -> str:
+    return f"{jobs} x upgrade-lint scan at once"
 
 
 def table(rows: list[Row], markdown: bool) -> str:
@@ -305,6 +324,12 @@ def summary(rows: list[Row]) -> list[str]:
             one = scans[row.documents].run.wall
             out.append(f"{row.label} at {row.documents} documents: {one / row.run.wall:.2f}x "
                        "faster than one process")
+            jobs = int(row.label.rsplit(" ", 1)[1])
+            together = by_label.get((at_once_label(jobs), row.documents))
+            if together is not None:
+                out.append(f"{jobs} one-process scans at once at {row.documents} documents ran "
+                           f"{jobs * one / together.run.wall:.2f}x as fast as one after the "
+                           "other: the ceiling for --jobs with this workload here")
         if row.label.startswith("pytest --upgrade-lint") and " -n " not in row.label:
             out.append(f"{row.label} at {row.documents} documents: "
                        f"{row.run.wall / scans[row.documents].run.wall:.2f}x the time of "

@@ -55,3 +55,17 @@ def test_prefix_for_template_objects(locator: LineLocator) -> None:
 
 def test_unreadable_file_falls_back_to_the_document_line(locator: LineLocator) -> None:
     assert locator.line(Origin("gone.yaml", 7, doc_index=1), ("a",)) == 7
+
+
+def test_remembered_lines_are_answered_without_reading_the_file() -> None:
+    """A ``--jobs`` worker sends the lines of the fields that declare versions;
+    the parent's upgrade context names them without composing the document."""
+    def unreadable(path: str) -> str | None:
+        raise AssertionError(f"{path} read")
+
+    locator = LineLocator(unreadable)
+    declared = Origin("f.yaml", 3, doc_index=2)
+    locator.remember([(declared, ("spec", "image"), 10)])
+    assert locator.line(declared, ("spec", "image")) == 10
+    with pytest.raises(AssertionError, match=r"f\.yaml read"):
+        locator.line(declared, ("kind",))  # not remembered: looked up
