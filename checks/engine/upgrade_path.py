@@ -237,21 +237,40 @@ def _given(product: str, versions: Mapping[str, str], option: str,
         return None
 
 
-def declared(product: str, resources: Sequence[Resource], lowest: bool = False,
-             finders: Mapping[str, DeclarationFinder] | None = None
-             ) -> tuple[Version, Resource, JsonPath] | None:
-    """The highest (or ``lowest``) version the manifests declare for ``product``:
-    by default the planned versions, with ``finders=_CURRENT_FINDERS`` the running ones."""
-    best: tuple[Version, Resource, JsonPath] | None = None
+#: A version some object declares, the object, and the field it is declared in.
+DeclaredVersion = tuple[Version, Resource, JsonPath]
+
+
+def declarations(product: str, resources: Sequence[Resource],
+                 finders: Mapping[str, DeclarationFinder] | None = None) -> list[DeclaredVersion]:
+    """Every version the manifests declare for ``product``, in file order: by
+    default the planned versions, with ``finders=_CURRENT_FINDERS`` the running
+    ones. The highest and the lowest are taken from one list (``extreme``): a
+    finder walks every object of the installation, some of them three times."""
     finder = (_TARGET_FINDERS if finders is None else finders).get(product)
+    out = []
     for text, resource, path in finder(resources) if finder else ():
         try:
-            version = parse_version(product, text)
+            out.append((parse_version(product, text), resource, path))
         except VersionError:
             continue  # malformed tags are reported by their own rules
-        if best is None or (version < best[0] if lowest else version > best[0]):
-            best = (version, resource, path)
+    return out
+
+
+def extreme(found: Sequence[DeclaredVersion], lowest: bool = False) -> DeclaredVersion | None:
+    """The first highest (or ``lowest``) of ``found``."""
+    best: DeclaredVersion | None = None
+    for item in found:
+        if best is None or (item[0] < best[0] if lowest else item[0] > best[0]):
+            best = item
     return best
+
+
+def declared(product: str, resources: Sequence[Resource], lowest: bool = False,
+             finders: Mapping[str, DeclarationFinder] | None = None) -> DeclaredVersion | None:
+    """The highest (or ``lowest``) version the manifests declare for ``product``
+    (see ``declarations``)."""
+    return extreme(declarations(product, resources, finders), lowest)
 
 
 def running(product: str, resources: Sequence[Resource]
@@ -291,7 +310,8 @@ def declaring_resources(resources: Sequence[Resource], mapping: InstallationMap
     out: dict[int, tuple[Resource, list[JsonPath]]] = {}
     for group in group_by_installation(resources, mapping).values():
         for product in PRODUCTS:
-            for found in (declared(product, group), declared(product, group, lowest=True),
+            planned = declarations(product, group)
+            for found in (extreme(planned), extreme(planned, lowest=True),
                           running(product, group)):
                 if found is not None:
                     fields = out.setdefault(id(found[1]), (found[1], []))[1]
@@ -380,7 +400,8 @@ def _installation_paths(group: Sequence[Resource], cli_current: Mapping[str, Ver
         if current is None and product in at_base:
             current, current_src = at_base[product]
         target_src = "--target" if target else ""
-        found = declared(product, planned)
+        declared_planned = declarations(product, planned)
+        found = extreme(declared_planned)
         moving = live.get(product)
         if target is None and found is None and moving is not None and moving[2] is not None:
             target, target_src = moving[2], f"{moving[3]} (live, not yet reconciled)"
@@ -394,7 +415,8 @@ def _installation_paths(group: Sequence[Resource], cli_current: Mapping[str, Ver
             # is then the lowest version reported or declared (a component that
             # is not being upgraded declares the version it runs).
             now = running(product, group)
-            oldest = declared(product, group, lowest=True)
+            oldest = extreme(declared_planned if len(planned) == len(group)
+                             else declarations(product, group), lowest=True)
             if now is not None and oldest is not None and oldest[0] < now[0]:
                 now = oldest
             if now is not None:
@@ -402,7 +424,7 @@ def _installation_paths(group: Sequence[Resource], cli_current: Mapping[str, Ver
         if current or target:
             # --target wins: then what the objects declare does not say whether
             # an upgrade is under way (RULES.md, "When rules apply").
-            floor = None if target_src == "--target" else declared(product, planned, lowest=True)
+            floor = None if target_src == "--target" else extreme(declared_planned, lowest=True)
             paths[product] = ProductPath(product, current, target, current_src, target_src,
                                          floor[0] if floor else None)
     return paths
