@@ -56,6 +56,43 @@ OUTCOME_ORDER = (Outcome.FAILED, Outcome.INVALID_INPUT, Outcome.WAIVED, Outcome.
                  Outcome.NOT_APPLICABLE, Outcome.PASSED)
 
 
+@dataclass(frozen=True)
+class Tally:
+    """A report's results counted: by outcome and severity, how many gate, how
+    many are existing findings, the unevaluated ones that would gate, and the
+    products with a verdict (passed, failed or waived)."""
+
+    by_outcome: dict[Outcome, Counter[Severity]]
+    gating: int
+    existing: int
+    unevaluated_gating: tuple[Result, ...]
+    judged_products: frozenset[str]
+
+    @classmethod
+    def of(cls, report: Report) -> Tally:
+        by_outcome: dict[Outcome, Counter[Severity]] = {o: Counter() for o in OUTCOME_ORDER}
+        gating = existing = 0
+        unevaluated: list[Result] = []
+        judged: set[str] = set()
+        fail_on, require_evaluated = report.fail_on, report.require_evaluated
+        for r in report.results:
+            outcome, severity = r.outcome, r.severity
+            by_outcome[outcome][severity] += 1
+            if r.existing:
+                existing += 1
+            elif gates(outcome, severity, fail_on, require_evaluated):
+                gating += 1
+            if outcome is Outcome.NOT_EVALUATED and gates(Outcome.FAILED, severity, fail_on):
+                unevaluated.append(r)
+            if outcome in _JUDGED:
+                judged.add(r.product)
+        return cls(by_outcome, gating, existing, tuple(unevaluated), frozenset(judged))
+
+
+#: Outcomes that are a verdict on a product's objects.
+_JUDGED = frozenset({Outcome.PASSED, Outcome.FAILED, Outcome.WAIVED})
+
+
 def selection_text(selection: Iterable[tuple[str, str]]) -> str:
     """``-k 'expr' -m 'expr'`` as the user typed it, or "" for no selection."""
     flags = {"keyword": "-k", "markers": "-m"}
@@ -96,11 +133,16 @@ class Report:
         return not result.existing and gates(result.outcome, result.severity, self.fail_on,
                                              self.require_evaluated)
 
+    @cached_property
+    def tally(self) -> Tally:
+        """What the summaries count, in one pass over the results (tens of
+        thousands in a large scan, and every report asks)."""
+        return Tally.of(self)
+
     def unevaluated_gating(self) -> list[Result]:
         """Results of rules that would gate, had they been evaluated: a verdict
         with any of these is INCOMPLETE, never PASS."""
-        return [r for r in self.results if r.outcome is Outcome.NOT_EVALUATED
-                and gates(Outcome.FAILED, r.severity, self.fail_on)]
+        return list(self.tally.unevaluated_gating)
 
     @property
     def verdict(self) -> str:
@@ -108,17 +150,14 @@ class Report:
         evaluated) or ``pass``."""
         if self.failed:
             return "fail"
-        return "incomplete" if self.unevaluated_gating() else "pass"
+        return "incomplete" if self.tally.unevaluated_gating else "pass"
 
     @property
     def failed(self) -> bool:
-        return any(self.gates(r) for r in self.results)
+        return self.tally.gating > 0
 
     def count_by_outcome(self) -> dict[Outcome, Counter[Severity]]:
-        counts: dict[Outcome, Counter[Severity]] = {o: Counter() for o in OUTCOME_ORDER}
-        for result in self.results:
-            counts[result.outcome][result.severity] += 1
-        return counts
+        return {outcome: Counter(counts) for outcome, counts in self.tally.by_outcome.items()}
 
     def rules(self) -> list[Rule]:
         selected = {r.rule_id for r in self.results}

@@ -83,13 +83,12 @@ def backup_lines(report: Report) -> list[str]:
 
 def summary_lines(report: Report) -> list[str]:
     lines = backup_lines(report) + [for_terminal(line) for line in report.live_lines()]
-    judged = {r.product for r in report.results
-              if r.outcome in (Outcome.PASSED, Outcome.FAILED, Outcome.WAIVED)}
+    tally = report.tally
     lines.extend(f"{product} target assumed: {version}, the newest {product} release the rules "
                  f"know (give --target {product}=X)"
                  for product, version in sorted(report.scan.context.assumed_targets.items())
-                 if product in judged)
-    for outcome, severities in report.count_by_outcome().items():
+                 if product in tally.judged_products)
+    for outcome, severities in tally.by_outcome.items():
         total = sum(severities.values())
         if not total:
             continue
@@ -98,11 +97,10 @@ def summary_lines(report: Report) -> list[str]:
             parts = [f"{sev.label} {n}" for sev, n in sorted(severities.items(), reverse=True)]
             detail = f" ({', '.join(parts)})"
         lines.append(f"{outcome.value}: {total}{detail}")
-        if outcome is Outcome.FAILED and any(r.existing for r in report.results):
-            lines.append(f"existing: {sum(1 for r in report.results if r.existing)} "
-                         "(not failing)")
-    gating = sum(1 for r in report.results if report.gates(r))
-    unevaluated = len({r.rule_id for r in report.unevaluated_gating()})
+        if outcome is Outcome.FAILED and tally.existing:
+            lines.append(f"existing: {tally.existing} (not failing)")
+    gating = tally.gating
+    unevaluated = len({r.rule_id for r in tally.unevaluated_gating})
     lines.append(f"gating rules not evaluated: {unevaluated}"
                  + (" (--require-evaluated fails on them)" if report.require_evaluated
                     and unevaluated else ""))

@@ -128,6 +128,22 @@ def test_a_file_larger_than_it_claims_is_read_to_the_limit() -> None:
         "input is over the 100 bytes limit (--max-file-size); not scanned")
 
 
+def test_short_reads_read_on_to_the_whole_file(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read may return less than asked (a signal, over 2 GiB at once): the
+    rest is read, and the limit still holds."""
+    real_read = os.read
+    monkeypatch.setattr("checks.sources.files.os.read",
+                        lambda fd, size: real_read(fd, min(size, 7)))
+    text = "a: " + "x" * 100 + "\n"
+    path = tmp_path / "f.yaml"
+    path.write_text(text)
+    assert read_limited(path, 1000) == text.encode()
+    assert read_limited(str(path), 104) == text.encode()
+    assert read_limited(path, 103) == (
+        "file is 104 bytes, over the 103 bytes limit (--max-file-size); not scanned")
+
+
 def test_never_more_than_the_limit_is_read(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
     big.write_text("a: " + "x" * 3000 + "\n")
