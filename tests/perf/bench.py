@@ -10,7 +10,10 @@ measures, each in a fresh process and in the same run:
   one process, one core;
 - ``upgrade-lint scan DIR --json FILE`` with the full rule catalog (exit code 1
   is expected: the corpus plants violations);
-- with ``--jobs N``, the same scan with ``--jobs N``;
+- with ``--jobs N``, the same scan with ``--jobs N``, and N one-process scans
+  run at once: how much faster they finish than N after the other is the
+  ceiling for ``--jobs N`` with this workload on this machine (besides the
+  ceiling of N spinning processes, measured before and after the runs);
 - with ``--compare checkov``, ``checkov -d DIR --framework kubernetes`` when
   checkov is installed;
 - with ``--pytest``, the same scan as ``pytest --upgrade-lint DIR --upgrade-json
@@ -214,7 +217,7 @@ def bench(documents: int, repeat: int, jobs: int | None, compare: str | None,
         "upgrade-lint scan": (upgrade_lint(corpus, out, None), None)}
     if jobs:
         commands[f"upgrade-lint scan --jobs {jobs}"] = (upgrade_lint(corpus, out, jobs), None)
-        # Each writes its own report: two writers of one file would race.
+        # Both write one report (atomically: the last rename stays).
         commands[at_once_label(jobs)] = ([sys.executable, "-c", AT_ONCE, str(jobs),
                                           *upgrade_lint(corpus, workdir / "at-once.json",
                                                         None)], None)
