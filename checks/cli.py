@@ -145,7 +145,13 @@ UNUSED_PYTEST_PLUGINS = ("terminal", "cacheprovider", "doctest", "junitxml", "pa
                          # Per-item machinery the rule items never need: they print
                          # nothing, carry no skip marks and report findings to the CLI
                          # directly instead of as warnings.
-                         "capture", "warnings", "skipping")
+                         "capture", "warnings", "skipping",
+                         # A scan runs no test code: no asserts to rewrite (the
+                         # rewriting import hook looked at every later import and
+                         # wrapped every item), no unraisable or thread exceptions of
+                         # tests to report, no subtests, no frozen executable.
+                         "assertion", "unraisableexception", "threadexception",
+                         "subtests", "freeze_support")
 
 
 def _scan_args(ns: argparse.Namespace) -> list[str]:
