@@ -47,10 +47,10 @@ def group_items(results: Iterable[Result]) -> list[ItemSpec]:
     items: list[ItemSpec] = []
     passed: dict[str, list[Result]] = defaultdict(list)
     unevaluated: dict[tuple[str, str], list[Result]] = defaultdict(list)
-    order: list[str] = []
+    rank: dict[str, int] = {}  # rule id -> order of first appearance
     for result in results:
-        if result.rule_id not in passed and result.rule_id not in order:
-            order.append(result.rule_id)
+        if result.rule_id not in rank:
+            rank[result.rule_id] = len(rank)
         if result.outcome is Outcome.INVALID_INPUT:
             name = f"invalid-input[{result.location}]"
         elif result.outcome is Outcome.PASSED:
@@ -77,7 +77,6 @@ def group_items(results: Iterable[Result]) -> list[ItemSpec]:
         noun = "object" if count == 1 else "objects"
         items.append(ItemSpec(f"{rule_id}[{count} {noun} passed]", rule_id, group[0].product,
                               group[0].severity, Outcome.PASSED, tuple(group)))
-    rank = {rule_id: i for i, rule_id in enumerate(order)}
     items.sort(key=lambda item: ((item.outcome is Outcome.INVALID_INPUT and -1) or 0,
                                  rank.get(item.rule_id, 0)))
     return _unique(items)
