@@ -88,8 +88,8 @@ class RuleItem(pytest.Item):
     @functools.cached_property
     def location(self) -> tuple[str, int | None, str]:
         """pytest's ``Item.location``, each path made relative once a session:
-        pytest makes an absolute ``Path`` of it for every item, a third of
-        what a rule item costs to run."""
+        pytest makes an absolute ``Path`` of it for every item, and the items
+        of one file (its findings, its rules' rollups) share it."""
         path, line, name = self.reportinfo()
         relative = self.session.stash.setdefault(_RELATIVE_PATHS, {})
         found = relative.get(path)

@@ -424,14 +424,18 @@ def _send_each(pipes: Sequence[Connection], messages: Sequence[Any]) -> None:
         raise failed[0]
 
 
-def _pickled(message: Any) -> bytes:
-    """A message as ``Connection.send`` pickles it (``recv`` unpickles it)."""
-    return bytes(ForkingPickler.dumps(message))
+class _Pickled(bytes):
+    """A message pickled once for several workers, as ``Connection.send``
+    pickles it (``recv`` unpickles it)."""
+
+
+def _pickled(message: Any) -> _Pickled:
+    return _Pickled(ForkingPickler.dumps(message))
 
 
 def _send(conn: Connection, message: Any) -> None:
     try:
-        if isinstance(message, bytes):  # pickled already (_pickled)
+        if isinstance(message, _Pickled):
             conn.send_bytes(message)
         else:
             conn.send(message)
@@ -659,7 +663,7 @@ def _combine(pipes: list[Connection], catalog: Catalog,
         worker, chunk, rule_id, position = owner[id(resource)]
         answer_at.append((worker, len(asks[worker])))
         asks[worker].append((chunk, rule_id, position, path))
-    _send_each(pipes, [_pickled(ask) for ask in asks])
+    _send_each(pipes, asks)
     mark("parallel: questions sent")
     # Messages are scrubbed only when their results are made: the workers need
     # the scrubber after their lines.

@@ -85,8 +85,6 @@ _ANCHOR_FLAGS = 0 if ryml is None else (
 _INT_TAG = "tag:yaml.org,2002:int"
 
 
-
-
 class _Careful(Exception):
     """The fast path cannot vouch for this file."""
 

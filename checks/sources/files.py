@@ -124,7 +124,7 @@ def _walk(given: str, path: Path, exclude: Sequence[str]
         # Not followed (a link loop, another repository, the same files twice),
         # but never silently: listed as skipped.
         yield InputFile(name, name, "symbolic link to a directory; not followed "
-                                          "(name its target on the command line to scan it)")
+                                    "(name its target on the command line to scan it)")
 
 
 def _outside(name: str, root_real: str) -> str | None:
